@@ -1,0 +1,1 @@
+"""Connectors: one module per platform, platform I/O only (see :mod:`connectors.base`)."""

@@ -1,0 +1,91 @@
+"""The contract every connector fulfils, and the one error type it raises.
+
+A connector fetches posts since a cursor, replies to a post, and can tell
+whether our account already replied to a post (to settle a send whose outcome
+was lost in a crash). It declares its platform's limits as data. It knows
+nothing of the database, cases or business rules.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from social_care.posts import Batch
+
+Clock = Callable[[], datetime]
+
+
+class ConnectorError(Exception):
+    """A platform call failed.
+
+    ``permanent`` failures (bad credentials, suspended account, revoked app) stop
+    the source until a person acts; transient ones are retried with backoff, no
+    sooner than ``retry_after`` seconds when the platform said so.
+    """
+
+    def __init__(
+        self, message: str, *, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class SourceContext:
+    """What a connector is told about the source it serves."""
+
+    source_id: str
+    account: str
+    api_base_url: str
+    search_terms: list[str] = field(default_factory=list)
+    handles: list[str] = field(default_factory=list)
+    subreddits: list[str] = field(default_factory=list)
+    feeds: list[str] = field(default_factory=list)
+    watch_mentions: bool = True
+    watch_search: bool = True
+
+
+class Connector(ABC):
+    platform: ClassVar[str]
+    reply_max_length: ClassVar[int]
+    auto_reply_allowed: ClassVar[bool]
+    auto_reply_requires_direct: ClassVar[bool] = False
+    credentials: ClassVar[tuple[str, ...]] = ()
+    default_api_base_url: ClassVar[str] = ""
+    Options: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init__(
+        self,
+        *,
+        context: SourceContext,
+        options: BaseModel,
+        secrets: Mapping[str, SecretStr],
+        clock: Clock,
+    ) -> None:
+        self.context = context
+        self.options = options
+        self.secrets = secrets
+        self.clock = clock
+
+    @abstractmethod
+    def fetch(self, cursor: str | None) -> Batch:
+        """Posts newer than ``cursor`` (oldest first) and the cursor that follows them."""
+
+    @abstractmethod
+    def reply(self, to: str, text: str) -> str:
+        """Post ``text`` in reply to post ``to``; return the platform's id of the reply."""
+
+    @abstractmethod
+    def find_reply(self, to: str) -> str | None:
+        """The id of our account's reply to post ``to``, if there is one."""

@@ -1,0 +1,1 @@
+"""Responders act on cases: the acknowledger and the outbox sender."""

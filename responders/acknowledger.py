@@ -1,0 +1,175 @@
+"""Automatic acknowledgements, sent only where the platform and our policy allow.
+
+Each refusal has a reason that is recorded on the case. When the only obstacle
+is the platform's rule (on X, a post that does not address the brand's account),
+the acknowledgement is kept as a suggested reply for a person to send.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from connectors.base import Connector
+from responders.replies import ReplyRenderer, describe_window, neutralise
+from social_care import events
+from social_care.config.models import Config, Source
+from social_care.sla import policy_for, response_window
+from social_care.storage.tables import Author, Case, Mention, OutboxEntry
+from social_care.text import fold
+
+PURPOSE = "acknowledgement"
+_WORD = re.compile(r"[\w@]+")
+
+
+@dataclass(frozen=True)
+class Decision:
+    send: bool
+    reason: str
+    suggest: bool = False
+
+
+def idempotency_key(case: Case, purpose: str) -> str:
+    return f"case:{case.id}:{purpose}"
+
+
+def is_opt_out(text: str, stop_words: list[str]) -> bool:
+    """A short post that says "stop" (or "basta") to us: no more automatic replies."""
+    words = [word for word in _WORD.findall(fold(text)) if not word.startswith("@")]
+    return bool(words) and len(words) <= 3 and words[0] in {fold(word) for word in stop_words}
+
+
+class Acknowledger:
+    def __init__(self, config: Config, renderer: ReplyRenderer) -> None:
+        self._config = config
+        self._renderer = renderer
+        self._own_handles = _own_handles(config)
+        self._blocked = {fold(handle).lstrip("@") for handle in config.acknowledgement.blocked_handles}
+
+    def acknowledge(
+        self,
+        session: Session,
+        case: Case,
+        mention: Mention,
+        author: Author,
+        *,
+        source: Source,
+        connector: type[Connector],
+        now: datetime,
+    ) -> Decision:
+        decision = self.decide(session, case, mention, author, source=source, connector=connector, now=now)
+        if not (decision.send or decision.suggest):
+            events.record(session, case, "acknowledgement_skipped", at=now, reason=decision.reason)
+            return decision
+        text = self._render(case, mention, author, connector)
+        if decision.suggest:
+            case.suggested_reply = text
+            events.record(session, case, "acknowledgement_suggested", at=now, reason=decision.reason)
+            return decision
+        state = "dry_run" if self._config.acknowledgement.dry_run else "pending"
+        session.add(
+            OutboxEntry(
+                idempotency_key=idempotency_key(case, PURPOSE),
+                case_id=case.id,
+                source_id=source.id,
+                purpose=PURPOSE,
+                in_reply_to=mention.external_id,
+                text=text,
+                state=state,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+        events.record(session, case, "acknowledgement_queued", at=now, dry_run=state == "dry_run")
+        return decision
+
+    def decide(
+        self,
+        session: Session,
+        case: Case,
+        mention: Mention,
+        author: Author,
+        *,
+        source: Source,
+        connector: type[Connector],
+        now: datetime,
+    ) -> Decision:
+        policy = self._config.acknowledgement
+        if is_opt_out(mention.text, policy.stop_words):
+            author.opted_out_at = author.opted_out_at or now
+            session.add(author)
+        refusals = (
+            (not policy.enabled, "automatic acknowledgements are switched off"),
+            (case.category not in policy.categories, f"{case.category} is not acknowledged automatically"),
+            (_already_acknowledged(session, case), "this case was already acknowledged"),
+            (_bare(author.handle) in self._own_handles, "the author is one of our accounts"),
+            (author.blocked or _bare(author.handle) in self._blocked, "the author is blocked"),
+            (author.opted_out_at is not None, "the author asked for no automatic replies"),
+            (not (source.auto_reply and connector.auto_reply_allowed), "automatic replies are off for this source"),
+        )
+        for refused, reason in refusals:
+            if refused:
+                return Decision(False, reason)
+        if connector.auto_reply_requires_direct and not mention.direct:
+            return Decision(False, "the post does not address our account", suggest=True)
+        if _recently_acknowledged(session, author, now - timedelta(minutes=policy.author_cooldown_minutes)):
+            return Decision(False, "the author was acknowledged recently", suggest=True)
+        if _sent_last_hour(session, source.id, now) >= policy.hourly_cap_per_source:
+            return Decision(False, "this source reached its hourly cap", suggest=True)
+        return Decision(True, "allowed")
+
+    def _render(self, case: Case, mention: Mention, author: Author, connector: type[Connector]) -> str:
+        language = case.language if case.language in {"en", "it"} else "en"
+        window = response_window(policy_for(self._config, case.category, case.priority))
+        name = neutralise(author.name) or neutralise(author.handle)
+        return self._renderer.render(
+            platform=mention.platform,
+            purpose=PURPOSE,
+            category=case.category,
+            language=language,
+            max_length=connector.reply_max_length,
+            values={
+                "name": name,
+                "product": case.product,
+                "reference": case.reference,
+                "window": describe_window(window, language),
+            },
+        )
+
+
+def _own_handles(config: Config) -> set[str]:
+    handles = {source.account for source in config.sources}
+    handles.update(handle for brand in config.brands for handle in brand.handles)
+    handles.update(handle for person in config.employees for handle in person.handles)
+    return {_bare(handle) for handle in handles if handle}
+
+
+def _bare(handle: str) -> str:
+    return fold(handle).lstrip("@")
+
+
+def _already_acknowledged(session: Session, case: Case) -> bool:
+    key = idempotency_key(case, PURPOSE)
+    return session.exec(select(OutboxEntry.id).where(OutboxEntry.idempotency_key == key)).first() is not None
+
+
+def _recently_acknowledged(session: Session, author: Author, since: datetime) -> bool:
+    statement = (
+        select(OutboxEntry.id)
+        .join(Case, col(Case.id) == col(OutboxEntry.case_id))
+        .where(Case.author_id == author.id, OutboxEntry.purpose == PURPOSE, OutboxEntry.created_at >= since)
+    )
+    return session.exec(statement).first() is not None
+
+
+def _sent_last_hour(session: Session, source_id: str, now: datetime) -> int:
+    statement = select(func.count()).where(
+        OutboxEntry.source_id == source_id,
+        OutboxEntry.purpose == PURPOSE,
+        OutboxEntry.created_at >= now - timedelta(hours=1),
+    )
+    return session.exec(statement).one()

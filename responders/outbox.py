@@ -1,0 +1,151 @@
+"""Sending replies exactly once: claim, send, record.
+
+An entry is claimed with a lease and marked ``sending`` (attempt counted) in
+one transaction; the platform call happens outside any transaction; the
+platform's id is recorded in a second one. If the process dies between the
+two, the entry is left ``sending`` with an expired lease: before trying again
+the sender asks the platform whether our reply is already there, so the
+customer never receives it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine, and_, or_
+from sqlmodel import Session, col
+
+from connectors.base import Connector, ConnectorError
+from social_care import events
+from social_care.clock import Clock
+from social_care.storage.claims import claim
+from social_care.storage.tables import Case, OutboxEntry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    reconciled: int = 0
+    failed: int = 0
+    dead: int = 0
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        engine: Engine,
+        connectors: Mapping[str, Connector],
+        *,
+        clock: Clock,
+        owner: str,
+        max_attempts: int = 5,
+        lease: timedelta = timedelta(minutes=2),
+        rng: random.Random | None = None,
+    ) -> None:
+        self._engine = engine
+        self._connectors = connectors
+        self._clock = clock
+        self._owner = owner
+        self._max_attempts = max_attempts
+        self._lease = lease
+        self._rng = rng or random.Random()
+
+    def run_once(self, limit: int = 50) -> SendReport:
+        report = SendReport()
+        for _ in range(limit):
+            entry_id = self._claim_next()
+            if entry_id is None:
+                break
+            self._deliver(entry_id, report)
+        return report
+
+    def _claim_next(self) -> int | None:
+        now = self._clock()
+        ready = and_(
+            col(OutboxEntry.source_id).in_(list(self._connectors)),
+            or_(
+                and_(col(OutboxEntry.state).in_(("pending", "failed")), OutboxEntry.next_attempt_at <= now),
+                OutboxEntry.state == "sending",
+            ),
+        )
+        with Session(self._engine) as session:
+            claimed = claim(
+                session, OutboxEntry, ready=ready, order_by=OutboxEntry.next_attempt_at,
+                owner=self._owner, now=now, lease=self._lease,
+            )
+            session.commit()
+        return claimed[0] if claimed else None
+
+    def _deliver(self, entry_id: int, report: SendReport) -> None:
+        with Session(self._engine) as session:
+            entry = session.get_one(OutboxEntry, entry_id)
+            connector = self._connectors[entry.source_id]
+            if entry.state == "sending" and self._reconcile(session, entry, connector, report):
+                return
+            entry.state, entry.attempts = "sending", entry.attempts + 1
+            session.add(entry)
+            session.commit()
+            reply_to, text = entry.in_reply_to, entry.text
+        try:
+            platform_id = connector.reply(reply_to, text)
+        except ConnectorError as error:
+            self._record_failure(entry_id, error, report)
+            return
+        with Session(self._engine) as session:
+            self._record_sent(session, session.get_one(OutboxEntry, entry_id), platform_id)
+            report.sent += 1
+
+    def _reconcile(self, session: Session, entry: OutboxEntry, connector: Connector, report: SendReport) -> bool:
+        """Settle an attempt whose outcome was lost; true when the reply turned out to be sent."""
+        try:
+            found = connector.find_reply(entry.in_reply_to)
+        except ConnectorError as error:
+            log.warning("cannot check outbox entry %s with the platform yet: %s", entry.id, error)
+            entry.lease_owner = None
+            session.add(entry)
+            session.commit()
+            return True
+        if found is None:
+            return False
+        self._record_sent(session, entry, found)
+        report.reconciled += 1
+        return True
+
+    def _record_sent(self, session: Session, entry: OutboxEntry, platform_id: str) -> None:
+        now = self._clock()
+        entry.state, entry.platform_reply_id, entry.sent_at = "sent", platform_id, now
+        entry.lease_owner = entry.lease_expires_at = None
+        session.add(entry)
+        case = session.get_one(Case, entry.case_id)
+        if entry.purpose == "acknowledgement" and case.acknowledged_at is None:
+            case.acknowledged_at = now
+            to_status = "acknowledged" if case.status == "new" else None
+            events.record(session, case, "acknowledged", at=now, to_status=to_status, outbox_id=entry.id)
+        session.commit()
+
+    def _record_failure(self, entry_id: int, error: ConnectorError, report: SendReport) -> None:
+        now = self._clock()
+        with Session(self._engine) as session:
+            entry = session.get_one(OutboxEntry, entry_id)
+            entry.last_error = str(error)[:500]
+            entry.lease_owner = entry.lease_expires_at = None
+            if error.permanent or entry.attempts >= self._max_attempts:
+                entry.state = "dead"
+                report.dead += 1
+            else:
+                entry.state = "failed"
+                entry.next_attempt_at = now + self._backoff(entry.attempts, error.retry_after)
+                report.failed += 1
+            session.add(entry)
+            session.commit()
+        log.warning("outbox entry %s not sent (attempt %s): %s", entry_id, entry.attempts, error)
+
+    def _backoff(self, attempts: int, retry_after: float | None) -> timedelta:
+        seconds = min(30 * 2 ** (attempts - 1), 3600) * (0.5 + self._rng.random() / 2)
+        return timedelta(seconds=max(seconds, retry_after or 0))

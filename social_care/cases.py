@@ -1,0 +1,106 @@
+"""Threading mentions into cases, the unit of work.
+
+A mention joins the case of the post it answers (same conversation); failing
+that, an open case of the same author on the same source that was active
+within the threading window; otherwise it opens a new case. A new mention on a
+resolved case reopens it. Retweets never reach here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from social_care import events
+from social_care.classify import Verdict
+from social_care.storage.tables import Case, Mention
+
+OPEN_STATES = ("new", "acknowledged", "assigned", "responded")
+_SEVERITY = {"other": 0, "praise": 1, "inquiry": 2, "complaint": 3}
+_PRIORITY = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+
+
+def thread_into_case(
+    session: Session,
+    mention: Mention,
+    verdict: Verdict,
+    *,
+    brand: str,
+    product: str,
+    now: datetime,
+    window: timedelta,
+) -> tuple[Case, bool]:
+    """The case ``mention`` belongs to, and whether it was opened just now."""
+    case = _conversation_case(session, mention) or _recent_case(session, mention, now - window)
+    if case is None:
+        case = _open(session, mention, verdict, brand=brand, product=product, now=now)
+        return case, True
+    mention.case_id = case.id
+    session.add(mention)
+    _escalate(case, verdict, product)
+    events.record(session, case, "mention_added", at=now, mention_id=mention.id)
+    if case.status == "resolved":
+        events.record(session, case, "reopened", at=now, to_status="assigned" if case.assignee_id else "new")
+    return case, False
+
+
+def _conversation_case(session: Session, mention: Mention) -> Case | None:
+    keys = [key for key in (mention.parent_id, mention.thread_id) if key]
+    if not keys:
+        return None
+    statement = (
+        select(Case)
+        .join(Mention, col(Mention.case_id) == col(Case.id))
+        .where(Mention.platform == mention.platform, col(Mention.external_id).in_(keys))
+        .order_by(col(Case.id).desc())
+    )
+    return session.exec(statement).first()
+
+
+def _recent_case(session: Session, mention: Mention, since: datetime) -> Case | None:
+    statement = (
+        select(Case)
+        .where(
+            Case.author_id == mention.author_id,
+            Case.source_id == mention.source_id,
+            col(Case.status).in_(OPEN_STATES),
+            Case.last_activity_at >= since,
+        )
+        .order_by(col(Case.last_activity_at).desc())
+    )
+    return session.exec(statement).first()
+
+
+def _open(
+    session: Session, mention: Mention, verdict: Verdict, *, brand: str, product: str, now: datetime
+) -> Case:
+    case = Case(
+        source_id=mention.source_id,
+        platform=mention.platform,
+        author_id=mention.author_id,
+        thread_key=mention.thread_id or mention.external_id,
+        category=verdict.category,
+        cluster=verdict.cluster,
+        priority=verdict.priority,
+        language=verdict.language,
+        brand=brand,
+        product=product,
+        opened_at=now,
+        last_activity_at=now,
+    )
+    session.add(case)
+    session.flush()
+    mention.case_id = case.id
+    session.add(mention)
+    events.record(session, case, "opened", at=now, to_status="new", mention_id=mention.id)
+    return case
+
+
+def _escalate(case: Case, verdict: Verdict, product: str) -> None:
+    """A case is as serious as its most serious mention."""
+    if _SEVERITY[verdict.category] > _SEVERITY[case.category]:
+        case.category, case.cluster = verdict.category, verdict.cluster
+    if _PRIORITY[verdict.priority] > _PRIORITY[case.priority]:
+        case.priority = verdict.priority
+    case.product = case.product or product

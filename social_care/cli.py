@@ -1,0 +1,156 @@
+"""The ``social-care`` command."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from social_care.config import Config, ConfigError, load_config
+from social_care.resources import example_config
+
+app = typer.Typer(
+    help="A social-media care desk: watch, triage, acknowledge, hand off, measure.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage people's sign-in.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+
+console = Console()
+errors = Console(stderr=True)
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="Configuration file [default: $SOCIAL_CARE_CONFIG, ./social-care.toml, the demo]"
+    ),
+]
+
+
+def config_path(given: Path | None) -> Path:
+    """The file to use: given, from the environment, in this folder, else the bundled demo."""
+    if given:
+        return given
+    if os.environ.get("SOCIAL_CARE_CONFIG"):
+        return Path(os.environ["SOCIAL_CARE_CONFIG"])
+    local = Path("social-care.toml")
+    return local if local.exists() else example_config()
+
+
+def load_or_exit(given: Path | None) -> tuple[Config, Path]:
+    path = config_path(given)
+    try:
+        return load_config(path), path
+    except ConfigError as error:
+        _print_problems(error)
+        raise typer.Exit(2) from None
+
+
+def _print_problems(error: ConfigError) -> None:
+    count = len(error.problems)
+    errors.print(f"[bold red]The configuration has {count} problem{'s' if count != 1 else ''}:[/]")
+    for problem in error.problems:
+        errors.print(f"  - {problem}", markup=False, highlight=False)
+
+
+@app.command("check-config")
+def check_config(path: Annotated[Path | None, typer.Argument(help="The file to check")] = None) -> None:
+    """Validate a configuration file and list every problem in it."""
+    config, used = load_or_exit(path)
+    sources = ", ".join(source.id for source in config.sources if source.enabled)
+    console.print(f"{used}: valid ({len(config.brands)} brands, enabled sources: {sources or 'none'})")
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    host: Annotated[str, typer.Option(help="Address to serve the inbox on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve the inbox on")] = 8000,
+) -> None:
+    """Run everything in one process: pollers, outbox sender and the web inbox."""
+    from social_care.serve import serve
+
+    settings, path = load_or_exit(config)
+    _configure_logging()
+    serve(settings, path, host=host, port=port, console=console)
+
+
+@app.command()
+def poll(
+    source: Annotated[str, typer.Argument(help="The id of the source to poll")],
+    once: Annotated[bool, typer.Option("--once", help="Run one cycle and exit")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Poll one source (one cycle with --once) and print what was fetched and queued."""
+    from social_care.runtime import build_service, open_database
+
+    settings, _ = load_or_exit(config)
+    if source not in {item.id for item in settings.sources if item.enabled}:
+        known = ", ".join(item.id for item in settings.sources if item.enabled)
+        errors.print(f"No enabled source {source!r}; enabled sources: {known}", markup=False)
+        raise typer.Exit(2)
+    if not once:
+        errors.print("Continuous polling runs inside `social-care run`; use --once here.")
+        raise typer.Exit(2)
+    service = build_service(settings, open_database(settings, os.environ))
+    report = service.poller.poll(source)
+    sent = service.sender.run_once()
+    console.print(
+        f"{source}: fetched {report.fetched}, new {report.new}, rejected {report.rejected}, "
+        f"matched {report.matched}, cases opened {report.opened}, replies queued {report.queued_replies}, "
+        f"replies sent {sent.sent}"
+    )
+    if report.error:
+        errors.print(f"error: {report.error}", markup=False)
+        raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Create or migrate the database to the newest schema."""
+    from social_care.storage import migrate
+    from social_care.storage.engine import database_url, make_engine, redacted
+
+    settings, _ = load_or_exit(config)
+    url = database_url(settings.database, os.environ)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    console.print(f"{redacted(url)} is at revision {migrate.current_revision(engine)}", markup=False)
+
+
+@user_app.command("set-password")
+def set_password(
+    email: Annotated[str, typer.Argument(help="The employee's email, as in the configuration")],
+    config: ConfigOption = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input")] = False,
+) -> None:
+    """Set the password someone signs in to the inbox with."""
+    from social_care.runtime import open_database
+    from social_care.users import UnknownEmployee, set_employee_password
+
+    settings, _ = load_or_exit(config)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        set_employee_password(settings, open_database(settings, os.environ), email, password)
+    except (UnknownEmployee, ValueError) as error:
+        errors.print(str(error), markup=False)
+        raise typer.Exit(2) from None
+    console.print(f"Password set for {email}.")
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -1,0 +1,257 @@
+"""The typed shape of the configuration file.
+
+Every model forbids unknown keys so that a typo is reported instead of being
+silently ignored. Secrets never appear here: a setting ending in ``_env`` names
+the environment variable (or ``NAME_FILE``) that holds the secret.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+Category = Literal["complaint", "inquiry", "praise", "other"]
+Cluster = Literal[
+    "technical_fault", "how_to", "not_working", "delivery", "billing", "account", "other"
+]
+Priority = Literal["low", "normal", "high", "urgent"]
+Role = Literal["agent", "supervisor", "admin"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Strategy = Literal["round_robin", "least_loaded", "random"]
+Tier = Literal["standard", "premium", "critical"]
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LANGUAGE = re.compile(r"^[a-z]{2}$")
+
+
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"an IANA time zone such as 'Europe/Rome', found {name!r}") from error
+    return name
+
+
+def _matching(pattern: re.Pattern[str], what: str):  # type: ignore[no-untyped-def]
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"{what}, found {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
+Slug = Annotated[str, _matching(_SLUG, "lower-case letters, digits, '-' or '_'")]
+EnvName = Annotated[str, _matching(_ENV_NAME, "an environment variable name like 'X_TOKEN'")]
+Email = Annotated[str, _matching(_EMAIL, "an email address"), AfterValidator(str.lower)]
+Language = Annotated[str, _matching(_LANGUAGE, "a two-letter language code such as 'en'")]
+
+
+class Section(BaseModel):
+    """Base of every config section: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServiceSettings(Section):
+    environment: Literal["development", "production"] = "development"
+    public_url: str = "http://127.0.0.1:8000"
+    timezone: TimeZone = "UTC"
+    secret_key_env: EnvName = "SOCIAL_CARE_SECRET_KEY"
+
+
+class DatabaseSettings(Section):
+    path: str = "social-care.db"
+    url_env: EnvName = "DATABASE_URL"
+
+
+class WatchTerm(Section):
+    name: str = Field(min_length=1)
+    aliases: list[str] = []
+    handles: list[str] = []
+    hashtags: list[str] = []
+    exclusions: list[str] = []
+    languages: list[Language] = []
+    fuzzy_threshold: float = Field(default=88.0, ge=50.0, le=100.0)
+
+
+class Product(WatchTerm):
+    tier: Tier = "standard"
+    department: str = ""
+
+
+class Person(WatchTerm):
+    role: str = ""
+
+
+class Brand(WatchTerm):
+    companies: list[str] = []
+    products: list[Product] = []
+    people: list[Person] = []
+
+
+class RateLimit(Section):
+    requests: int = Field(gt=0)
+    per_seconds: int = Field(gt=0)
+
+
+class SourceWatch(Section):
+    mentions: bool = True
+    search: bool = True
+    queries: list[str] = []
+    subreddits: list[str] = []
+    feeds: list[str] = []
+
+
+class Source(Section):
+    id: Slug
+    platform: str
+    brand: str
+    enabled: bool = True
+    account: str = ""
+    poll_interval_seconds: int = Field(default=120, ge=5)
+    auto_reply: bool = False
+    api_base_url: str = ""
+    monthly_read_quota: int | None = Field(default=None, gt=0)
+    rate_limit: RateLimit | None = None
+    credentials: dict[str, EnvName] = {}
+    watch: SourceWatch = SourceWatch()
+    options: dict[str, object] = {}
+
+
+class WorkingHours(Section):
+    days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
+    start: time = time(9, 0)
+    end: time = time(18, 0)
+
+
+class Competences(Section):
+    """What a person can handle; an empty list means "any"."""
+
+    categories: list[Category] = []
+    clusters: list[Cluster] = []
+    products: list[str] = []
+    languages: list[Language] = []
+    platforms: list[str] = []
+
+
+class Employee(Section):
+    email: Email
+    name: str = Field(min_length=1)
+    role: Role = "agent"
+    teams: list[str] = []
+    competences: Competences = Competences()
+    accounts: list[str] = []
+    handles: list[str] = []
+    timezone: TimeZone = "UTC"
+    working_hours: WorkingHours = WorkingHours()
+    capacity: int = Field(default=20, ge=1)
+    available: bool = True
+
+
+class Team(Section):
+    name: str = Field(min_length=1)
+    supervisor: str = ""
+    strategy: Strategy = "round_robin"
+
+
+class RuleConditions(Section):
+    """Every listed condition must hold; an empty list does not constrain."""
+
+    categories: list[Category] = []
+    clusters: list[Cluster] = []
+    brands: list[str] = []
+    products: list[str] = []
+    languages: list[Language] = []
+    platforms: list[str] = []
+    priorities: list[Priority] = []
+    keywords: list[str] = []
+
+
+class RoutingRule(Section):
+    name: str = Field(min_length=1)
+    team: str
+    when: RuleConditions = RuleConditions()
+
+
+class BusinessCalendar(Section):
+    name: str = Field(min_length=1)
+    timezone: TimeZone = "UTC"
+    hours: WorkingHours = WorkingHours()
+    holidays: list[date] = []
+
+
+class SlaPolicy(Section):
+    name: str = Field(min_length=1)
+    categories: list[Category] = Field(min_length=1)
+    priorities: list[Priority] = []
+    acknowledge_within_minutes: int | None = Field(default=None, gt=0)
+    first_response_within_minutes: int | None = Field(default=None, gt=0)
+    resolve_within_minutes: int | None = Field(default=None, gt=0)
+    floor_percent: float = Field(default=90.0, gt=0, le=100)
+    calendar: str = "24/7"
+
+
+class CrisisPolicy(Section):
+    baseline_days: int = Field(default=14, ge=1)
+    sigmas: float = Field(default=3.0, gt=0)
+    min_complaints_per_hour: int = Field(default=10, ge=1)
+
+
+class AcknowledgementPolicy(Section):
+    enabled: bool = True
+    dry_run: bool = False
+    categories: list[Category] = ["complaint", "inquiry"]
+    author_cooldown_minutes: int = Field(default=240, ge=0)
+    hourly_cap_per_source: int = Field(default=30, ge=0)
+    stop_words: list[str] = ["stop", "basta", "unsubscribe"]
+    blocked_handles: list[str] = []
+    crisis: CrisisPolicy = CrisisPolicy()
+
+
+class SmtpSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, gt=0, lt=65536)
+    sender: Email = "social-care@localhost.localdomain"
+    starttls: bool = False
+    username_env: EnvName | None = None
+    password_env: EnvName | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+class DigestSettings(Section):
+    enabled: bool = True
+    recipients: list[Email] = []
+    send_at: time = time(8, 0)
+    timezone: TimeZone = "UTC"
+    language: Language = "en"
+
+
+class Config(Section):
+    """The whole configuration file."""
+
+    service: ServiceSettings = ServiceSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    brands: list[Brand] = Field(min_length=1)
+    sources: list[Source] = Field(min_length=1)
+    teams: list[Team] = []
+    employees: list[Employee] = []
+    routing: list[RoutingRule] = []
+    calendars: list[BusinessCalendar] = []
+    sla: list[SlaPolicy] = []
+    acknowledgement: AcknowledgementPolicy = AcknowledgementPolicy()
+    smtp: SmtpSettings = SmtpSettings()
+    digest: DigestSettings = DigestSettings()
+
+    def source(self, source_id: str) -> Source:
+        return next(source for source in self.sources if source.id == source_id)
+
+    def brand(self, name: str) -> Brand:
+        return next(brand for brand in self.brands if brand.name == name)

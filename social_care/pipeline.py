@@ -1,0 +1,139 @@
+"""What happens to one stored mention: match, classify, case, route, acknowledge.
+
+Each stage is a small object behind a narrow interface (a matcher, a
+classifier, the acknowledger), so later work can deepen one without touching
+the others. A mention is processed in one transaction and marked processed in
+it; one that fails stays unprocessed and is retried on the next cycle.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from connectors.base import Connector
+from responders.acknowledger import Acknowledger
+from social_care import events
+from social_care.cases import thread_into_case
+from social_care.classify import RuleClassifier, Verdict
+from social_care.config.models import Config
+from social_care.matching import Match, Matcher
+from social_care.routing import CaseFacts, choose_assignee, choose_rule
+from social_care.sla import set_due_times
+from social_care.storage.tables import Author, Case, Classification, Mention, TermMatch
+
+
+@dataclass(frozen=True)
+class Outcome:
+    matched: bool
+    case_id: int | None = None
+    opened: bool = False
+    acknowledgement: str = ""
+
+
+class Pipeline:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        matcher: Matcher,
+        classifier: RuleClassifier,
+        acknowledger: Acknowledger,
+        connector_types: Mapping[str, type[Connector]],
+        rng: random.Random | None = None,
+        threading_window: timedelta = timedelta(hours=48),
+    ) -> None:
+        self._config = config
+        self._matcher = matcher
+        self._classifier = classifier
+        self._acknowledger = acknowledger
+        self._connector_types = connector_types
+        self._rng = rng or random.Random()
+        self._window = threading_window
+
+    def process(self, session: Session, mention: Mention, now: datetime) -> Outcome:
+        author = session.get_one(Author, mention.author_id)
+        matches = self._matcher.match(mention.text)
+        verdict = self._classifier.classify(
+            mention.text,
+            language=mention.language,
+            followers=author.followers,
+            direct=mention.direct,
+            matches=matches,
+        )
+        _store_verdict(session, mention, matches, verdict, now)
+        mention.processed_at = now
+        session.add(mention)
+        if mention.is_retweet or not (matches or mention.direct):
+            return Outcome(matched=bool(matches))
+        brand = matches[0].brand if matches else self._config.source(mention.source_id).brand
+        product = next((match.product for match in matches if match.product), "")
+        case, opened = thread_into_case(
+            session, mention, verdict, brand=brand, product=product, now=now, window=self._window
+        )
+        set_due_times(self._config, case)
+        if case.team is None:
+            self._route(session, case, mention, now)
+        decision = self._acknowledge(session, case, mention, author, now) if opened else None
+        return Outcome(True, case.id, opened, decision.reason if decision else "")
+
+    def _route(self, session: Session, case: Case, mention: Mention, now: datetime) -> None:
+        facts = CaseFacts(
+            category=case.category,
+            cluster=case.cluster,
+            brand=case.brand,
+            product=case.product,
+            language=case.language,
+            platform=case.platform,
+            priority=case.priority,
+            source_id=case.source_id,
+            text=mention.text,
+        )
+        rule = choose_rule(self._config.routing, facts)
+        if rule is None:
+            events.record(session, case, "unrouted", at=now)
+            return
+        case.team = rule.team
+        person = choose_assignee(session, self._config, rule.team, facts, now, self._rng)
+        if person is None:
+            events.record(session, case, "queued_for_team", at=now, team=rule.team, rule=rule.name)
+            return
+        case.assignee_id, case.assigned_at = person.id, now
+        events.record(
+            session, case, "assigned", at=now, to_status="assigned", team=rule.team, rule=rule.name,
+            assignee_id=person.id,
+        )
+
+    def _acknowledge(self, session: Session, case: Case, mention: Mention, author: Author, now: datetime):  # type: ignore[no-untyped-def]
+        source = self._config.source(mention.source_id)
+        connector = self._connector_types[source.id]
+        return self._acknowledger.acknowledge(
+            session, case, mention, author, source=source, connector=connector, now=now
+        )
+
+
+def _store_verdict(
+    session: Session, mention: Mention, matches: list[Match], verdict: Verdict, now: datetime
+) -> None:
+    for match in matches:
+        session.add(
+            TermMatch(
+                mention_id=mention.id, term=match.term, kind=match.kind, brand=match.brand,
+                product=match.product, matched_text=match.matched_text, start=match.start,
+                end=match.end, score=match.score,
+            )
+        )
+    for previous in session.exec(select(Classification).where(Classification.mention_id == mention.id)):
+        previous.current = False
+        session.add(previous)
+    session.add(
+        Classification(
+            mention_id=mention.id, category=verdict.category, cluster=verdict.cluster,
+            sentiment=verdict.sentiment, priority=verdict.priority, language=verdict.language,
+            confidence=verdict.confidence, reasons=verdict.reasons, decided_by="rules", decided_at=now,
+        )
+    )

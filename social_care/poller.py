@@ -1,0 +1,188 @@
+"""Polling one source: fetch since the stored cursor, store, then process.
+
+The posts of a fetch and the cursor that follows them are committed in one
+transaction, so a crash before the commit re-fetches (deduplication absorbs
+it) and a crash after it loses nothing. Processing happens afterwards, one
+mention per transaction; anything left unprocessed is picked up next cycle.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, and_, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from connectors.base import Connector, ConnectorError
+from social_care.clock import Clock
+from social_care.pipeline import Pipeline
+from social_care.posts import Batch, Post
+from social_care.storage.claims import claim
+from social_care.storage.tables import Author, Mention, RejectedPayload, SourceState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PollReport:
+    source_id: str
+    fetched: int = 0
+    new: int = 0
+    rejected: int = 0
+    matched: int = 0
+    opened: int = 0
+    queued_replies: int = 0
+    error: str = ""
+    skipped: bool = False
+    case_ids: list[int] = field(default_factory=list)
+
+
+class Poller:
+    def __init__(
+        self,
+        engine: Engine,
+        connectors: Mapping[str, Connector],
+        pipeline: Pipeline,
+        *,
+        clock: Clock,
+        owner: str,
+        lease: timedelta = timedelta(minutes=5),
+    ) -> None:
+        self._engine = engine
+        self._connectors = connectors
+        self._pipeline = pipeline
+        self._clock = clock
+        self._owner = owner
+        self._lease = lease
+
+    def poll(self, source_id: str) -> PollReport:
+        report = PollReport(source_id)
+        cursor = self._claim(source_id)
+        if cursor is False:
+            report.skipped = True
+            return report
+        try:
+            batch = self._connectors[source_id].fetch(cursor if isinstance(cursor, str) else None)
+        except ConnectorError as error:
+            self._record_failure(source_id, error)
+            report.error = str(error)
+            return report
+        report.fetched, report.rejected = len(batch.posts), len(batch.rejected)
+        report.new = self._store(source_id, batch)
+        self.process_pending(source_id, report)
+        return report
+
+    def process_pending(self, source_id: str, report: PollReport) -> None:
+        with Session(self._engine) as session:
+            pending = session.exec(
+                select(Mention.id)
+                .where(Mention.source_id == source_id, col(Mention.processed_at).is_(None))
+                .order_by(col(Mention.id))
+            ).all()
+        for mention_id in pending:
+            with Session(self._engine) as session:
+                mention = session.get_one(Mention, mention_id)
+                try:
+                    outcome = self._pipeline.process(session, mention, self._clock())
+                    session.commit()
+                except Exception:
+                    session.rollback()
+                    log.exception("mention %s could not be processed; it will be retried", mention_id)
+                    continue
+            report.matched += outcome.matched
+            report.opened += outcome.opened
+            report.queued_replies += outcome.acknowledgement == "allowed"
+            if outcome.case_id is not None:
+                report.case_ids.append(outcome.case_id)
+
+    def _claim(self, source_id: str) -> str | bool | None:
+        """The stored cursor (``None`` for a first poll), or ``False`` if another worker holds it."""
+        now = self._clock()
+        with Session(self._engine) as session:
+            if session.get(SourceState, source_id) is None:
+                session.add(SourceState(source_id=source_id))
+                try:
+                    session.commit()
+                except IntegrityError:
+                    session.rollback()
+            ready = and_(
+                SourceState.source_id == source_id,
+                SourceState.status != "failing",
+                or_(col(SourceState.next_poll_at).is_(None), col(SourceState.next_poll_at) <= now),
+            )
+            claimed = claim(
+                session, SourceState, ready=ready,
+                order_by=SourceState.source_id, owner=self._owner, now=now, lease=self._lease,
+            )
+            session.commit()
+            if not claimed:
+                return False
+            return session.get_one(SourceState, source_id).cursor
+
+    def _store(self, source_id: str, batch: Batch) -> int:
+        now = self._clock()
+        platform = self._connectors[source_id].platform
+        with Session(self._engine) as session:
+            new = sum(_store_post(session, source_id, platform, post, now) for post in batch.posts)
+            for rejected in batch.rejected:
+                session.add(
+                    RejectedPayload(source_id=source_id, received_at=now, reason=rejected.reason, payload=rejected.payload)
+                )
+            state = session.get_one(SourceState, source_id)
+            state.cursor, state.last_polled_at, state.status = batch.cursor, now, "ok"
+            state.failures, state.last_error, state.next_poll_at = 0, "", None
+            state.lease_owner = state.lease_expires_at = None
+            session.add(state)
+            session.commit()
+        return new
+
+    def _record_failure(self, source_id: str, error: ConnectorError) -> None:
+        now = self._clock()
+        with Session(self._engine) as session:
+            state = session.get_one(SourceState, source_id)
+            state.failures += 1
+            state.status = "failing" if error.permanent else "backing_off"
+            state.last_error = str(error)[:500]
+            backoff = min(30 * 2 ** (state.failures - 1), 3600)
+            state.next_poll_at = now + timedelta(seconds=max(backoff, error.retry_after or 0))
+            state.lease_owner = state.lease_expires_at = None
+            session.add(state)
+            session.commit()
+        log.warning("source %s: %s", source_id, error)
+
+
+def _store_post(session: Session, source_id: str, platform: str, post: Post, now: datetime) -> int:
+    """Store one post unless it is already stored; 1 when it was new."""
+    known = select(Mention.id).where(Mention.platform == platform, Mention.external_id == post.external_id)
+    if session.exec(known).first() is not None:
+        return 0
+    author = _author(session, platform, post)
+    try:
+        with session.begin_nested():
+            session.add(
+                Mention(
+                    source_id=source_id, platform=platform, external_id=post.external_id, url=post.url,
+                    author_id=author.id, text=post.text, language=post.language, posted_at=post.created_at,
+                    fetched_at=now, thread_id=post.thread.thread_id, parent_id=post.thread.parent_id,
+                    direct=post.direct, is_retweet=post.is_retweet, raw=json.loads(json.dumps(post.raw, default=str)),
+                )
+            )
+    except IntegrityError:
+        return 0
+    return 1
+
+
+def _author(session: Session, platform: str, post: Post) -> Author:
+    statement = select(Author).where(Author.platform == platform, Author.external_id == post.author.id)
+    author = session.exec(statement).first() or Author(platform=platform, external_id=post.author.id, handle="")
+    author.handle, author.name = post.author.handle, post.author.name
+    if post.author.followers is not None:
+        author.followers = post.author.followers
+    session.add(author)
+    session.flush()
+    return author

@@ -1,0 +1,55 @@
+"""The platform-neutral shape of a post: what every connector translates into."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Author:
+    id: str
+    handle: str
+    name: str = ""
+    followers: int | None = None
+
+
+@dataclass(frozen=True)
+class ThreadRef:
+    """Where a post sits in a conversation: the conversation's root and the post answered."""
+
+    thread_id: str | None = None
+    parent_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Post:
+    external_id: str
+    author: Author
+    text: str
+    created_at: datetime
+    url: str = ""
+    language: str | None = None
+    thread: ThreadRef = ThreadRef()
+    direct: bool = False
+    is_retweet: bool = False
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A payload the connector could not turn into a post; it is recorded, never dropped."""
+
+    reason: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one fetch returned: posts in platform order, rejects, and the cursor after them."""
+
+    posts: list[Post]
+    cursor: str | None
+    rejected: list[Rejected] = field(default_factory=list)

@@ -1,0 +1,181 @@
+"""Assemble the service from a configuration: database, connectors, pipeline, workers.
+
+Everything is built from the configuration at start; durable state lives in
+the database, so the same assembly serves the all-in-one ``run`` and separate
+web and worker processes sharing PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from datetime import UTC, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine, update
+from sqlmodel import Session
+
+from connectors.base import Connector, SourceContext
+from connectors.registry import connector_class
+from responders.acknowledger import Acknowledger
+from responders.outbox import OutboxSender
+from responders.replies import ReplyRenderer
+from social_care.classify import RuleClassifier
+from social_care.clock import Clock, system_clock
+from social_care.config.models import Config, Source
+from social_care.config.secrets import read_secret
+from social_care.directory import sync_directory
+from social_care.matching import ExactMatcher
+from social_care.pipeline import Pipeline
+from social_care.poller import Poller
+from social_care.resources import bundled
+from social_care.storage import migrate
+from social_care.storage.engine import database_url, make_engine
+from social_care.storage.tables import SourceState
+from social_care.watchlist import watch_terms
+
+log = logging.getLogger(__name__)
+OUTBOX_INTERVAL_SECONDS = 5
+
+
+@dataclass
+class Service:
+    config: Config
+    engine: Engine
+    connectors: dict[str, Connector]
+    pipeline: Pipeline
+    poller: Poller
+    sender: OutboxSender
+
+
+def worker_name() -> str:
+    """Who holds a lease: host, process and a random part, readable in the database."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def open_database(config: Config, environ: Mapping[str, str]) -> Engine:
+    """The configured database, migrated to the newest schema."""
+    engine = make_engine(database_url(config.database, environ))
+    migrate.upgrade(engine)
+    return engine
+
+
+def build_connector(config: Config, source: Source, environ: Mapping[str, str], clock: Clock) -> Connector:
+    kind = connector_class(source.platform)
+    brand = config.brand(source.brand)
+    terms = [term for term in watch_terms(config) if term.brand == brand.name]
+    context = SourceContext(
+        source_id=source.id,
+        account=source.account,
+        api_base_url=source.api_base_url or kind.default_api_base_url,
+        search_terms=[form for term in terms for form in term.forms if not form.startswith(("@", "#"))],
+        handles=[form for term in terms for form in term.forms if form.startswith("@")],
+        subreddits=source.watch.subreddits,
+        feeds=source.watch.feeds,
+        watch_mentions=source.watch.mentions,
+        watch_search=source.watch.search,
+    )
+    secrets = {name: read_secret(source.credentials[name], environ) for name in kind.credentials}
+    options = kind.Options.model_validate(source.options)
+    return kind(context=context, options=options, secrets=secrets, clock=clock)
+
+
+def build_service(
+    config: Config,
+    engine: Engine,
+    *,
+    environ: Mapping[str, str] | None = None,
+    clock: Clock = system_clock,
+    owner: str | None = None,
+) -> Service:
+    environ = os.environ if environ is None else environ
+    owner = owner or worker_name()
+    with Session(engine) as session:
+        sync_directory(session, config)
+    connectors = {
+        source.id: build_connector(config, source, environ, clock) for source in config.sources if source.enabled
+    }
+    tiers = {product.name: product.tier for brand in config.brands for product in brand.products}
+    pipeline = Pipeline(
+        config,
+        matcher=ExactMatcher(watch_terms(config)),
+        classifier=RuleClassifier(tiers),
+        acknowledger=Acknowledger(config, ReplyRenderer(bundled("templates") / "replies")),
+        connector_types={source_id: type(connector) for source_id, connector in connectors.items()},
+    )
+    return Service(
+        config=config,
+        engine=engine,
+        connectors=connectors,
+        pipeline=pipeline,
+        poller=Poller(engine, connectors, pipeline, clock=clock, owner=owner),
+        sender=OutboxSender(engine, connectors, clock=clock, owner=owner),
+    )
+
+
+def clear_failures(service: Service) -> None:
+    """A restart is how a person says "I fixed it": failing sources are polled again."""
+    with Session(service.engine) as session:
+        session.execute(
+            update(SourceState)
+            .where(SourceState.status == "failing")  # type: ignore[arg-type]
+            .values(status="ok", next_poll_at=None)
+        )
+        session.commit()
+
+
+def start_workers(service: Service) -> BackgroundScheduler:
+    """Poll every enabled source at its interval and drain the outbox, starting now.
+
+    APScheduler is only the timer: cursors, due times and outbox entries live in
+    the database, so the jobs are simply rebuilt from the configuration at start.
+    """
+    scheduler = BackgroundScheduler(
+        timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
+    )
+    now = datetime.now(UTC)
+    for source_id, connector in service.connectors.items():
+        scheduler.add_job(
+            _poll,
+            "interval",
+            seconds=service.config.source(source_id).poll_interval_seconds,
+            args=(service, source_id),
+            id=f"poll:{source_id}",
+            name=f"poll {connector.platform} source {source_id}",
+            next_run_time=now,
+        )
+    scheduler.add_job(
+        _send, "interval", seconds=OUTBOX_INTERVAL_SECONDS, args=(service,), id="outbox",
+        name="send outbox", next_run_time=now,
+    )
+    scheduler.start()
+    return scheduler
+
+
+def _poll(service: Service, source_id: str) -> None:
+    try:
+        report = service.poller.poll(source_id)
+    except Exception:
+        log.exception("polling %s failed", source_id)
+        return
+    if report.new or report.error:
+        log.info(
+            "%s: %d fetched, %d new, %d cases opened, %d replies queued%s",
+            source_id, report.fetched, report.new, report.opened, report.queued_replies,
+            f", error: {report.error}" if report.error else "",
+        )
+
+
+def _send(service: Service) -> None:
+    try:
+        report = service.sender.run_once()
+    except Exception:
+        log.exception("sending the outbox failed")
+        return
+    if report.sent or report.failed or report.dead or report.reconciled:
+        log.info("outbox: %d sent, %d reconciled, %d to retry, %d dead", report.sent, report.reconciled,
+                 report.failed, report.dead)

@@ -1,0 +1,65 @@
+"""``social-care run``: workers in the background, the inbox in the foreground."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import uvicorn
+from rich.console import Console
+
+from social_care.config.models import Config
+from social_care.config.secrets import MissingSecret, read_secret
+from social_care.runtime import build_service, clear_failures, open_database, start_workers
+from social_care.storage.engine import database_url, redacted
+from social_care.users import first_admin_password
+from social_care.web.app import create_app
+
+
+def session_secret(config: Config) -> str:
+    """The configured secret key; in development, a fresh one per start (sessions end at restart)."""
+    try:
+        return read_secret(config.service.secret_key_env, os.environ).get_secret_value()
+    except MissingSecret:
+        if config.service.environment == "production":
+            raise
+        return secrets.token_urlsafe(32)
+
+
+def serve(config: Config, path: Path, *, host: str, port: int, console: Console) -> None:
+    url = database_url(config.database, os.environ)
+    engine = open_database(config, os.environ)
+    service = build_service(config, engine)
+    clear_failures(service)
+    app = create_app(config, engine, secret_key=session_secret(config))
+    scheduler = start_workers(service)
+    _greet(console, config, path, url, f"http://{host}:{port}")
+    _explain_login(console, first_admin_password(config, engine))
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        scheduler.shutdown(wait=True)
+        engine.dispose()
+        console.print("social-care stopped.")
+
+
+def _greet(console: Console, config: Config, path: Path, url: str, address: str) -> None:
+    console.print(f"social-care is running with {path} on {redacted(url)}", highlight=False, markup=False)
+    sources = ", ".join(f"{source.id} ({source.platform})" for source in config.sources if source.enabled)
+    console.print(f"Watching: {sources}", markup=False)
+    console.print(f"Inbox: [bold]{address}/queue[/]  (Ctrl-C stops)", highlight=False)
+
+
+def _explain_login(console: Console, login: tuple[str, str | None] | None) -> None:
+    if login is None:
+        console.print("Nobody can sign in: add an employee with role = \"admin\" to the configuration.")
+        return
+    email, password = login
+    if password is None:
+        console.print(f"Log in as {email} (or another employee) with the password set earlier; "
+                      f"reset it with: social-care user set-password {email}", markup=False)
+        return
+    console.print(f"Log in as [bold]{email}[/] with password [bold]{password}[/] "
+                  f"(generated now and shown once; change it with: social-care user set-password {email})",
+                  highlight=False)

@@ -1,0 +1,1 @@
+"""Storage: tables, engines for SQLite and PostgreSQL, migrations and row claims."""

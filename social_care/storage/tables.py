@@ -1,0 +1,249 @@
+"""The tables behind the concepts of DESIGN.md.
+
+Events are the source of every metric; the timestamps kept on a case are
+derived conveniences for the queue (what is due next) and are always written in
+the same transaction as the event that explains them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from social_care.storage.types import UtcDateTime
+
+
+def _when(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UtcDateTime, nullable=nullable, index=index)
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=lambda: type(default)(default), sa_column=Column(JSON, nullable=False))
+
+
+class Author(SQLModel, table=True):
+    __tablename__ = "authors"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    external_id: str
+    handle: str
+    name: str = ""
+    followers: int | None = None
+    blocked: bool = False
+    opted_out_at: datetime | None = _when()
+
+
+class Mention(SQLModel, table=True):
+    """One post from a platform, stored once per (platform, external id)."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(index=True)
+    platform: str
+    external_id: str
+    url: str = ""
+    author_id: int = Field(foreign_key="authors.id", index=True)
+    text: str
+    language: str | None = None
+    posted_at: datetime = _when(nullable=False)
+    fetched_at: datetime = _when(nullable=False)
+    thread_id: str | None = Field(default=None, index=True)
+    parent_id: str | None = None
+    direct: bool = False
+    is_retweet: bool = False
+    raw: dict[str, Any] = _json({})
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    processed_at: datetime | None = _when(index=True)
+    deleted_at: datetime | None = _when()
+
+
+class TermMatch(SQLModel, table=True):
+    __tablename__ = "term_matches"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", index=True)
+    term: str
+    kind: str
+    brand: str
+    product: str = ""
+    matched_text: str
+    start: int
+    end: int
+    score: float
+
+
+class Classification(SQLModel, table=True):
+    """A verdict on a mention; a person's correction is a new row, the old one is kept."""
+
+    __tablename__ = "classifications"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", index=True)
+    category: str
+    cluster: str
+    sentiment: float
+    priority: str
+    language: str
+    confidence: float
+    reasons: list[str] = _json([])
+    decided_by: str
+    decided_at: datetime = _when(nullable=False)
+    current: bool = True
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_queue", "status", "response_due_at"),
+        Index("ix_cases_team_status", "team", "status"),
+        Index("ix_cases_assignee_status", "assignee_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(index=True)
+    platform: str
+    author_id: int = Field(foreign_key="authors.id", index=True)
+    thread_key: str = Field(index=True)
+    status: str = "new"
+    category: str
+    cluster: str
+    priority: str
+    language: str
+    brand: str
+    product: str = ""
+    team: str | None = None
+    assignee_id: int | None = Field(default=None, foreign_key="employees.id")
+    suggested_reply: str = ""
+    opened_at: datetime = _when(nullable=False)
+    last_activity_at: datetime = _when(nullable=False)
+    acknowledged_at: datetime | None = _when()
+    assigned_at: datetime | None = _when()
+    first_response_at: datetime | None = _when()
+    resolved_at: datetime | None = _when()
+    ack_due_at: datetime | None = _when()
+    response_due_at: datetime | None = _when()
+    resolution_due_at: datetime | None = _when()
+
+    @property
+    def reference(self) -> str:
+        return f"SC-{self.id:06d}"
+
+
+class CaseEvent(SQLModel, table=True):
+    """Every change to a case, with who made it and when: the audit trail."""
+
+    __tablename__ = "case_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    kind: str
+    actor: str
+    employee_id: int | None = Field(default=None, foreign_key="employees.id")
+    at: datetime = _when(nullable=False, index=True)
+    from_status: str | None = None
+    to_status: str | None = None
+    detail: dict[str, Any] = _json({})
+
+
+class Team(SQLModel, table=True):
+    __tablename__ = "teams"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    strategy: str = "round_robin"
+    supervisor_id: int | None = Field(default=None, foreign_key="employees.id")
+    last_assigned_id: int | None = Field(default=None, foreign_key="employees.id")
+
+
+class Employee(SQLModel, table=True):
+    """A person from the configuration; the row carries what the database must know."""
+
+    __tablename__ = "employees"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True)
+    name: str
+    role: str = "agent"
+    active: bool = True
+    available: bool = True
+    capacity: int = 20
+    password_hash: str | None = None
+
+
+class TeamMember(SQLModel, table=True):
+    __tablename__ = "team_members"
+
+    team_id: int = Field(foreign_key="teams.id", primary_key=True)
+    employee_id: int = Field(foreign_key="employees.id", primary_key=True)
+
+
+class OutboxEntry(SQLModel, table=True):
+    """A reply to send, claimed with a lease and sent at most once per idempotency key."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    source_id: str
+    purpose: str
+    in_reply_to: str
+    text: str
+    state: str = "pending"
+    attempts: int = 0
+    created_by: str = "system"
+    created_at: datetime = _when(nullable=False)
+    next_attempt_at: datetime = _when(nullable=False)
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = _when()
+    platform_reply_id: str | None = None
+    sent_at: datetime | None = _when()
+    last_error: str = ""
+
+
+class SourceState(SQLModel, table=True):
+    """Where a source's polling stands: its cursor, health and read budget."""
+
+    __tablename__ = "source_states"
+
+    source_id: str = Field(primary_key=True)
+    cursor: str | None = None
+    status: str = "ok"
+    last_error: str = ""
+    failures: int = 0
+    last_polled_at: datetime | None = _when()
+    next_poll_at: datetime | None = _when()
+    reads_month: str = ""
+    reads_used: int = 0
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = _when()
+
+
+class RejectedPayload(SQLModel, table=True):
+    """A platform payload that could not be understood, kept for a person to inspect."""
+
+    __tablename__ = "rejected_payloads"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(index=True)
+    received_at: datetime = _when(nullable=False)
+    reason: str
+    payload: str
+
+
+class CsatResponse(SQLModel, table=True):
+    __tablename__ = "csat_responses"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    score: int
+    comment: str = ""
+    answered_at: datetime = _when(nullable=False)

@@ -1,0 +1,52 @@
+"""Sign-in credentials for the people in the configuration."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from social_care.config.models import Config
+from social_care.directory import sync_directory
+from social_care.storage.tables import Employee
+from social_care.web.passwords import generate_password, hash_password
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class UnknownEmployee(LookupError):
+    pass
+
+
+def set_employee_password(config: Config, engine: Engine, email: str, password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    with Session(engine) as session:
+        sync_directory(session, config)
+        employee = session.exec(select(Employee).where(Employee.email == email.strip().lower())).first()
+        if employee is None or not employee.active:
+            raise UnknownEmployee(f"No employee {email!r} in the configuration.")
+        employee.password_hash = hash_password(password)
+        session.add(employee)
+        session.commit()
+
+
+def first_admin_password(config: Config, engine: Engine) -> tuple[str, str | None] | None:
+    """When nobody can sign in yet, give the first admin a generated password.
+
+    Returns the admin's email and the new password (shown once), the email and
+    ``None`` when sign-in is already set up, or ``None`` when there is no admin.
+    """
+    admins = [person.email for person in config.employees if person.role == "admin"]
+    if not admins:
+        return None
+    with Session(engine) as session:
+        sync_directory(session, config)
+        ready = session.exec(select(Employee).where(col(Employee.password_hash).is_not(None))).first()
+        if ready is not None:
+            return admins[0], None
+        admin = session.exec(select(Employee).where(Employee.email == admins[0])).one()
+        password = generate_password()
+        admin.password_hash = hash_password(password)
+        session.add(admin)
+        session.commit()
+    return admins[0], password

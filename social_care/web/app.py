@@ -1,0 +1,106 @@
+"""The web application: login, logout and the queue of cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy import Engine
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from social_care.config.models import Config
+from social_care.resources import bundled
+from social_care.web import queue
+from social_care.web.security import (
+    CsrfChecked,
+    CurrentAgent,
+    DatabaseSession,
+    LoginRequired,
+    csrf_token,
+)
+from social_care.storage.tables import Employee
+from social_care.web.passwords import verify_password
+from sqlmodel import select
+
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def create_app(config: Config, engine: Engine, *, secret_key: str, templates_dir: Path | None = None) -> FastAPI:
+    app = FastAPI(title="social-care", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.config = config
+    app.state.engine = engine
+    folder = templates_dir or bundled("templates") / "web"
+    app.mount("/static", StaticFiles(directory=folder / "static"), name="static")
+    environment = Environment(
+        loader=FileSystemLoader(folder),
+        autoescape=True,
+        undefined=StrictUndefined,
+    )
+    app.state.templates = Jinja2Templates(env=environment)
+    https = config.service.public_url.startswith("https://")
+    app.add_middleware(
+        SessionMiddleware, secret_key=secret_key, session_cookie="social_care_session",
+        same_site="lax", https_only=https, max_age=12 * 3600,
+    )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        response.headers.update(_SECURITY_HEADERS)
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, _error: LoginRequired) -> RedirectResponse:
+        return RedirectResponse("/login", status_code=303)
+
+    _add_login_routes(app)
+    app.include_router(queue.router)
+    return app
+
+
+def render(request: Request, name: str, status_code: int = 200, **values: object) -> HTMLResponse:
+    templates: Jinja2Templates = request.app.state.templates
+    values.setdefault("employee", None)
+    return templates.TemplateResponse(
+        request, name, {"csrf": csrf_token(request), **values}, status_code=status_code
+    )
+
+
+def _add_login_routes(app: FastAPI) -> None:
+    @app.get("/", include_in_schema=False)
+    def home(_employee: CurrentAgent) -> RedirectResponse:
+        return RedirectResponse("/queue", status_code=303)
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request) -> HTMLResponse:
+        return render(request, "login.html", error="")
+
+    @app.post("/login", response_class=HTMLResponse, dependencies=[CsrfChecked])
+    def login(
+        request: Request,
+        session: DatabaseSession,
+        email: Annotated[str, Form()] = "",
+        password: Annotated[str, Form()] = "",
+    ) -> Response:
+        employee = session.exec(select(Employee).where(Employee.email == email.strip().lower())).first()
+        if employee is None or not employee.active or not verify_password(password, employee.password_hash):
+            return render(request, "login.html", status_code=401, error="Wrong email or password.")
+        request.session.clear()
+        request.session["employee_id"] = employee.id
+        return RedirectResponse("/queue", status_code=303)
+
+    @app.post("/logout", dependencies=[CsrfChecked])
+    def logout(request: Request) -> RedirectResponse:
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
