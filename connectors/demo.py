@@ -50,6 +50,7 @@ class DemoConnector(Connector):
         path = Path(options.posts_file) if options.posts_file else bundled("config") / "demo" / "posts.jsonl"
         self._lines = path.read_text(encoding="utf-8").splitlines()
         self._replies = Path(options.replies_file)
+        self._roots = _conversation_roots(self._lines)
 
     def fetch(self, cursor: str | None) -> Batch:
         now = self.clock()
@@ -105,6 +106,7 @@ class DemoConnector(Connector):
         suffix = "" if number < len(self._lines) else f"-r{number // len(self._lines)}"
         author = record["author"]
         parent = f"{record['reply_to']}{suffix}" if record.get("reply_to") else None
+        root = f"{self._roots.get(record['reply_to'], record['reply_to'])}{suffix}" if parent else None
         return Post(
             external_id=f"{record['id']}{suffix}",
             author=Author(
@@ -116,11 +118,30 @@ class DemoConnector(Connector):
             text=str(record["text"]),
             created_at=created_at,
             language=record.get("lang"),
-            thread=ThreadRef(thread_id=parent, parent_id=parent),
+            thread=ThreadRef(thread_id=root, parent_id=parent),
             direct=bool(record.get("direct", False)),
             is_retweet=bool(record.get("retweet", False)),
             raw=record,
         )
+
+
+def _conversation_roots(lines: list[str]) -> dict[str, str]:
+    """Each post id -> the id of the post that started its conversation (malformed lines skipped)."""
+    parents: dict[str, str | None] = {}
+    for line in lines:
+        try:
+            record = json.loads(line)
+            parents[str(record["id"])] = record.get("reply_to")
+        except (ValueError, KeyError, TypeError):
+            continue
+    roots = {}
+    for post_id in parents:
+        root, seen = post_id, {post_id}
+        while (parent := parents.get(root)) and parent not in seen:
+            root = parent
+            seen.add(root)
+        roots[post_id] = root
+    return roots
 
 
 def _read_cursor(cursor: str | None, now: datetime) -> tuple[datetime, int]:

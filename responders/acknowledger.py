@@ -21,6 +21,7 @@ from social_care.config.models import Config, Source
 from social_care.sla import policy_for, response_window
 from social_care.storage.tables import Author, Case, Mention, OutboxEntry
 from social_care.text import fold
+from social_care.watchlist import bare_handle, own_handles
 
 PURPOSE = "acknowledgement"
 _WORD = re.compile(r"[\w@]+")
@@ -47,8 +48,8 @@ class Acknowledger:
     def __init__(self, config: Config, renderer: ReplyRenderer) -> None:
         self._config = config
         self._renderer = renderer
-        self._own_handles = _own_handles(config)
-        self._blocked = {fold(handle).lstrip("@") for handle in config.acknowledgement.blocked_handles}
+        self._own_handles = own_handles(config)
+        self._blocked = {bare_handle(handle) for handle in config.acknowledgement.blocked_handles}
 
     def acknowledge(
         self,
@@ -106,8 +107,8 @@ class Acknowledger:
             (not policy.enabled, "automatic acknowledgements are switched off"),
             (case.category not in policy.categories, f"{case.category} is not acknowledged automatically"),
             (_already_acknowledged(session, case), "this case was already acknowledged"),
-            (_bare(author.handle) in self._own_handles, "the author is one of our accounts"),
-            (author.blocked or _bare(author.handle) in self._blocked, "the author is blocked"),
+            (bare_handle(author.handle) in self._own_handles, "the author is one of our accounts"),
+            (author.blocked or bare_handle(author.handle) in self._blocked, "the author is blocked"),
             (author.opted_out_at is not None, "the author asked for no automatic replies"),
             (not (source.auto_reply and connector.auto_reply_allowed), "automatic replies are off for this source"),
         )
@@ -139,17 +140,6 @@ class Acknowledger:
                 "window": describe_window(window, language),
             },
         )
-
-
-def _own_handles(config: Config) -> set[str]:
-    handles = {source.account for source in config.sources}
-    handles.update(handle for brand in config.brands for handle in brand.handles)
-    handles.update(handle for person in config.employees for handle in person.handles)
-    return {_bare(handle) for handle in handles if handle}
-
-
-def _bare(handle: str) -> str:
-    return fold(handle).lstrip("@")
 
 
 def _already_acknowledged(session: Session, case: Case) -> bool:

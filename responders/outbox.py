@@ -142,9 +142,10 @@ class OutboxSender:
                 entry.state = "failed"
                 entry.next_attempt_at = now + self._backoff(entry.attempts, error.retry_after)
                 report.failed += 1
+            attempts = entry.attempts
             session.add(entry)
             session.commit()
-        log.warning("outbox entry %s not sent (attempt %s): %s", entry_id, entry.attempts, error)
+        log.warning("outbox entry %s not sent (attempt %s): %s", entry_id, attempts, error)
 
     def _backoff(self, attempts: int, retry_after: float | None) -> timedelta:
         seconds = min(30 * 2 ** (attempts - 1), 3600) * (0.5 + self._rng.random() / 2)

@@ -25,6 +25,7 @@ from social_care.matching import Match, Matcher
 from social_care.routing import CaseFacts, choose_assignee, choose_rule
 from social_care.sla import set_due_times
 from social_care.storage.tables import Author, Case, Classification, Mention, TermMatch
+from social_care.watchlist import bare_handle, own_handles
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Pipeline:
         self._connector_types = connector_types
         self._rng = rng or random.Random()
         self._window = threading_window
+        self._own = own_handles(config)
 
     def process(self, session: Session, mention: Mention, now: datetime) -> Outcome:
         author = session.get_one(Author, mention.author_id)
@@ -68,7 +70,7 @@ class Pipeline:
         _store_verdict(session, mention, matches, verdict, now)
         mention.processed_at = now
         session.add(mention)
-        if mention.is_retweet or not (matches or mention.direct):
+        if mention.is_retweet or bare_handle(author.handle) in self._own or not (matches or mention.direct):
             return Outcome(matched=bool(matches))
         brand = matches[0].brand if matches else self._config.source(mention.source_id).brand
         product = next((match.product for match in matches if match.product), "")
@@ -76,7 +78,7 @@ class Pipeline:
             session, mention, verdict, brand=brand, product=product, now=now, window=self._window
         )
         set_due_times(self._config, case)
-        if case.team is None:
+        if case.team is None and case.category != "other":
             self._route(session, case, mention, now)
         decision = self._acknowledge(session, case, mention, author, now) if opened else None
         return Outcome(True, case.id, opened, decision.reason if decision else "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from social_care.config.models import Brand, Config, WatchTerm
+from social_care.text import fold
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,18 @@ def watch_terms(config: Config) -> list[Term]:
         terms.extend(_term("product", product, brand.name, product.name) for product in brand.products)
         terms.extend(_term("staff", person, brand.name, "") for person in brand.people)
     return terms
+
+
+def own_handles(config: Config) -> set[str]:
+    """Our accounts and our staff's, folded and without "@": never cases, never auto-replied to."""
+    handles = {source.account for source in config.sources}
+    handles.update(handle for brand in config.brands for handle in brand.handles)
+    handles.update(handle for person in config.employees for handle in person.handles)
+    return {bare_handle(handle) for handle in handles if handle}
+
+
+def bare_handle(handle: str) -> str:
+    return fold(handle).lstrip("@")
 
 
 def _term(kind: str, spec: WatchTerm, brand: str, product: str) -> Term:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -37,9 +37,8 @@ def show_queue(request: Request, employee: CurrentAgent, session: DatabaseSessio
 
     rows = queue_rows(session)
     sources = session.exec(select(SourceState).order_by(col(SourceState.source_id))).all()
-    return render(
-        request, "queue.html", employee=employee, rows=rows, sources=sources, now=datetime.now().astimezone()
-    )
+    zone = ZoneInfo(request.app.state.config.service.timezone)
+    return render(request, "queue.html", employee=employee, rows=rows, sources=sources, zone=zone)
 
 
 def queue_rows(session: Session, limit: int = QUEUE_LIMIT) -> list[QueueRow]:

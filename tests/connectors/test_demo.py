@@ -1,0 +1,110 @@
+"""The demo platform: bundled posts released as if arriving now, replies recorded."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from connectors.base import SourceContext
+from connectors.demo import DemoConnector, DemoOptions
+from social_care.resources import bundled
+from tests.support.clock import FakeClock
+
+POSTS = bundled("config") / "demo" / "posts.jsonl"
+
+
+def demo(tmp_path: Path, clock: FakeClock, **options: object) -> DemoConnector:
+    settings = DemoOptions(replies_file=str(tmp_path / "replies.jsonl"), **options)  # type: ignore[arg-type]
+    context = SourceContext(source_id="demo", account="@velora", api_base_url="")
+    return DemoConnector(context=context, options=settings, secrets={}, clock=clock)
+
+
+def test_the_bundled_set_is_large_bilingual_and_varied() -> None:
+    records = [json.loads(line) for line in POSTS.read_text(encoding="utf-8").splitlines()]
+    assert len(records) >= 200
+    languages = Counter(record["lang"] for record in records)
+    assert languages["en"] >= 80 and languages["it"] >= 80
+    kinds = Counter(record["expect"] for record in records)
+    assert {"complaint", "inquiry", "praise", "other"} <= set(kinds)
+    assert any(record["direct"] for record in records) and not all(record["direct"] for record in records)
+    assert any("<script>" in record["text"] for record in records)
+
+
+def test_a_first_poll_releases_the_initial_burst_shifted_to_now(tmp_path: Path, clock: FakeClock) -> None:
+    batch = demo(tmp_path, clock, initial_burst=5).fetch(None)
+    assert [post.external_id for post in batch.posts] == ["d0001", "d0002", "d0003", "d0004", "d0005"]
+    assert all(post.created_at <= clock.now for post in batch.posts)
+    assert max(post.created_at for post in batch.posts) > clock.now.replace(hour=8)
+
+
+def test_posts_are_released_a_few_per_minute_and_never_twice(tmp_path: Path, clock: FakeClock) -> None:
+    connector = demo(tmp_path, clock, initial_burst=2, per_minute=4)
+    first = connector.fetch(None)
+    assert connector.fetch(first.cursor).posts == []
+    clock.advance(seconds=30)
+    second = connector.fetch(first.cursor)
+    assert [post.external_id for post in second.posts] == ["d0003", "d0004"]
+    clock.advance(minutes=1)
+    third = connector.fetch(second.cursor)
+    assert [post.external_id for post in third.posts] == ["d0005", "d0006", "d0007", "d0008"]
+
+
+def test_a_restart_resumes_from_the_stored_cursor(tmp_path: Path, clock: FakeClock) -> None:
+    cursor = demo(tmp_path, clock, initial_burst=3).fetch(None).cursor
+    clock.advance(minutes=1)
+    resumed = demo(tmp_path, clock, initial_burst=3).fetch(cursor)
+    assert [post.external_id for post in resumed.posts] == ["d0004", "d0005", "d0006", "d0007"]
+
+
+def test_when_the_set_runs_out_it_starts_again_under_new_ids(tmp_path: Path, clock: FakeClock) -> None:
+    total = len(POSTS.read_text(encoding="utf-8").splitlines())
+    batch = demo(tmp_path, clock, initial_burst=total + 2).fetch(None)
+    ids = [post.external_id for post in batch.posts]
+    assert ids[-2:] == ["d0001-r1", "d0002-r1"]
+    assert len(ids) == len(set(ids))
+
+
+def test_without_looping_it_stops_at_the_end(tmp_path: Path, clock: FakeClock) -> None:
+    total = len(POSTS.read_text(encoding="utf-8").splitlines())
+    connector = demo(tmp_path, clock, initial_burst=total + 50, loop=False)
+    batch = connector.fetch(None)
+    assert len(batch.posts) == total
+    clock.advance(hours=1)
+    assert connector.fetch(batch.cursor).posts == []
+
+
+def test_replies_are_threaded_to_their_parent(tmp_path: Path, clock: FakeClock) -> None:
+    records = {json.loads(line)["id"]: json.loads(line) for line in POSTS.read_text(encoding="utf-8").splitlines()}
+    batch = demo(tmp_path, clock, initial_burst=len(records)).fetch(None)
+    replies = [post for post in batch.posts if records[post.external_id]["reply_to"]]
+    assert replies
+    for post in replies:
+        assert post.thread.parent_id == records[post.external_id]["reply_to"]
+        assert post.thread.thread_id is not None and records[post.thread.thread_id]["reply_to"] is None
+
+
+def test_a_malformed_line_is_rejected_and_the_rest_released(tmp_path: Path, clock: FakeClock) -> None:
+    posts = tmp_path / "posts.jsonl"
+    good = POSTS.read_text(encoding="utf-8").splitlines()[:3]
+    posts.write_text("\n".join([good[0], "{not json", good[1], '{"id": "x"}', good[2]]) + "\n", encoding="utf-8")
+    batch = demo(tmp_path, clock, posts_file=str(posts), initial_burst=5, loop=False).fetch(None)
+    assert [post.external_id for post in batch.posts] == ["d0001", "d0002", "d0003"]
+    assert [rejected.reason.split(":")[0] for rejected in batch.rejected] == ["demo line 2", "demo line 4"]
+    assert batch.rejected[0].payload == "{not json"
+
+
+def test_the_demo_platform_records_replies_and_finds_them_again(tmp_path: Path, clock: FakeClock) -> None:
+    connector = demo(tmp_path, clock)
+    assert connector.find_reply("d0001") is None
+    reply_id = connector.reply("d0001", "Hi Giulia, we're on it.")
+    assert connector.find_reply("d0001") == reply_id
+    recorded = [json.loads(line) for line in (tmp_path / "replies.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert recorded == [{"id": reply_id, "in_reply_to": "d0001", "text": "Hi Giulia, we're on it.", "at": clock.now.isoformat()}]
+
+
+@pytest.mark.parametrize("name", ["reply_max_length", "auto_reply_allowed", "auto_reply_requires_direct"])
+def test_the_demo_declares_its_limits_like_a_real_platform(name: str) -> None:
+    assert getattr(DemoConnector, name) is not None

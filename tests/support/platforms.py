@@ -1,0 +1,53 @@
+"""Demo platforms that misbehave on purpose: outages, and a process dying mid-send."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.base import ConnectorError
+from connectors.demo import DemoConnector
+from social_care.posts import Batch
+
+
+class ProcessDied(BaseException):
+    """Stands for the process being killed: nothing in the service catches it."""
+
+
+class CrashingPlatform(DemoConnector):
+    """Dies once, either just before or just after the platform accepted a reply."""
+
+    def __init__(self, *, crash_after_send: bool, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.crash_after_send = crash_after_send
+        self.crashed = False
+
+    def reply(self, to: str, text: str) -> str:
+        if self.crashed:
+            return super().reply(to, text)
+        self.crashed = True
+        if self.crash_after_send:
+            super().reply(to, text)
+        raise ProcessDied()
+
+
+class UnreachablePlatform(DemoConnector):
+    """Fails every call with the given error until ``error`` is cleared."""
+
+    def __init__(self, *, error: ConnectorError | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.error = error
+
+    def fetch(self, cursor: str | None) -> Batch:
+        if self.error:
+            raise self.error
+        return super().fetch(cursor)
+
+    def reply(self, to: str, text: str) -> str:
+        if self.error:
+            raise self.error
+        return super().reply(to, text)
+
+
+def like(connector: DemoConnector, kind: type[DemoConnector], **extra: Any) -> Any:
+    """A misbehaving platform configured exactly like ``connector``."""
+    return kind(context=connector.context, options=connector.options, secrets={}, clock=connector.clock, **extra)

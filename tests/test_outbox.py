@@ -1,0 +1,109 @@
+"""Replies leave through the outbox: claimed, sent, recorded, never twice."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from connectors.base import ConnectorError
+from responders.outbox import OutboxSender
+from social_care.runtime import build_service
+from social_care.storage.tables import OutboxEntry
+from tests.support.clock import FakeClock
+from tests.support.platforms import CrashingPlatform, ProcessDied, UnreachablePlatform, like
+from tests.support.scenario import post, scenario_config
+
+DIRECT = post("p1", "@velora my Velora Pulse is not working, terrible", direct=True)
+
+
+def replies(tmp_path: Path) -> list[str]:
+    path = tmp_path / "demo-replies.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return [json.loads(line)["in_reply_to"] for line in lines]
+
+
+def entry(engine: Engine) -> OutboxEntry:
+    with Session(engine) as session:
+        return session.exec(select(OutboxEntry)).one()
+
+
+def sender(engine: Engine, connector: object, clock: FakeClock, owner: str) -> OutboxSender:
+    return OutboxSender(engine, {"demo": connector}, clock=clock, owner=owner)  # type: ignore[dict-item]
+
+
+@pytest.mark.parametrize("crash_after_send", [True, False])
+def test_a_crash_between_claim_and_record_never_sends_twice(
+    engine: Engine, tmp_path: Path, clock: FakeClock, crash_after_send: bool
+) -> None:
+    service = build_service(scenario_config(tmp_path, [DIRECT]), engine, clock=clock)
+    service.poller.poll("demo")
+    dying = like(service.connectors["demo"], CrashingPlatform, crash_after_send=crash_after_send)
+    with pytest.raises(ProcessDied):
+        sender(engine, dying, clock, "worker-1").run_once()
+    assert entry(engine).state == "sending"
+    clock.advance(seconds=30)
+    assert sender(engine, service.connectors["demo"], clock, "worker-2").run_once().sent == 0, "lease still held"
+    clock.advance(minutes=3)
+    report = sender(engine, service.connectors["demo"], clock, "worker-2").run_once()
+    assert (report.reconciled, report.sent) == ((1, 0) if crash_after_send else (0, 1))
+    assert replies(tmp_path) == ["p1"]
+    assert entry(engine).state == "sent" and entry(engine).platform_reply_id
+
+
+def test_a_transient_failure_is_retried_with_backoff(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
+    service = build_service(scenario_config(tmp_path, [DIRECT]), engine, clock=clock)
+    service.poller.poll("demo")
+    down = like(service.connectors["demo"], UnreachablePlatform, error=ConnectorError("503 from platform"))
+    assert sender(engine, down, clock, "w").run_once().failed == 1
+    failed = entry(engine)
+    assert (failed.state, failed.attempts, failed.last_error) == ("failed", 1, "503 from platform")
+    assert failed.next_attempt_at > clock.now
+    down.error = None
+    assert sender(engine, down, clock, "w").run_once().sent == 0, "not before its retry time"
+    clock.now = failed.next_attempt_at
+    assert sender(engine, down, clock, "w").run_once().sent == 1
+    assert replies(tmp_path) == ["p1"]
+
+
+def test_retry_waits_at_least_as_long_as_the_platform_asked(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
+    service = build_service(scenario_config(tmp_path, [DIRECT]), engine, clock=clock)
+    service.poller.poll("demo")
+    limited = like(service.connectors["demo"], UnreachablePlatform, error=ConnectorError("429", retry_after=900))
+    sender(engine, limited, clock, "w").run_once()
+    assert entry(engine).next_attempt_at >= clock.now + timedelta(seconds=900)
+
+
+def test_a_permanent_failure_goes_to_the_dead_letters(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
+    service = build_service(scenario_config(tmp_path, [DIRECT]), engine, clock=clock)
+    service.poller.poll("demo")
+    revoked = like(service.connectors["demo"], UnreachablePlatform, error=ConnectorError("401", permanent=True))
+    assert sender(engine, revoked, clock, "w").run_once().dead == 1
+    assert entry(engine).state == "dead"
+    clock.advance(days=1)
+    assert sender(engine, service.connectors["demo"], clock, "w").run_once().sent == 0
+
+
+def test_after_the_last_attempt_an_entry_is_dead(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
+    service = build_service(scenario_config(tmp_path, [DIRECT]), engine, clock=clock)
+    service.poller.poll("demo")
+    down = like(service.connectors["demo"], UnreachablePlatform, error=ConnectorError("timeout"))
+    flaky = OutboxSender(engine, {"demo": down}, clock=clock, owner="w", max_attempts=3)
+    for _ in range(3):
+        flaky.run_once()
+        clock.advance(hours=2)
+    assert (entry(engine).state, entry(engine).attempts) == ("dead", 3)
+
+
+def test_dry_run_records_the_acknowledgement_without_sending(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
+    config = scenario_config(tmp_path, [DIRECT])
+    config = config.model_copy(update={"acknowledgement": config.acknowledgement.model_copy(update={"dry_run": True})})
+    service = build_service(config, engine, clock=clock)
+    service.poller.poll("demo")
+    assert service.sender.run_once().sent == 0
+    assert entry(engine).state == "dry_run" and "Velora Pulse" in entry(engine).text
+    assert replies(tmp_path) == []

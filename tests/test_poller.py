@@ -1,0 +1,73 @@
+"""Polling survives platform failures: transient ones back off, permanent ones mark the source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from connectors.base import ConnectorError
+from social_care.poller import Poller
+from social_care.runtime import build_service
+from social_care.storage.tables import Mention, RejectedPayload, SourceState
+from tests.support.clock import FakeClock
+from tests.support.platforms import UnreachablePlatform, like
+from tests.support.scenario import post, scenario_config
+
+POSTS = [post("p1", "@velora my Velora Pulse is broken", direct=True), post("p2", "Velora Casa is great, thanks")]
+
+
+def state(engine: Engine) -> SourceState:
+    with Session(engine) as session:
+        return session.get_one(SourceState, "demo")
+
+
+def test_a_transient_failure_backs_off_and_resumes_from_the_cursor(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    service = build_service(scenario_config(tmp_path, POSTS), engine, clock=clock)
+    down = like(service.connectors["demo"], UnreachablePlatform, error=ConnectorError("502 Bad Gateway"))
+    poller = Poller(engine, {"demo": down}, service.pipeline, clock=clock, owner="w")
+    report = poller.poll("demo")
+    assert report.error == "502 Bad Gateway"
+    failing = state(engine)
+    assert (failing.status, failing.failures, failing.cursor) == ("backing_off", 1, None)
+    down.error = None
+    assert poller.poll("demo").skipped, "polled again before the backoff ended"
+    clock.now = failing.next_poll_at
+    assert poller.poll("demo").new == 2
+    assert state(engine).status == "ok" and state(engine).failures == 0
+
+
+def test_a_permanent_failure_marks_only_that_source_failing(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
+    config = scenario_config(tmp_path, POSTS)
+    second = config.sources[0].model_copy(update={"id": "other"})
+    config = config.model_copy(update={"sources": [config.sources[0], second]})
+    service = build_service(config, engine, clock=clock)
+    revoked = like(service.connectors["demo"], UnreachablePlatform, error=ConnectorError("401 Unauthorized", permanent=True))
+    poller = Poller(engine, {**service.connectors, "demo": revoked}, service.pipeline, clock=clock, owner="w")
+    poller.poll("demo")
+    clock.advance(days=1)
+    assert poller.poll("demo").skipped
+    assert state(engine).status == "failing" and "401" in state(engine).last_error
+    other = poller.poll("other")
+    assert (other.new, other.opened) == (2, 2)
+
+
+def test_a_malformed_payload_is_recorded_and_the_rest_of_the_batch_stored(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    config = scenario_config(tmp_path, POSTS)
+    posts_file = tmp_path / "posts.jsonl"
+    lines = posts_file.read_text(encoding="utf-8").splitlines()
+    posts_file.write_text("\n".join([lines[0], '{"broken": ', lines[1]]) + "\n", encoding="utf-8")
+    config = config.model_copy(
+        update={"sources": [config.sources[0].model_copy(update={"options": {**config.sources[0].options, "initial_burst": 3}})]}
+    )
+    report = build_service(config, engine, clock=clock).poller.poll("demo")
+    assert (report.new, report.rejected) == (2, 1)
+    with Session(engine) as session:
+        [rejected] = session.exec(select(RejectedPayload)).all()
+        assert rejected.payload == '{"broken": ' and "line 2" in rejected.reason
+        assert len(session.exec(select(Mention)).all()) == 2
