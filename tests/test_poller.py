@@ -15,7 +15,7 @@ from tests.support.clock import FakeClock
 from tests.support.platforms import UnreachablePlatform, like
 from tests.support.scenario import post, scenario_config
 
-POSTS = [post("p1", "@velora my Velora Pulse is broken", direct=True), post("p2", "Velora Casa is great, thanks")]
+POSTS = [post("p1", "@velora my Velora Pulse is broken", direct=True), post("p2", "Velora Casa is great, thanks", handle="bob")]
 
 
 def state(engine: Engine) -> SourceState:
