@@ -63,13 +63,13 @@ class RuleClassifier:
         return Verdict(category, confidence, cluster, sentiment, detected, priority, reasons + priority_reasons)
 
     def _lexicon_for(self, folded: str, hint: str | None) -> tuple[Lexicon, str]:
+        """The hinted language's lexicon, else the one whose stopwords and cues fit best."""
         if hint in self._lexicons:
             return self._lexicons[hint], hint
         words = _WORD.findall(folded)
-        scores = {name: sum(word in lex.stopwords for word in words) for name, lex in self._lexicons.items()}
+        scores = {name: _fit(lexicon, words, folded) for name, lexicon in self._lexicons.items()}
         best = max(scores, key=lambda name: scores[name])
-        detected = best if scores[best] > 0 else "und"
-        return self._lexicons.get(best, self._lexicons["en"]), detected
+        return self._lexicons[best], best if scores[best] > 0 else "und"
 
     def _priority(
         self, category: str, folded: str, lexicon: Lexicon, followers: int | None, direct: bool, matches: list[Match]
@@ -89,6 +89,11 @@ class RuleClassifier:
         if level and direct and category == "complaint":
             reasons.append("addresses the brand directly")
         return PRIORITIES[min(level, len(PRIORITIES) - 1)], reasons
+
+
+def _fit(lexicon: Lexicon, words: list[str], folded: str) -> int:
+    cues = sum(len(cue_list.found(folded)) for cue_list in lexicon.cues.values())
+    return sum(word in lexicon.stopwords for word in words) + cues
 
 
 def _opens_with_question(folded: str, lexicon: Lexicon) -> bool:

@@ -1,0 +1,124 @@
+"""The installed ``social-care`` command, run as a person would run it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from social_care.resources import example_config
+
+COMMAND = shutil.which("social-care") or str(Path(sys.executable).parent / "social-care")
+
+
+def social_care(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    environ = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "SOCIAL_CARE_CONFIG"}}
+    environ["COLUMNS"] = "200"
+    return subprocess.run(
+        [COMMAND, *args], cwd=cwd, env=environ, input=stdin, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+FOUR_PROBLEMS = textwrap.dedent(
+    """
+    [[brands]]
+    name = "Velora"
+
+    [[sources]]
+    id = "x-main"
+    platform = "demo"
+    brand = "Velora"
+    poll_interval_seconds = "every minute"
+    credentials = { bearer_token = "SOCIAL_CARE_TEST_UNSET_TOKEN" }
+    sort_order = "newest"
+
+    [smtp]
+    password_env = "SOCIAL_CARE_TEST_UNSET_SMTP"
+
+    [[teams]]
+    name = "care"
+
+    [[routing]]
+    name = "complaints"
+    team = "support"
+    """
+)
+
+
+def test_help_lists_every_command_with_a_description(tmp_path: Path) -> None:
+    result = social_care("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command, words in {
+        "run": "Run everything",
+        "check-config": "Validate a configuration",
+        "poll": "Poll one source",
+        "db": "database schema",
+        "user": "sign-in",
+    }.items():
+        line = next(line for line in result.stdout.splitlines() if f" {command} " in line)
+        assert words in line
+
+
+def test_check_config_accepts_the_example(tmp_path: Path) -> None:
+    result = social_care("check-config", str(example_config()), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "valid" in result.stdout
+
+
+def test_check_config_prints_all_four_problems_and_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text(FOUR_PROBLEMS, encoding="utf-8")
+    result = social_care("check-config", str(path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "4 problems" in result.stderr
+    assert "sources[0].poll_interval_seconds: expected a whole number, found 'every minute'" in result.stderr
+    assert "sources[0].sort_order: expected one of" in result.stderr
+    assert "smtp.password_env: expected a secret in environment variable SOCIAL_CARE_TEST_UNSET_SMTP" in result.stderr
+    assert "routing[0].team: expected the name of one of the teams (care), found 'support'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_service_refuses_to_start_on_an_invalid_config(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text(FOUR_PROBLEMS, encoding="utf-8")
+    result = social_care("run", "--config", str(path), "--port", "1", cwd=tmp_path)
+    assert result.returncode == 2 and "routing[0].team" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_poll_once_reports_what_it_fetched_matched_and_queued(tmp_path: Path) -> None:
+    first = social_care("poll", "demo", "--once", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "demo: fetched 12, new 12" in first.stdout and "cases opened" in first.stdout
+    assert (tmp_path / "social-care.db").exists()
+    again = social_care("poll", "demo", "--once", cwd=tmp_path)
+    assert "fetched 0, new 0" in again.stdout
+
+
+def test_poll_names_the_enabled_sources_when_given_an_unknown_one(tmp_path: Path) -> None:
+    result = social_care("poll", "twitter", "--once", cwd=tmp_path)
+    assert result.returncode == 2 and "enabled sources: demo" in result.stderr
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    result = social_care("db", "upgrade", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "is at revision 0001" in result.stdout and (tmp_path / "social-care.db").exists()
+
+
+def test_set_password_rejects_short_passwords_and_unknown_people(tmp_path: Path) -> None:
+    short = social_care("user", "set-password", "admin@velora.example", "--password-stdin", cwd=tmp_path, stdin="abc\n")
+    assert short.returncode == 2 and "at least 10 characters" in short.stderr
+    unknown = social_care("user", "set-password", "who@example.com", "--password-stdin", cwd=tmp_path, stdin="x" * 12)
+    assert unknown.returncode == 2 and "No employee" in unknown.stderr
+    ok = social_care("user", "set-password", "admin@velora.example", "--password-stdin", cwd=tmp_path, stdin="x" * 12)
+    assert ok.returncode == 0, ok.stderr
+
+
+@pytest.mark.parametrize("args", [("--help",), ("db", "--help"), ("user", "--help")])
+def test_no_command_prints_a_traceback_for_help(tmp_path: Path, args: tuple[str, ...]) -> None:
+    assert "Traceback" not in social_care(*args, cwd=tmp_path).stderr
