@@ -29,9 +29,7 @@ class ConnectorError(Exception):
     sooner than ``retry_after`` seconds when the platform said so.
     """
 
-    def __init__(
-        self, message: str, *, permanent: bool = False, retry_after: float | None = None
-    ) -> None:
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after

@@ -19,11 +19,12 @@ from responders.replies import ReplyRenderer, describe_window, neutralise
 from social_care import events
 from social_care.config.models import Config, Source
 from social_care.sla import policy_for, response_window
-from social_care.storage.tables import Author, Case, Mention, OutboxEntry
+from social_care.storage.tables import Author, Case, Mention, OutboxEntry, saved_id
 from social_care.text import fold
 from social_care.watchlist import bare_handle, own_handles
 
 PURPOSE = "acknowledgement"
+OPT_OUT_MAX_WORDS = 3
 _WORD = re.compile(r"[\w@]+")
 
 
@@ -41,7 +42,7 @@ def idempotency_key(case: Case, purpose: str) -> str:
 def is_opt_out(text: str, stop_words: list[str]) -> bool:
     """A short post that says "stop" (or "basta") to us: no more automatic replies."""
     words = [word for word in _WORD.findall(fold(text)) if not word.startswith("@")]
-    return bool(words) and len(words) <= 3 and words[0] in {fold(word) for word in stop_words}
+    return bool(words) and len(words) <= OPT_OUT_MAX_WORDS and words[0] in {fold(word) for word in stop_words}
 
 
 class Acknowledger:
@@ -75,7 +76,7 @@ class Acknowledger:
         session.add(
             OutboxEntry(
                 idempotency_key=idempotency_key(case, PURPOSE),
-                case_id=case.id,
+                case_id=saved_id(case),
                 source_id=source.id,
                 purpose=PURPOSE,
                 in_reply_to=mention.external_id,
@@ -110,7 +111,10 @@ class Acknowledger:
             (bare_handle(author.handle) in self._own_handles, "the author is one of our accounts"),
             (author.blocked or bare_handle(author.handle) in self._blocked, "the author is blocked"),
             (author.opted_out_at is not None, "the author asked for no automatic replies"),
-            (not (source.auto_reply and connector.auto_reply_allowed), "automatic replies are off for this source"),
+            (
+                not (source.auto_reply and connector.auto_reply_allowed),
+                "automatic replies are off for this source",
+            ),
         )
         for refused, reason in refusals:
             if refused:

@@ -54,7 +54,7 @@ class OutboxSender:
         self._owner = owner
         self._max_attempts = max_attempts
         self._lease = lease
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # noqa: S311 (jitter, not secrecy)
 
     def run_once(self, limit: int = 50) -> SendReport:
         report = SendReport()
@@ -70,14 +70,21 @@ class OutboxSender:
         ready = and_(
             col(OutboxEntry.source_id).in_(list(self._connectors)),
             or_(
-                and_(col(OutboxEntry.state).in_(("pending", "failed")), OutboxEntry.next_attempt_at <= now),
-                OutboxEntry.state == "sending",
+                and_(
+                    col(OutboxEntry.state).in_(("pending", "failed")), col(OutboxEntry.next_attempt_at) <= now
+                ),
+                col(OutboxEntry.state) == "sending",
             ),
         )
         with Session(self._engine) as session:
             claimed = claim(
-                session, OutboxEntry, ready=ready, order_by=OutboxEntry.next_attempt_at,
-                owner=self._owner, now=now, lease=self._lease,
+                session,
+                OutboxEntry,
+                ready=ready,
+                order_by=OutboxEntry.next_attempt_at,
+                owner=self._owner,
+                now=now,
+                lease=self._lease,
             )
             session.commit()
         return claimed[0] if claimed else None
@@ -101,7 +108,9 @@ class OutboxSender:
             self._record_sent(session, session.get_one(OutboxEntry, entry_id), platform_id)
             report.sent += 1
 
-    def _reconcile(self, session: Session, entry: OutboxEntry, connector: Connector, report: SendReport) -> bool:
+    def _reconcile(
+        self, session: Session, entry: OutboxEntry, connector: Connector, report: SendReport
+    ) -> bool:
         """Settle an attempt whose outcome was lost; true when the reply turned out to be sent."""
         try:
             found = connector.find_reply(entry.in_reply_to)

@@ -17,7 +17,7 @@ from jinja2 import StrictUndefined, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
 
 _LINK = re.compile(r"(?:https?://|www\.)\S*", re.IGNORECASE)
-_MENTION_SIGN = re.compile(r"[@＠]")
+_MENTION_SIGN = re.compile("[@\uff20]")  # "@" and its full-width twin
 
 
 class ReplyTooLong(ValueError):

@@ -30,7 +30,9 @@ errors = Console(stderr=True)
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
-        "--config", "-c", help="Configuration file [default: $SOCIAL_CARE_CONFIG, ./social-care.toml, the demo]"
+        "--config",
+        "-c",
+        help="Configuration file [default: $SOCIAL_CARE_CONFIG, ./social-care.toml, the demo]",
     ),
 ]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlmodel import Session, delete, select
 
 from social_care.config.models import Config
-from social_care.storage.tables import Employee, Team, TeamMember
+from social_care.storage.tables import Employee, Team, TeamMember, saved_id
 
 
 def sync_directory(session: Session, config: Config) -> None:
@@ -20,7 +20,7 @@ def sync_directory(session: Session, config: Config) -> None:
     session.exec(delete(TeamMember))  # type: ignore[call-overload]
     for person in config.employees:
         for team in person.teams:
-            session.add(TeamMember(team_id=teams[team].id, employee_id=people[person.email].id))
+            session.add(TeamMember(team_id=saved_id(teams[team]), employee_id=saved_id(people[person.email])))
     session.commit()
 
 
@@ -31,7 +31,9 @@ def _sync_employees(session: Session, config: Config) -> dict[str, Employee]:
         row.active = email in configured
         session.add(row)
     for person in config.employees:
-        row = rows.get(person.email) or Employee(email=person.email, name=person.name, available=person.available)
+        row = rows.get(person.email) or Employee(
+            email=person.email, name=person.name, available=person.available
+        )
         row.name, row.role, row.capacity, row.active = person.name, person.role, person.capacity, True
         session.add(row)
         rows[person.email] = row

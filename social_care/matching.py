@@ -55,7 +55,16 @@ class ExactMatcher:
                 continue
             term = self._by_form[hit.group(0)]
             matches.append(
-                Match(term.name, term.kind, term.brand, term.product, hit.group(0), hit.start(), hit.end(), 100.0)
+                Match(
+                    term.name,
+                    term.kind,
+                    term.brand,
+                    term.product,
+                    hit.group(0),
+                    hit.start(),
+                    hit.end(),
+                    100.0,
+                )
             )
         return matches
 

@@ -24,7 +24,7 @@ from social_care.config.models import Config
 from social_care.matching import Match, Matcher
 from social_care.routing import CaseFacts, choose_assignee, choose_rule
 from social_care.sla import set_due_times
-from social_care.storage.tables import Author, Case, Classification, Mention, TermMatch
+from social_care.storage.tables import Author, Case, Classification, Mention, TermMatch, saved_id
 from social_care.watchlist import bare_handle, own_handles
 
 
@@ -53,7 +53,7 @@ class Pipeline:
         self._classifier = classifier
         self._acknowledger = acknowledger
         self._connector_types = connector_types
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # noqa: S311 (spreading work, not secrecy)
         self._window = threading_window
         self._own = own_handles(config)
 
@@ -100,13 +100,19 @@ class Pipeline:
             events.record(session, case, "unrouted", at=now)
             return
         case.team = rule.team
-        person = choose_assignee(session, self._config, rule.team, facts, now, self._rng)
+        person = choose_assignee(session, self._config, rule.team, facts, now=now, rng=self._rng)
         if person is None:
             events.record(session, case, "queued_for_team", at=now, team=rule.team, rule=rule.name)
             return
         case.assignee_id, case.assigned_at = person.id, now
         events.record(
-            session, case, "assigned", at=now, to_status="assigned", team=rule.team, rule=rule.name,
+            session,
+            case,
+            "assigned",
+            at=now,
+            to_status="assigned",
+            team=rule.team,
+            rule=rule.name,
             assignee_id=person.id,
         )
 
@@ -124,9 +130,15 @@ def _store_verdict(
     for match in matches:
         session.add(
             TermMatch(
-                mention_id=mention.id, term=match.term, kind=match.kind, brand=match.brand,
-                product=match.product, matched_text=match.matched_text, start=match.start,
-                end=match.end, score=match.score,
+                mention_id=saved_id(mention),
+                term=match.term,
+                kind=match.kind,
+                brand=match.brand,
+                product=match.product,
+                matched_text=match.matched_text,
+                start=match.start,
+                end=match.end,
+                score=match.score,
             )
         )
     for previous in session.exec(select(Classification).where(Classification.mention_id == mention.id)):
@@ -134,8 +146,15 @@ def _store_verdict(
         session.add(previous)
     session.add(
         Classification(
-            mention_id=mention.id, category=verdict.category, cluster=verdict.cluster,
-            sentiment=verdict.sentiment, priority=verdict.priority, language=verdict.language,
-            confidence=verdict.confidence, reasons=verdict.reasons, decided_by="rules", decided_at=now,
+            mention_id=saved_id(mention),
+            category=verdict.category,
+            cluster=verdict.cluster,
+            sentiment=verdict.sentiment,
+            priority=verdict.priority,
+            language=verdict.language,
+            confidence=verdict.confidence,
+            reasons=verdict.reasons,
+            decided_by="rules",
+            decided_at=now,
         )
     )

@@ -23,7 +23,7 @@ from social_care.clock import Clock
 from social_care.pipeline import Pipeline
 from social_care.posts import Batch, Post
 from social_care.storage.claims import claim
-from social_care.storage.tables import Author, Mention, RejectedPayload, SourceState
+from social_care.storage.tables import Author, Mention, RejectedPayload, SourceState, saved_id
 
 log = logging.getLogger(__name__)
 
@@ -111,13 +111,18 @@ class Poller:
                 except IntegrityError:
                     session.rollback()
             ready = and_(
-                SourceState.source_id == source_id,
-                SourceState.status != "failing",
+                col(SourceState.source_id) == source_id,
+                col(SourceState.status) != "failing",
                 or_(col(SourceState.next_poll_at).is_(None), col(SourceState.next_poll_at) <= now),
             )
             claimed = claim(
-                session, SourceState, ready=ready,
-                order_by=SourceState.source_id, owner=self._owner, now=now, lease=self._lease,
+                session,
+                SourceState,
+                ready=ready,
+                order_by=SourceState.source_id,
+                owner=self._owner,
+                now=now,
+                lease=self._lease,
             )
             session.commit()
             if not claimed:
@@ -131,7 +136,9 @@ class Poller:
             new = sum(_store_post(session, source_id, platform, post, now) for post in batch.posts)
             for rejected in batch.rejected:
                 session.add(
-                    RejectedPayload(source_id=source_id, received_at=now, reason=rejected.reason, payload=rejected.payload)
+                    RejectedPayload(
+                        source_id=source_id, received_at=now, reason=rejected.reason, payload=rejected.payload
+                    )
                 )
             state = session.get_one(SourceState, source_id)
             state.cursor, state.last_polled_at, state.status = batch.cursor, now, "ok"
@@ -166,10 +173,20 @@ def _store_post(session: Session, source_id: str, platform: str, post: Post, now
         with session.begin_nested():
             session.add(
                 Mention(
-                    source_id=source_id, platform=platform, external_id=post.external_id, url=post.url,
-                    author_id=author.id, text=post.text, language=post.language, posted_at=post.created_at,
-                    fetched_at=now, thread_id=post.thread.thread_id, parent_id=post.thread.parent_id,
-                    direct=post.direct, is_retweet=post.is_retweet, raw=json.loads(json.dumps(post.raw, default=str)),
+                    source_id=source_id,
+                    platform=platform,
+                    external_id=post.external_id,
+                    url=post.url,
+                    author_id=saved_id(author),
+                    text=post.text,
+                    language=post.language,
+                    posted_at=post.created_at,
+                    fetched_at=now,
+                    thread_id=post.thread.thread_id,
+                    parent_id=post.thread.parent_id,
+                    direct=post.direct,
+                    is_retweet=post.is_retweet,
+                    raw=json.loads(json.dumps(post.raw, default=str)),
                 )
             )
     except IntegrityError:
@@ -179,7 +196,9 @@ def _store_post(session: Session, source_id: str, platform: str, post: Post, now
 
 def _author(session: Session, platform: str, post: Post) -> Author:
     statement = select(Author).where(Author.platform == platform, Author.external_id == post.author.id)
-    author = session.exec(statement).first() or Author(platform=platform, external_id=post.author.id, handle="")
+    author = session.exec(statement).first() or Author(
+        platform=platform, external_id=post.author.id, handle=""
+    )
     author.handle, author.name = post.author.handle, post.author.name
     if post.author.followers is not None:
         author.followers = post.author.followers

@@ -88,7 +88,13 @@ def open_loads(session: Session) -> dict[int, int]:
 
 
 def choose_assignee(
-    session: Session, config: Config, team_name: str, facts: CaseFacts, now: datetime, rng: random.Random
+    session: Session,
+    config: Config,
+    team_name: str,
+    facts: CaseFacts,
+    *,
+    now: datetime,
+    rng: random.Random,
 ) -> tables.Employee | None:
     team = session.exec(select(tables.Team).where(tables.Team.name == team_name)).one()
     loads = open_loads(session)

@@ -11,9 +11,9 @@ import logging
 import os
 import socket
 import uuid
-from datetime import UTC, datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, update
@@ -97,7 +97,9 @@ def build_service(
     with Session(engine) as session:
         sync_directory(session, config)
     connectors = {
-        source.id: build_connector(config, source, environ, clock) for source in config.sources if source.enabled
+        source.id: build_connector(config, source, environ, clock)
+        for source in config.sources
+        if source.enabled
     }
     tiers = {product.name: product.tier for brand in config.brands for product in brand.products}
     pipeline = Pipeline(
@@ -149,8 +151,13 @@ def start_workers(service: Service) -> BackgroundScheduler:
             next_run_time=now,
         )
     scheduler.add_job(
-        _send, "interval", seconds=OUTBOX_INTERVAL_SECONDS, args=(service,), id="outbox",
-        name="send outbox", next_run_time=now,
+        _send,
+        "interval",
+        seconds=OUTBOX_INTERVAL_SECONDS,
+        args=(service,),
+        id="outbox",
+        name="send outbox",
+        next_run_time=now,
     )
     scheduler.start()
     return scheduler
@@ -165,7 +172,11 @@ def _poll(service: Service, source_id: str) -> None:
     if report.new or report.error:
         log.info(
             "%s: %d fetched, %d new, %d cases opened, %d replies queued%s",
-            source_id, report.fetched, report.new, report.opened, report.queued_replies,
+            source_id,
+            report.fetched,
+            report.new,
+            report.opened,
+            report.queued_replies,
             f", error: {report.error}" if report.error else "",
         )
 
@@ -177,5 +188,10 @@ def _send(service: Service) -> None:
         log.exception("sending the outbox failed")
         return
     if report.sent or report.failed or report.dead or report.reconciled:
-        log.info("outbox: %d sent, %d reconciled, %d to retry, %d dead", report.sent, report.reconciled,
-                 report.failed, report.dead)
+        log.info(
+            "outbox: %d sent, %d reconciled, %d to retry, %d dead",
+            report.sent,
+            report.reconciled,
+            report.failed,
+            report.dead,
+        )

@@ -53,13 +53,18 @@ def _greet(console: Console, config: Config, path: Path, url: str, address: str)
 
 def _explain_login(console: Console, login: tuple[str, str | None] | None) -> None:
     if login is None:
-        console.print("Nobody can sign in: add an employee with role = \"admin\" to the configuration.")
+        console.print('Nobody can sign in: add an employee with role = "admin" to the configuration.')
         return
     email, password = login
     if password is None:
-        console.print(f"Log in as {email} (or another employee) with the password set earlier; "
-                      f"reset it with: social-care user set-password {email}", markup=False)
+        console.print(
+            f"Log in as {email} (or another employee) with the password set earlier; "
+            f"reset it with: social-care user set-password {email}",
+            markup=False,
+        )
         return
-    console.print(f"Log in as [bold]{email}[/] with password [bold]{password}[/] "
-                  f"(generated now and shown once; change it with: social-care user set-password {email})",
-                  highlight=False)
+    console.print(
+        f"Log in as [bold]{email}[/] with password [bold]{password}[/] "
+        f"(generated now and shown once; change it with: social-care user set-password {email})",
+        highlight=False,
+    )

@@ -50,4 +50,8 @@ def test_reach_urgency_and_product_tier_raise_priority() -> None:
 
 
 def test_sentiment_leans_with_the_cues() -> None:
-    assert CLASSIFIER.classify("terrible, broken, useless").sentiment < 0 < CLASSIFIER.classify("love it, amazing").sentiment
+    assert (
+        CLASSIFIER.classify("terrible, broken, useless").sentiment
+        < 0
+        < CLASSIFIER.classify("love it, amazing").sentiment
+    )

@@ -17,10 +17,19 @@ COMMAND = shutil.which("social-care") or str(Path(sys.executable).parent / "soci
 
 
 def social_care(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    environ = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "SOCIAL_CARE_CONFIG"}}
+    environ = {
+        key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "SOCIAL_CARE_CONFIG"}
+    }
     environ["COLUMNS"] = "200"
     return subprocess.run(
-        [COMMAND, *args], cwd=cwd, env=environ, input=stdin, capture_output=True, text=True, timeout=120, check=False
+        [COMMAND, *args],
+        cwd=cwd,
+        env=environ,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -78,7 +87,10 @@ def test_check_config_prints_all_four_problems_and_exits_2(tmp_path: Path) -> No
     assert "4 problems" in result.stderr
     assert "sources[0].poll_interval_seconds: expected a whole number, found 'every minute'" in result.stderr
     assert "sources[0].sort_order: expected one of" in result.stderr
-    assert "smtp.password_env: expected a secret in environment variable SOCIAL_CARE_TEST_UNSET_SMTP" in result.stderr
+    assert (
+        "smtp.password_env: expected a secret in environment variable SOCIAL_CARE_TEST_UNSET_SMTP"
+        in result.stderr
+    )
     assert "routing[0].team: expected the name of one of the teams (care), found 'support'" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -111,11 +123,17 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
 
 
 def test_set_password_rejects_short_passwords_and_unknown_people(tmp_path: Path) -> None:
-    short = social_care("user", "set-password", "admin@velora.example", "--password-stdin", cwd=tmp_path, stdin="abc\n")
+    short = social_care(
+        "user", "set-password", "admin@velora.example", "--password-stdin", cwd=tmp_path, stdin="abc\n"
+    )
     assert short.returncode == 2 and "at least 10 characters" in short.stderr
-    unknown = social_care("user", "set-password", "who@example.com", "--password-stdin", cwd=tmp_path, stdin="x" * 12)
+    unknown = social_care(
+        "user", "set-password", "who@example.com", "--password-stdin", cwd=tmp_path, stdin="x" * 12
+    )
     assert unknown.returncode == 2 and "No employee" in unknown.stderr
-    ok = social_care("user", "set-password", "admin@velora.example", "--password-stdin", cwd=tmp_path, stdin="x" * 12)
+    ok = social_care(
+        "user", "set-password", "admin@velora.example", "--password-stdin", cwd=tmp_path, stdin="x" * 12
+    )
     assert ok.returncode == 0, ok.stderr
 
 

@@ -52,13 +52,19 @@ def test_a_broken_file_reports_every_problem_with_file_key_expected_and_found(tm
     path = tmp_path / "broken.toml"
     path.write_text(BROKEN, encoding="utf-8")
     problems = problems_of(path)
-    assert any(f"{path}: sources[0].poll_interval_seconds: expected a whole number, found 'often'" in p for p in problems)
-    assert any("sources[0].colour: expected one of" in p and "found an unknown key" in p for p in problems)
     assert any(
-        "smtp.password_env" in p and "SOCIAL_CARE_TEST_SMTP_PASSWORD (or SOCIAL_CARE_TEST_SMTP_PASSWORD_FILE) is not set" in p
+        f"{path}: sources[0].poll_interval_seconds: expected a whole number, found 'often'" in p
         for p in problems
     )
-    assert any("routing[0].team: expected the name of one of the teams (care), found 'nobody'" in p for p in problems)
+    assert any("sources[0].colour: expected one of" in p and "found an unknown key" in p for p in problems)
+    assert any(
+        "smtp.password_env" in p
+        and "SOCIAL_CARE_TEST_SMTP_PASSWORD (or SOCIAL_CARE_TEST_SMTP_PASSWORD_FILE) is not set" in p
+        for p in problems
+    )
+    assert any(
+        "routing[0].team: expected the name of one of the teams (care), found 'nobody'" in p for p in problems
+    )
 
 
 def test_an_unknown_key_suggests_the_closest_known_one(tmp_path: Path) -> None:
@@ -69,7 +75,11 @@ def test_an_unknown_key_suggests_the_closest_known_one(tmp_path: Path) -> None:
 
 def test_a_bad_time_zone_is_named(tmp_path: Path) -> None:
     path = tmp_path / "zone.toml"
-    text = example_config().read_text(encoding="utf-8").replace('timezone = "Europe/Rome"', 'timezone = "Mars/Olympus"', 1)
+    text = (
+        example_config()
+        .read_text(encoding="utf-8")
+        .replace('timezone = "Europe/Rome"', 'timezone = "Mars/Olympus"', 1)
+    )
     path.write_text(text, encoding="utf-8")
     assert problems_of(path) == [
         f"{path}: service.timezone: expected an IANA time zone such as 'Europe/Rome', found 'Mars/Olympus'"
@@ -84,12 +94,18 @@ def test_invalid_toml_says_where(tmp_path: Path) -> None:
 
 
 def test_a_missing_file_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
-    assert problems_of(tmp_path / "nowhere.toml") == [f"{tmp_path / 'nowhere.toml'}: expected a configuration file, found no such file"]
+    assert problems_of(tmp_path / "nowhere.toml") == [
+        f"{tmp_path / 'nowhere.toml'}: expected a configuration file, found no such file"
+    ]
 
 
 def test_production_refuses_to_run_without_a_secret_key(tmp_path: Path) -> None:
     path = tmp_path / "prod.toml"
-    text = example_config().read_text(encoding="utf-8").replace('environment = "development"', 'environment = "production"')
+    text = (
+        example_config()
+        .read_text(encoding="utf-8")
+        .replace('environment = "development"', 'environment = "production"')
+    )
     path.write_text(text, encoding="utf-8")
     assert any("service.secret_key_env" in p and "SOCIAL_CARE_SECRET_KEY" in p for p in problems_of(path))
     assert load_config(path, {"SOCIAL_CARE_SECRET_KEY": "k" * 40}).service.environment == "production"
@@ -97,7 +113,9 @@ def test_production_refuses_to_run_without_a_secret_key(tmp_path: Path) -> None:
 
 def test_connector_options_are_checked_by_the_connector(tmp_path: Path) -> None:
     path = tmp_path / "options.toml"
-    text = example_config().read_text(encoding="utf-8").replace("per_minute = 4.0", "per_minute = -1\nspeed = 3")
+    text = (
+        example_config().read_text(encoding="utf-8").replace("per_minute = 4.0", "per_minute = -1\nspeed = 3")
+    )
     path.write_text(text, encoding="utf-8")
     problems = problems_of(path)
     assert any("sources[0].options.per_minute: expected greater than 0, found -1" in p for p in problems)
@@ -109,7 +127,7 @@ def test_a_secret_comes_from_the_environment_or_a_file(tmp_path: Path) -> None:
     secret_file = tmp_path / "token"
     secret_file.write_text("from-file\n", encoding="utf-8")
     assert read_secret("TOKEN", {"TOKEN_FILE": str(secret_file)}).get_secret_value() == "from-file"
-    with pytest.raises(MissingSecret, match="TOKEN_FILE names .* which cannot be read"):
+    with pytest.raises(MissingSecret, match=r"TOKEN_FILE names .* which cannot be read"):
         read_secret("TOKEN", {"TOKEN_FILE": str(tmp_path / "absent")})
 
 
@@ -130,7 +148,11 @@ def test_every_setting_is_documented_in_the_example(tmp_path: Path) -> None:
 
     def walk(model: type[BaseModel], prefix: str) -> None:
         for name, field in model.model_fields.items():
-            if f"{name} =" not in text and f"[{prefix}{name}]" not in text and f"[[{prefix}{name}]]" not in text:
+            if (
+                f"{name} =" not in text
+                and f"[{prefix}{name}]" not in text
+                and f"[[{prefix}{name}]]" not in text
+            ):
                 missing.append(prefix + name)
             inner = _model_in(field.annotation)
             if inner is not None:

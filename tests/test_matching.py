@@ -19,7 +19,9 @@ def terms(tmp_path: Path, text: str) -> list[tuple[str, str]]:
 
 def test_names_aliases_handles_and_hashtags_are_found(tmp_path: Path) -> None:
     assert terms(tmp_path, "My Pulse 3 died, @velora_help #Velora") == [
-        ("Velora Pulse", "product"), ("Velora", "brand"), ("Velora", "brand")
+        ("Velora Pulse", "product"),
+        ("Velora", "brand"),
+        ("Velora", "brand"),
     ]
 
 
@@ -42,10 +44,13 @@ def test_exclusion_phrases_suppress_the_names_they_contain(tmp_path: Path) -> No
 
 
 def test_company_names_and_staff_full_names_match_but_not_a_first_name_alone(tmp_path: Path) -> None:
-    assert terms(tmp_path, "Velora S.p.A. appoints Marco Bellini") == [("Velora S.p.A.", "company"), ("Marco Bellini", "staff")]
+    assert terms(tmp_path, "Velora S.p.A. appoints Marco Bellini") == [
+        ("Velora S.p.A.", "company"),
+        ("Marco Bellini", "staff"),
+    ]
     assert terms(tmp_path, "Marco says hi") == []
 
 
 def test_spans_point_at_the_matched_text(tmp_path: Path) -> None:
     [match] = matcher(tmp_path).match("I love my VeloraPay card")
-    assert "I love my VeloraPay card".casefold()[match.start:match.end] == "velorapay"
+    assert "I love my VeloraPay card".casefold()[match.start : match.end] == "velorapay"

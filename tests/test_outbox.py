@@ -47,7 +47,9 @@ def test_a_crash_between_claim_and_record_never_sends_twice(
         sender(engine, dying, clock, "worker-1").run_once()
     assert entry(engine).state == "sending"
     clock.advance(seconds=30)
-    assert sender(engine, service.connectors["demo"], clock, "worker-2").run_once().sent == 0, "lease still held"
+    assert sender(engine, service.connectors["demo"], clock, "worker-2").run_once().sent == 0, (
+        "lease still held"
+    )
     clock.advance(minutes=3)
     report = sender(engine, service.connectors["demo"], clock, "worker-2").run_once()
     assert (report.reconciled, report.sent) == ((1, 0) if crash_after_send else (0, 1))
@@ -55,7 +57,9 @@ def test_a_crash_between_claim_and_record_never_sends_twice(
     assert entry(engine).state == "sent" and entry(engine).platform_reply_id
 
 
-def test_a_transient_failure_is_retried_with_backoff(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
+def test_a_transient_failure_is_retried_with_backoff(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
     service = build_service(scenario_config(tmp_path, [DIRECT]), engine, clock=clock)
     service.poller.poll("demo")
     down = like(service.connectors["demo"], UnreachablePlatform, error=ConnectorError("503 from platform"))
@@ -70,18 +74,26 @@ def test_a_transient_failure_is_retried_with_backoff(engine: Engine, tmp_path: P
     assert replies(tmp_path) == ["p1"]
 
 
-def test_retry_waits_at_least_as_long_as_the_platform_asked(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
+def test_retry_waits_at_least_as_long_as_the_platform_asked(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
     service = build_service(scenario_config(tmp_path, [DIRECT]), engine, clock=clock)
     service.poller.poll("demo")
-    limited = like(service.connectors["demo"], UnreachablePlatform, error=ConnectorError("429", retry_after=900))
+    limited = like(
+        service.connectors["demo"], UnreachablePlatform, error=ConnectorError("429", retry_after=900)
+    )
     sender(engine, limited, clock, "w").run_once()
     assert entry(engine).next_attempt_at >= clock.now + timedelta(seconds=900)
 
 
-def test_a_permanent_failure_goes_to_the_dead_letters(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
+def test_a_permanent_failure_goes_to_the_dead_letters(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
     service = build_service(scenario_config(tmp_path, [DIRECT]), engine, clock=clock)
     service.poller.poll("demo")
-    revoked = like(service.connectors["demo"], UnreachablePlatform, error=ConnectorError("401", permanent=True))
+    revoked = like(
+        service.connectors["demo"], UnreachablePlatform, error=ConnectorError("401", permanent=True)
+    )
     assert sender(engine, revoked, clock, "w").run_once().dead == 1
     assert entry(engine).state == "dead"
     clock.advance(days=1)
@@ -99,9 +111,13 @@ def test_after_the_last_attempt_an_entry_is_dead(engine: Engine, tmp_path: Path,
     assert (entry(engine).state, entry(engine).attempts) == ("dead", 3)
 
 
-def test_dry_run_records_the_acknowledgement_without_sending(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
+def test_dry_run_records_the_acknowledgement_without_sending(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
     config = scenario_config(tmp_path, [DIRECT])
-    config = config.model_copy(update={"acknowledgement": config.acknowledgement.model_copy(update={"dry_run": True})})
+    config = config.model_copy(
+        update={"acknowledgement": config.acknowledgement.model_copy(update={"dry_run": True})}
+    )
     service = build_service(config, engine, clock=clock)
     service.poller.poll("demo")
     assert service.sender.run_once().sent == 0

@@ -13,8 +13,21 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_the_wheel_carries_templates_config_and_migrations_and_they_are_found(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
-        check=True, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     [wheel] = tmp_path.glob("social_care-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
@@ -32,7 +45,9 @@ def test_the_wheel_carries_templates_config_and_migrations_and_they_are_found(tm
     installed = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(installed), str(wheel)],
-        check=True, capture_output=True, timeout=300,
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     probe = (
         "from social_care.resources import example_config, bundled; from social_care.cli import app; "
@@ -41,7 +56,13 @@ def test_the_wheel_carries_templates_config_and_migrations_and_they_are_found(tm
     environ = {**os.environ, "PYTHONPATH": str(installed)}
     environ.pop("SOCIAL_CARE_CONFIG", None)
     result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     config_path, templates_path = result.stdout.splitlines()[:2]

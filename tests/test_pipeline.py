@@ -23,7 +23,9 @@ from social_care.storage.tables import (
 from tests.support.clock import FakeClock
 from tests.support.scenario import post, scenario_config
 
-COMPLAINT_DIRECT = post("p1", "@velora my Velora Pulse is not working since the update, terrible", direct=True)
+COMPLAINT_DIRECT = post(
+    "p1", "@velora my Velora Pulse is not working since the update, terrible", direct=True
+)
 COMPLAINT_KEYWORD = post("p2", "Velora Casa keeps dropping wifi, worst router ever", handle="bob", name="Bob")
 PRAISE = post("p3", "Thanks Velora, the Pulse is amazing", handle="carla", name="Carla")
 
@@ -42,7 +44,9 @@ def case_of(session: Session, external_id: str) -> Case:
 
 
 def events_of(session: Session, case: Case) -> list[str]:
-    return list(session.exec(select(CaseEvent.kind).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))))
+    return list(
+        session.exec(select(CaseEvent.kind).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id)))
+    )
 
 
 def test_a_poll_stores_classifies_and_opens_cases(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
@@ -51,7 +55,12 @@ def test_a_poll_stores_classifies_and_opens_cases(engine: Engine, tmp_path: Path
     assert (report.fetched, report.new, report.opened) == (3, 3, 3)
     with Session(engine) as session:
         case = case_of(session, "p1")
-        assert (case.category, case.product, case.brand, case.status) == ("complaint", "Velora Pulse", "Velora", "assigned")
+        assert (case.category, case.product, case.brand, case.status) == (
+            "complaint",
+            "Velora Pulse",
+            "Velora",
+            "assigned",
+        )
         assert case.ack_due_at is not None and (case.ack_due_at - case.opened_at).total_seconds() == 15 * 60
         verdict = session.exec(select(Classification).where(Classification.current)).first()
         assert verdict is not None and verdict.reasons
@@ -59,7 +68,9 @@ def test_a_poll_stores_classifies_and_opens_cases(engine: Engine, tmp_path: Path
         assert session.get_one(SourceState, "demo").cursor is not None
 
 
-def test_fetching_the_same_posts_again_stores_nothing_twice(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
+def test_fetching_the_same_posts_again_stores_nothing_twice(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
     config = scenario_config(tmp_path, [COMPLAINT_DIRECT, COMPLAINT_KEYWORD])
     service = build_service(config, engine, clock=clock)
     service.poller.poll("demo")
@@ -113,15 +124,20 @@ def test_a_keyword_only_complaint_gets_a_suggested_reply_not_an_automatic_one(
 
 
 def test_praise_is_not_acknowledged_automatically(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
-    service = build_service(scenario_config(tmp_path, [post("p3", "@velora thanks, the Pulse is amazing", direct=True)]),
-                            engine, clock=clock)
+    service = build_service(
+        scenario_config(tmp_path, [post("p3", "@velora thanks, the Pulse is amazing", direct=True)]),
+        engine,
+        clock=clock,
+    )
     service.poller.poll("demo")
     with Session(engine) as session:
         assert session.exec(select(OutboxEntry)).all() == []
         assert "acknowledgement_skipped" in events_of(session, case_of(session, "p3"))
 
 
-def test_retweets_our_own_posts_and_excluded_names_open_no_case(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
+def test_retweets_our_own_posts_and_excluded_names_open_no_case(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
     posts = [
         post("rt", "RT @bob: Velora Casa keeps dropping wifi, worst router ever", retweet=True),
         post("own", "Velora Pulse firmware 4.2.1 is rolling out now", handle="velora_help", name="Velora"),
@@ -134,15 +150,22 @@ def test_retweets_our_own_posts_and_excluded_names_open_no_case(engine: Engine, 
         assert all(mention.processed_at for mention in session.exec(select(Mention)))
 
 
-def test_a_follow_up_in_the_conversation_joins_the_case(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
-    posts = [COMPLAINT_DIRECT, post("p9", "@velora still nothing, hello?", direct=True, reply_to="p1", handle="zed")]
+def test_a_follow_up_in_the_conversation_joins_the_case(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    posts = [
+        COMPLAINT_DIRECT,
+        post("p9", "@velora still nothing, hello?", direct=True, reply_to="p1", handle="zed"),
+    ]
     build_service(scenario_config(tmp_path, posts), engine, clock=clock).poller.poll("demo")
     with Session(engine) as session:
         assert case_of(session, "p9").id == case_of(session, "p1").id
         assert len(session.exec(select(Case)).all()) == 1
 
 
-def test_an_author_who_says_stop_gets_no_more_automatic_replies(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
+def test_an_author_who_says_stop_gets_no_more_automatic_replies(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
     posts = [
         post("s1", "@velora stop", direct=True),
         post("s2", "@velora my Velora Pulse is broken again", direct=True),
@@ -154,7 +177,9 @@ def test_an_author_who_says_stop_gets_no_more_automatic_replies(engine: Engine, 
         assert session.exec(select(OutboxEntry)).all() == []
 
 
-def test_cases_go_to_the_team_and_person_the_rules_name(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
+def test_cases_go_to_the_team_and_person_the_rules_name(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
     clock.now = clock.now.replace(hour=10)  # a Monday morning in Rome: everyone is on shift
     posts = [
         post("it", "@velora il mio Velora Pulse non funziona, che delusione", direct=True, lang="it"),
@@ -165,7 +190,11 @@ def test_cases_go_to_the_team_and_person_the_rules_name(engine: Engine, tmp_path
     with Session(engine) as session:
         names = {row.id: row.name for row in session.exec(select(Employee))}
         routed = {key: case_of(session, key) for key in ("it", "pay", "en")}
-        assert {key: case.team for key, case in routed.items()} == {"it": "care-it", "pay": "payments", "en": "care-en"}
+        assert {key: case.team for key, case in routed.items()} == {
+            "it": "care-it",
+            "pay": "payments",
+            "en": "care-en",
+        }
         assert names[routed["it"].assignee_id] in {"Chiara Conti", "Luca Marino", "Sara Greco"}
         assert names[routed["pay"].assignee_id] in {"Chiara Conti", "Paola Ricci"}
         assert names[routed["en"].assignee_id] in {"Chiara Conti", "Sara Greco", "James Wright"}

@@ -15,7 +15,10 @@ from tests.support.clock import FakeClock
 from tests.support.platforms import UnreachablePlatform, like
 from tests.support.scenario import post, scenario_config
 
-POSTS = [post("p1", "@velora my Velora Pulse is broken", direct=True), post("p2", "Velora Casa is great, thanks", handle="bob")]
+POSTS = [
+    post("p1", "@velora my Velora Pulse is broken", direct=True),
+    post("p2", "Velora Casa is great, thanks", handle="bob"),
+]
 
 
 def state(engine: Engine) -> SourceState:
@@ -40,12 +43,18 @@ def test_a_transient_failure_backs_off_and_resumes_from_the_cursor(
     assert state(engine).status == "ok" and state(engine).failures == 0
 
 
-def test_a_permanent_failure_marks_only_that_source_failing(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
+def test_a_permanent_failure_marks_only_that_source_failing(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
     config = scenario_config(tmp_path, POSTS)
     second = config.sources[0].model_copy(update={"id": "other"})
     config = config.model_copy(update={"sources": [config.sources[0], second]})
     service = build_service(config, engine, clock=clock)
-    revoked = like(service.connectors["demo"], UnreachablePlatform, error=ConnectorError("401 Unauthorized", permanent=True))
+    revoked = like(
+        service.connectors["demo"],
+        UnreachablePlatform,
+        error=ConnectorError("401 Unauthorized", permanent=True),
+    )
     poller = Poller(engine, {**service.connectors, "demo": revoked}, service.pipeline, clock=clock, owner="w")
     poller.poll("demo")
     clock.advance(days=1)
@@ -63,7 +72,13 @@ def test_a_malformed_payload_is_recorded_and_the_rest_of_the_batch_stored(
     lines = posts_file.read_text(encoding="utf-8").splitlines()
     posts_file.write_text("\n".join([lines[0], '{"broken": ', lines[1]]) + "\n", encoding="utf-8")
     config = config.model_copy(
-        update={"sources": [config.sources[0].model_copy(update={"options": {**config.sources[0].options, "initial_burst": 3}})]}
+        update={
+            "sources": [
+                config.sources[0].model_copy(
+                    update={"options": {**config.sources[0].options, "initial_burst": 3}}
+                )
+            ]
+        }
     )
     report = build_service(config, engine, clock=clock).poller.poll("demo")
     assert (report.new, report.rejected) == (2, 1)

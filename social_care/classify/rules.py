@@ -52,15 +52,21 @@ class RuleClassifier:
         lexicon, detected = self._lexicon_for(folded, language)
         negative = lexicon.cues["negative"].found(folded) + lexicon.cues["sarcasm"].found(folded)
         positive = lexicon.cues["positive"].found(folded)
-        asking = "?" in folded or bool(lexicon.cues["request"].found(folded)) or _opens_with_question(
-            folded, lexicon
+        asking = (
+            "?" in folded
+            or bool(lexicon.cues["request"].found(folded))
+            or _opens_with_question(folded, lexicon)
         )
         category, confidence, reasons = _category(negative, positive, asking)
         cluster, cluster_reason = _cluster(folded, lexicon, category)
         reasons += cluster_reason
-        priority, priority_reasons = self._priority(category, folded, lexicon, followers, direct, matches or [])
+        priority, priority_reasons = self._priority(
+            category, folded, lexicon, followers=followers, direct=direct, matches=matches or []
+        )
         sentiment = round((len(positive) - len(negative)) / (len(positive) + len(negative) + 1), 3)
-        return Verdict(category, confidence, cluster, sentiment, detected, priority, reasons + priority_reasons)
+        return Verdict(
+            category, confidence, cluster, sentiment, detected, priority, reasons + priority_reasons
+        )
 
     def _lexicon_for(self, folded: str, hint: str | None) -> tuple[Lexicon, str]:
         """The hinted language's lexicon, else the one whose stopwords and cues fit best."""
@@ -72,7 +78,14 @@ class RuleClassifier:
         return self._lexicons[best], best if scores[best] > 0 else "und"
 
     def _priority(
-        self, category: str, folded: str, lexicon: Lexicon, followers: int | None, direct: bool, matches: list[Match]
+        self,
+        category: str,
+        folded: str,
+        lexicon: Lexicon,
+        *,
+        followers: int | None,
+        direct: bool,
+        matches: list[Match],
     ) -> tuple[str, list[str]]:
         level = _BASE_PRIORITY[category]
         reasons = []
@@ -117,7 +130,7 @@ def _category(negative: list[str], positive: list[str], asking: bool) -> tuple[s
 def _cluster(folded: str, lexicon: Lexicon, category: str) -> tuple[str, list[str]]:
     if category not in {"complaint", "inquiry"}:
         return "other", []
-    best, hits = "other", []
+    best, hits = "other", list[str]()
     for name, cues in lexicon.clusters.items():
         found = cues.found(folded)
         if len(found) > len(hits):

@@ -66,7 +66,7 @@ class _Checker:
         from connectors import registry
 
         brands = _names(self.raw, "brands")
-        seen: set[str] = set()
+        seen: set[object] = set()
         for index, source in _items(self.raw, "sources"):
             key = f"sources[{index}]"
             self.refers(f"{key}.brand", source.get("brand"), brands, "brands")
@@ -113,9 +113,9 @@ class _Checker:
                 self.refers(f"employees[{index}].teams[{position}]", team, teams, "teams")
             for position, account in enumerate(_strings(employee.get("accounts"))):
                 self.refers(f"employees[{index}].accounts[{position}]", account, sources, "sources")
-        for index, team in _items(self.raw, "teams"):
-            if team.get("supervisor"):
-                self.refers(f"teams[{index}].supervisor", team["supervisor"], emails, "employees")
+        for index, team_table in _items(self.raw, "teams"):
+            if team_table.get("supervisor"):
+                self.refers(f"teams[{index}].supervisor", team_table["supervisor"], emails, "employees")
 
     def routing(self) -> None:
         teams = _names(self.raw, "teams")

@@ -56,10 +56,10 @@ def _parse(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([Problem(str(path), "", "a configuration file", "no such file")])
+        raise ConfigError([Problem(str(path), "", "a configuration file", "no such file")]) from None
     except OSError as error:
-        raise ConfigError([Problem(str(path), "", "a readable file", str(error.strerror))])
+        raise ConfigError([Problem(str(path), "", "a readable file", str(error.strerror))]) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError([Problem(str(path), "", "valid TOML", str(error))])
+        raise ConfigError([Problem(str(path), "", "valid TOML", str(error))]) from None

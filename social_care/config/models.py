@@ -15,9 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 Category = Literal["complaint", "inquiry", "praise", "other"]
-Cluster = Literal[
-    "technical_fault", "how_to", "not_working", "delivery", "billing", "account", "other"
-]
+Cluster = Literal["technical_fault", "how_to", "not_working", "delivery", "billing", "account", "other"]
 Priority = Literal["low", "normal", "high", "urgent"]
 Role = Literal["agent", "supervisor", "admin"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -64,7 +62,7 @@ class ServiceSettings(Section):
     environment: Literal["development", "production"] = "development"
     public_url: str = "http://127.0.0.1:8000"
     timezone: TimeZone = "UTC"
-    secret_key_env: EnvName = "SOCIAL_CARE_SECRET_KEY"
+    secret_key_env: EnvName = "SOCIAL_CARE_SECRET_KEY"  # noqa: S105 (a variable name, not a secret)
 
 
 class DatabaseSettings(Section):

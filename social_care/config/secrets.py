@@ -40,7 +40,8 @@ def read_secret(name: str, environ: Mapping[str, str]) -> SecretStr:
     try:
         value = path.read_text(encoding="utf-8").strip()
     except OSError as error:
-        raise MissingSecret(name, f"{name}_FILE names {path}, which cannot be read ({error.strerror})")
+        reason = f"{name}_FILE names {path}, which cannot be read ({error.strerror})"
+        raise MissingSecret(name, reason) from None
     if not value:
         raise MissingSecret(name, f"{name}_FILE names {path}, which is empty")
     return SecretStr(value)

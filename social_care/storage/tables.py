@@ -16,6 +16,14 @@ from sqlmodel import Field, SQLModel
 from social_care.storage.types import UtcDateTime
 
 
+def saved_id(row: SQLModel) -> int:
+    """The primary key of a row already flushed to the database."""
+    value = getattr(row, "id", None)
+    if not isinstance(value, int):
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return value
+
+
 def _when(*, nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_type=UtcDateTime, nullable=nullable, index=index)
 

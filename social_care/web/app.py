@@ -9,13 +9,16 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import Engine
+from sqlmodel import select
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from social_care.config.models import Config
 from social_care.resources import bundled
+from social_care.storage.tables import Employee
 from social_care.web import queue
+from social_care.web.passwords import verify_password
 from social_care.web.security import (
     CsrfChecked,
     CurrentAgent,
@@ -23,19 +26,20 @@ from social_care.web.security import (
     LoginRequired,
     csrf_token,
 )
-from social_care.storage.tables import Employee
-from social_care.web.passwords import verify_password
-from sqlmodel import select
 
 _SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+    ),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
 
 
-def create_app(config: Config, engine: Engine, *, secret_key: str, templates_dir: Path | None = None) -> FastAPI:
+def create_app(
+    config: Config, engine: Engine, *, secret_key: str, templates_dir: Path | None = None
+) -> FastAPI:
     app = FastAPI(title="social-care", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
     app.state.engine = engine
@@ -49,8 +53,12 @@ def create_app(config: Config, engine: Engine, *, secret_key: str, templates_dir
     app.state.templates = Jinja2Templates(env=environment)
     https = config.service.public_url.startswith("https://")
     app.add_middleware(
-        SessionMiddleware, secret_key=secret_key, session_cookie="social_care_session",
-        same_site="lax", https_only=https, max_age=12 * 3600,
+        SessionMiddleware,
+        secret_key=secret_key,
+        session_cookie="social_care_session",
+        same_site="lax",
+        https_only=https,
+        max_age=12 * 3600,
     )
 
     @app.middleware("http")

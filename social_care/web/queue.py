@@ -16,9 +16,7 @@ from social_care.web.security import CurrentAgent, DatabaseSession
 
 router = APIRouter()
 QUEUE_LIMIT = 200
-_PRIORITY_ORDER = when(
-    {"urgent": 0, "high": 1, "normal": 2, "low": 3}, value=Case.priority, else_=4
-)
+_PRIORITY_ORDER = when({"urgent": 0, "high": 1, "normal": 2, "low": 3}, value=Case.priority, else_=4)
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ def queue_rows(session: Session, limit: int = QUEUE_LIMIT) -> list[QueueRow]:
         .join(Author, col(Author.id) == col(Case.author_id))
         .where(col(Case.status).in_(OPEN_STATES))
         .order_by(
-            (Case.category == "other"),
+            col(Case.category) == "other",
             _PRIORITY_ORDER,
             col(Case.ack_due_at).is_(None),
             col(Case.ack_due_at),
@@ -61,7 +59,9 @@ def queue_rows(session: Session, limit: int = QUEUE_LIMIT) -> list[QueueRow]:
     latest = _latest_mentions(session, case_ids)
     counts = dict(
         session.exec(
-            select(Mention.case_id, func.count()).where(col(Mention.case_id).in_(case_ids)).group_by(Mention.case_id)
+            select(Mention.case_id, func.count())
+            .where(col(Mention.case_id).in_(case_ids))
+            .group_by(col(Mention.case_id))
         ).all()
     )
     replies = {
@@ -84,7 +84,7 @@ def queue_rows(session: Session, limit: int = QUEUE_LIMIT) -> list[QueueRow]:
 
 def _latest_mentions(session: Session, case_ids: list[int | None]) -> dict[int, Mention]:
     newest = (
-        select(func.max(Mention.id)).where(col(Mention.case_id).in_(case_ids)).group_by(Mention.case_id)
+        select(func.max(Mention.id)).where(col(Mention.case_id).in_(case_ids)).group_by(col(Mention.case_id))
     )
     mentions = session.exec(select(Mention).where(col(Mention.id).in_(newest))).all()
     return {mention.case_id: mention for mention in mentions if mention.case_id is not None}

@@ -77,7 +77,9 @@ def test_without_looping_it_stops_at_the_end(tmp_path: Path, clock: FakeClock) -
 
 
 def test_replies_are_threaded_to_their_parent(tmp_path: Path, clock: FakeClock) -> None:
-    records = {json.loads(line)["id"]: json.loads(line) for line in POSTS.read_text(encoding="utf-8").splitlines()}
+    records = {
+        json.loads(line)["id"]: json.loads(line) for line in POSTS.read_text(encoding="utf-8").splitlines()
+    }
     batch = demo(tmp_path, clock, initial_burst=len(records)).fetch(None)
     replies = [post for post in batch.posts if records[post.external_id]["reply_to"]]
     assert replies
@@ -89,7 +91,9 @@ def test_replies_are_threaded_to_their_parent(tmp_path: Path, clock: FakeClock) 
 def test_a_malformed_line_is_rejected_and_the_rest_released(tmp_path: Path, clock: FakeClock) -> None:
     posts = tmp_path / "posts.jsonl"
     good = POSTS.read_text(encoding="utf-8").splitlines()[:3]
-    posts.write_text("\n".join([good[0], "{not json", good[1], '{"id": "x"}', good[2]]) + "\n", encoding="utf-8")
+    posts.write_text(
+        "\n".join([good[0], "{not json", good[1], '{"id": "x"}', good[2]]) + "\n", encoding="utf-8"
+    )
     batch = demo(tmp_path, clock, posts_file=str(posts), initial_burst=5, loop=False).fetch(None)
     assert [post.external_id for post in batch.posts] == ["d0001", "d0002", "d0003"]
     assert [rejected.reason.split(":")[0] for rejected in batch.rejected] == ["demo line 2", "demo line 4"]
@@ -101,8 +105,17 @@ def test_the_demo_platform_records_replies_and_finds_them_again(tmp_path: Path, 
     assert connector.find_reply("d0001") is None
     reply_id = connector.reply("d0001", "Hi Giulia, we're on it.")
     assert connector.find_reply("d0001") == reply_id
-    recorded = [json.loads(line) for line in (tmp_path / "replies.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert recorded == [{"id": reply_id, "in_reply_to": "d0001", "text": "Hi Giulia, we're on it.", "at": clock.now.isoformat()}]
+    recorded = [
+        json.loads(line) for line in (tmp_path / "replies.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert recorded == [
+        {
+            "id": reply_id,
+            "in_reply_to": "d0001",
+            "text": "Hi Giulia, we're on it.",
+            "at": clock.now.isoformat(),
+        }
+    ]
 
 
 @pytest.mark.parametrize("name", ["reply_max_length", "auto_reply_allowed", "auto_reply_requires_direct"])

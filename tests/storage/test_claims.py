@@ -24,8 +24,16 @@ def _sources(engine: Engine, count: int) -> None:
 
 def _claim(engine: Engine, owner: str, now: datetime = NOW, limit: int = 1) -> list[str]:
     with Session(engine) as session:
-        keys = claim(session, SourceState, ready=true(), order_by=SourceState.source_id, owner=owner,
-                     now=now, lease=LEASE, limit=limit)
+        keys = claim(
+            session,
+            SourceState,
+            ready=true(),
+            order_by=SourceState.source_id,
+            owner=owner,
+            now=now,
+            lease=LEASE,
+            limit=limit,
+        )
         session.commit()
     return keys
 

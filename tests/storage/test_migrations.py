@@ -9,9 +9,9 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from social_care.config.models import DatabaseSettings
 from social_care.storage import migrate
 from social_care.storage.engine import database_url, make_engine, redacted
-from social_care.config.models import DatabaseSettings
 from social_care.storage.tables import Author, Mention
 from tests.support.databases import require_postgres, scratch_postgres
 
@@ -39,8 +39,15 @@ def test_the_same_post_cannot_be_stored_twice(engine: Engine) -> None:
         session.flush()
         for _ in range(2):
             session.add(
-                Mention(source_id="demo", platform="demo", external_id="p1", author_id=author.id, text="hi",
-                        posted_at=NOW, fetched_at=NOW)
+                Mention(
+                    source_id="demo",
+                    platform="demo",
+                    external_id="p1",
+                    author_id=author.id,
+                    text="hi",
+                    posted_at=NOW,
+                    fetched_at=NOW,
+                )
             )
         with pytest.raises(IntegrityError):
             session.commit()
@@ -52,8 +59,15 @@ def test_times_come_back_in_utc(engine: Engine) -> None:
         session.add(author)
         session.flush()
         rome_time = datetime.fromisoformat("2026-11-23T10:00:00+01:00")
-        mention = Mention(source_id="demo", platform="demo", external_id="p1", author_id=author.id, text="hi",
-                          posted_at=rome_time, fetched_at=NOW)
+        mention = Mention(
+            source_id="demo",
+            platform="demo",
+            external_id="p1",
+            author_id=author.id,
+            text="hi",
+            posted_at=rome_time,
+            fetched_at=NOW,
+        )
         session.add(mention)
         session.commit()
         session.expire_all()

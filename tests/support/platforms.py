@@ -50,4 +50,6 @@ class UnreachablePlatform(DemoConnector):
 
 def like(connector: DemoConnector, kind: type[DemoConnector], **extra: Any) -> Any:
     """A misbehaving platform configured exactly like ``connector``."""
-    return kind(context=connector.context, options=connector.options, secrets={}, clock=connector.clock, **extra)
+    return kind(
+        context=connector.context, options=connector.options, secrets={}, clock=connector.clock, **extra
+    )
