@@ -29,6 +29,17 @@ _WORD = re.compile(r"[\w@]+")
 
 
 @dataclass(frozen=True)
+class Subject:
+    """The case being acknowledged, the post that opened it, and where it came from."""
+
+    case: Case
+    mention: Mention
+    author: Author
+    source: Source
+    connector: type[Connector]
+
+
+@dataclass(frozen=True)
 class Decision:
     send: bool
     reason: str
@@ -52,22 +63,14 @@ class Acknowledger:
         self._own_handles = own_handles(config)
         self._blocked = {bare_handle(handle) for handle in config.acknowledgement.blocked_handles}
 
-    def acknowledge(
-        self,
-        session: Session,
-        case: Case,
-        mention: Mention,
-        author: Author,
-        *,
-        source: Source,
-        connector: type[Connector],
-        now: datetime,
-    ) -> Decision:
-        decision = self.decide(session, case, mention, author, source=source, connector=connector, now=now)
+    def acknowledge(self, session: Session, subject: Subject, now: datetime) -> Decision:
+        """Queue the acknowledgement, keep it as a suggestion, or record why not."""
+        case = subject.case
+        decision = self.decide(session, subject, now)
         if not (decision.send or decision.suggest):
             events.record(session, case, "acknowledgement_skipped", at=now, reason=decision.reason)
             return decision
-        text = self._render(case, mention, author, connector)
+        text = self._render(subject)
         if decision.suggest:
             case.suggested_reply = text
             events.record(session, case, "acknowledgement_suggested", at=now, reason=decision.reason)
@@ -77,9 +80,9 @@ class Acknowledger:
             OutboxEntry(
                 idempotency_key=idempotency_key(case, PURPOSE),
                 case_id=saved_id(case),
-                source_id=source.id,
+                source_id=subject.source.id,
                 purpose=PURPOSE,
-                in_reply_to=mention.external_id,
+                in_reply_to=subject.mention.external_id,
                 text=text,
                 state=state,
                 created_at=now,
@@ -89,17 +92,14 @@ class Acknowledger:
         events.record(session, case, "acknowledgement_queued", at=now, dry_run=state == "dry_run")
         return decision
 
-    def decide(
-        self,
-        session: Session,
-        case: Case,
-        mention: Mention,
-        author: Author,
-        *,
-        source: Source,
-        connector: type[Connector],
-        now: datetime,
-    ) -> Decision:
+    def decide(self, session: Session, subject: Subject, now: datetime) -> Decision:
+        case, mention, author, source, connector = (
+            subject.case,
+            subject.mention,
+            subject.author,
+            subject.source,
+            subject.connector,
+        )
         policy = self._config.acknowledgement
         if is_opt_out(mention.text, policy.stop_words):
             author.opted_out_at = author.opted_out_at or now
@@ -127,16 +127,17 @@ class Acknowledger:
             return Decision(False, "this source reached its hourly cap", suggest=True)
         return Decision(True, "allowed")
 
-    def _render(self, case: Case, mention: Mention, author: Author, connector: type[Connector]) -> str:
+    def _render(self, subject: Subject) -> str:
+        case, author = subject.case, subject.author
         language = case.language if case.language in {"en", "it"} else "en"
         window = response_window(policy_for(self._config, case.category, case.priority))
         name = neutralise(author.name) or neutralise(author.handle)
         return self._renderer.render(
-            platform=mention.platform,
+            platform=subject.mention.platform,
             purpose=PURPOSE,
             category=case.category,
             language=language,
-            max_length=connector.reply_max_length,
+            max_length=subject.connector.reply_max_length,
             values={
                 "name": name,
                 "product": case.product,

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from connectors.base import Connector
-from responders.acknowledger import Acknowledger
+from responders.acknowledger import Acknowledger, Decision, Subject
 from social_care import events
 from social_care.cases import thread_into_case
 from social_care.classify import RuleClassifier, Verdict
@@ -116,12 +116,12 @@ class Pipeline:
             assignee_id=person.id,
         )
 
-    def _acknowledge(self, session: Session, case: Case, mention: Mention, author: Author, now: datetime):  # type: ignore[no-untyped-def]
+    def _acknowledge(
+        self, session: Session, case: Case, mention: Mention, author: Author, now: datetime
+    ) -> Decision:
         source = self._config.source(mention.source_id)
-        connector = self._connector_types[source.id]
-        return self._acknowledger.acknowledge(
-            session, case, mention, author, source=source, connector=connector, now=now
-        )
+        subject = Subject(case, mention, author, source, self._connector_types[source.id])
+        return self._acknowledger.acknowledge(session, subject, now)
 
 
 def _store_verdict(
