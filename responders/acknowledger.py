@@ -20,12 +20,12 @@ from social_care import events
 from social_care.config.models import Config, Source
 from social_care.sla import policy_for, response_window
 from social_care.storage.tables import Author, Case, Mention, OutboxEntry, saved_id
-from social_care.text import fold
+from social_care.text import fold, tokenize
 from social_care.watchlist import bare_handle, own_handles
 
 PURPOSE = "acknowledgement"
 OPT_OUT_MAX_WORDS = 3
-_WORD = re.compile(r"[\w@]+")
+_HANDLE = re.compile(r"@\w+")
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def idempotency_key(case: Case, purpose: str) -> str:
 
 def is_opt_out(text: str, stop_words: list[str]) -> bool:
     """A short post that says "stop" (or "basta") to us: no more automatic replies."""
-    words = [word for word in _WORD.findall(fold(text)) if not word.startswith("@")]
+    words = tokenize(_HANDLE.sub(" ", text)).words
     return bool(words) and len(words) <= OPT_OUT_MAX_WORDS and words[0] in {fold(word) for word in stop_words}
 
 

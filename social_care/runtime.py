@@ -29,7 +29,7 @@ from social_care.clock import Clock, system_clock
 from social_care.config.models import Config, Source
 from social_care.config.secrets import read_secret
 from social_care.directory import sync_directory
-from social_care.matching import ExactMatcher
+from social_care.matching import WatchMatcher
 from social_care.pipeline import Pipeline
 from social_care.poller import Poller
 from social_care.resources import bundled
@@ -104,7 +104,7 @@ def build_service(
     tiers = {product.name: product.tier for brand in config.brands for product in brand.products}
     pipeline = Pipeline(
         config,
-        matcher=ExactMatcher(watch_terms(config)),
+        matcher=WatchMatcher(watch_terms(config)),
         classifier=RuleClassifier(tiers),
         acknowledger=Acknowledger(config, ReplyRenderer(bundled("templates") / "replies")),
         connector_types={source_id: type(connector) for source_id, connector in connectors.items()},

@@ -1,26 +1,113 @@
-"""Text normalisation shared by matching and classification."""
+"""Text normalisation and tokens, shared by matching and classification.
+
+A post is split into word tokens once; each token is folded (case, accents,
+full-width and look-alike letters) and keeps its span in the original text, so
+a match can be shown where the writer put it. URLs are ignored; invisible
+characters (zero-width, direction overrides) are dropped before splitting, so
+``Vel\u200bora`` is still one word; @handles and #hashtags are split into their
+words (``#VeloraPulse`` -> ``velora pulse``, ``@velora_help`` -> ``velora help``).
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate
 
-_INVISIBLE = dict.fromkeys(
-    map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u202a\u202b\u202c\u202d\u202e"), None
+_INVISIBLE = (
+    "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff"
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u00ad"
 )
-_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_INVISIBLE_CHARS = re.compile(f"[{_INVISIBLE}]")
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_SPLIT = re.compile(r"([^\W_]+(?:_[^\W_]+)*)")
+# Where a word may need splitting further: after @ or #, at "_", at a camel hump.
+_COMPOUND_HINT = re.compile(r"[@#_]|[a-z][A-Z]")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][^\W\d_A-Z])|[A-Z]?[^\W\d_A-Z]+|[A-Z]+|\d+")
+# Latin look-alikes from Cyrillic, Greek and Armenian, as used to dodge filters.
+_LOOK_ALIKES = str.maketrans(
+    "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0458\u0455\u0501\u0261\u0585\u1d04\u1d0f\u03b1"
+    "\u03bf\u03b9\u03c1\u03c4\u03c5\u03bd\u03ba",
+    "aeopcyxijsdgocoaoiptuvk",
+)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """A post's words, folded, with their spans in the original text."""
+
+    words: list[str]
+    starts: list[int]
+    ends: list[int]
+
+    def span(self, first: int, last: int) -> tuple[int, int]:
+        """The original-text span of words ``first`` to ``last`` inclusive."""
+        return self.starts[first], self.ends[last]
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+@lru_cache(maxsize=200_000)
+def fold_word(word: str) -> str:
+    """Lower case without accents; look-alike letters from other scripts made Latin."""
+    text = unicodedata.normalize("NFKC", word).casefold()
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).translate(_LOOK_ALIKES)
 
 
 def fold(text: str) -> str:
-    """Lower case, accents and look-alike forms folded, invisible characters removed.
+    """The folded form of a whole string (words separated as written)."""
+    return " ".join(tokenize(text).words)
 
-    The result has the same length as the input would have after NFKC and the
-    removal of invisible characters, so spans found in it point into that text.
-    """
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+def tokenize(text: str) -> Tokens:
+    """Split and fold ``text``; most of the work happens inside ``re`` and ``map``."""
+    if "://" in text or "www." in text:
+        text = _URL.sub(_blank, text)
+    text, positions = _visible(text)
+    parts = _SPLIT.split(text)
+    offsets = list(accumulate(map(len, parts), initial=0))
+    words, starts, ends = list(map(fold_word, parts[1::2])), offsets[1:-1:2], offsets[2::2]
+    if _COMPOUND_HINT.search(text):
+        _split_compounds(text, words, starts, ends)
+    if positions is not None:
+        starts = [positions[index] for index in starts]
+        ends = [positions[index - 1] + 1 for index in ends]
+    return Tokens(words, starts, ends)
+
+
+def _split_compounds(text: str, words: list[str], starts: list[int], ends: list[int]) -> None:
+    """Handles, hashtags and camel-cased words become their parts, in place."""
+    compounds = set()
+    for hint in _COMPOUND_HINT.finditer(text):
+        position = hint.start() + (1 if hint.group() in "@#" else 0)
+        index = bisect_right(starts, position) - 1
+        if index >= 0 and starts[index] <= position < ends[index]:
+            compounds.add(index)
+    for index in sorted(compounds, reverse=True):
+        parts = list(_CAMEL.finditer(text, starts[index], ends[index]))
+        words[index : index + 1] = [fold_word(part.group()) for part in parts]
+        starts[index : index + 1] = [part.start() for part in parts]
+        ends[index : index + 1] = [part.end() for part in parts]
 
 
 def without_urls(text: str) -> str:
     return _URL.sub(" ", text)
+
+
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group())
+
+
+def _visible(text: str) -> tuple[str, list[int] | None]:
+    """The text without invisible characters, and where each kept character was."""
+    if not _INVISIBLE_CHARS.search(text):
+        return text, None
+    kept = [(index, char) for index, char in enumerate(text) if char not in _INVISIBLE]
+    return "".join(char for _, char in kept), [index for index, _ in kept]

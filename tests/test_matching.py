@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from social_care.matching import ExactMatcher
+from social_care.matching import WatchMatcher
 from social_care.watchlist import watch_terms
 from tests.support.configs import demo_config
 
 
-def matcher(tmp_path: Path) -> ExactMatcher:
-    return ExactMatcher(watch_terms(demo_config(tmp_path)))
+def matcher(tmp_path: Path) -> WatchMatcher:
+    return WatchMatcher(watch_terms(demo_config(tmp_path)))
 
 
 def terms(tmp_path: Path, text: str) -> list[tuple[str, str]]:

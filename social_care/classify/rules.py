@@ -53,7 +53,7 @@ class RuleClassifier:
         negative = lexicon.cues["negative"].found(folded) + lexicon.cues["sarcasm"].found(folded)
         positive = lexicon.cues["positive"].found(folded)
         asking = (
-            "?" in folded
+            "?" in text
             or bool(lexicon.cues["request"].found(folded))
             or _opens_with_question(folded, lexicon)
         )
