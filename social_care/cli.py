@@ -76,13 +76,20 @@ def run(
     config: ConfigOption = None,
     host: Annotated[str, typer.Option(help="Address to serve the inbox on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve the inbox on")] = 8000,
+    web: Annotated[bool, typer.Option(help="Serve the web inbox in this process")] = True,
+    workers: Annotated[
+        bool, typer.Option(help="Run the pollers and the outbox sender in this process")
+    ] = True,
 ) -> None:
     """Run everything in one process: pollers, outbox sender and the web inbox."""
     from social_care.serve import serve
 
+    if not (web or workers):
+        errors.print("Nothing to run: --no-web and --no-workers together leave nothing.")
+        raise typer.Exit(2)
     settings, path = load_or_exit(config)
     _configure_logging()
-    serve(settings, path, host=host, port=port, console=console)
+    serve(settings, path, host=host, port=port, console=console, web=web, workers=workers)
 
 
 @app.command()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
+import threading
 from pathlib import Path
 
 import uvicorn
@@ -27,27 +29,54 @@ def session_secret(config: Config) -> str:
         return secrets.token_urlsafe(32)
 
 
-def serve(config: Config, path: Path, *, host: str, port: int, console: Console) -> None:
+def serve(
+    config: Config,
+    path: Path,
+    *,
+    host: str,
+    port: int,
+    console: Console,
+    web: bool = True,
+    workers: bool = True,
+) -> None:
+    """Run the inbox, the workers, or both, until Ctrl-C or SIGTERM."""
     url = database_url(config.database, os.environ)
     engine = open_database(config, os.environ)
     service = build_service(config, engine)
-    clear_failures(service)
-    app = create_app(config, engine, secret_key=session_secret(config))
-    scheduler = start_workers(service)
-    _greet(console, config, path, url, f"http://{host}:{port}")
+    scheduler = None
+    if workers:
+        clear_failures(service)
+        scheduler = start_workers(service)
+    _greet(console, config, path, url, f"http://{host}:{port}" if web else None)
     _explain_login(console, first_admin_password(config, engine))
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        if web:
+            app = create_app(config, engine, secret_key=session_secret(config))
+            uvicorn.run(app, host=host, port=port, log_level="warning")
+        else:
+            _wait_for_stop()
     finally:
-        scheduler.shutdown(wait=True)
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
         engine.dispose()
         console.print("social-care stopped.")
 
 
-def _greet(console: Console, config: Config, path: Path, url: str, address: str) -> None:
+def _wait_for_stop() -> None:
+    """Block until Ctrl-C or SIGTERM (uvicorn does this when it serves the inbox)."""
+    stop = threading.Event()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: stop.set())
+    stop.wait()
+
+
+def _greet(console: Console, config: Config, path: Path, url: str, address: str | None) -> None:
     console.print(f"social-care is running with {path} on {redacted(url)}", highlight=False, markup=False)
     sources = ", ".join(f"{source.id} ({source.platform})" for source in config.sources if source.enabled)
     console.print(f"Watching: {sources}", markup=False)
+    if address is None:
+        console.print("Workers only: no inbox in this process (Ctrl-C stops)")
+        return
     console.print(f"Inbox: [bold]{address}/queue[/]  (Ctrl-C stops)", highlight=False)
 
 

@@ -140,3 +140,8 @@ def test_set_password_rejects_short_passwords_and_unknown_people(tmp_path: Path)
 @pytest.mark.parametrize("args", [("--help",), ("db", "--help"), ("user", "--help")])
 def test_no_command_prints_a_traceback_for_help(tmp_path: Path, args: tuple[str, ...]) -> None:
     assert "Traceback" not in social_care(*args, cwd=tmp_path).stderr
+
+
+def test_run_refuses_to_run_nothing(tmp_path: Path) -> None:
+    result = social_care("run", "--no-web", "--no-workers", cwd=tmp_path)
+    assert result.returncode == 2 and "Nothing to run" in result.stderr

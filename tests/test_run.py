@@ -30,7 +30,7 @@ def free_port() -> int:
 class Service:
     """A ``social-care run`` process and what it printed."""
 
-    def __init__(self, cwd: Path) -> None:
+    def __init__(self, cwd: Path, *options: str) -> None:
         self.port = free_port()
         environ = {
             key: value
@@ -39,7 +39,7 @@ class Service:
         }
         environ.update(COLUMNS="200", PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
-            [COMMAND, "run", "--port", str(self.port)],
+            [COMMAND, "run", "--port", str(self.port), *options],
             cwd=cwd,
             env=environ,
             stdout=subprocess.PIPE,
@@ -65,6 +65,16 @@ class Service:
                 return found
         raise AssertionError(f"never printed {pattern.pattern!r}; output:\n{''.join(self.output)}")
 
+    def wait_until_serving(self) -> None:
+        """The greeting comes just before uvicorn binds its port: wait for the port."""
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise AssertionError(f"nothing listens on port {self.port}; output:\n{''.join(self.output)}")
+
     def stop(self) -> int:
         self.process.send_signal(signal.SIGINT)
         out, _ = self.process.communicate(timeout=15)
@@ -77,8 +87,8 @@ def start(tmp_path: Path) -> Iterator[type[Service]]:
     started: list[Service] = []
 
     class Started(Service):
-        def __init__(self) -> None:
-            super().__init__(tmp_path)
+        def __init__(self, *options: str) -> None:
+            super().__init__(tmp_path, *options)
             started.append(self)
 
     yield Started
@@ -102,6 +112,7 @@ def test_the_demo_shows_cases_within_ten_seconds_and_stops_on_ctrl_c(start: type
     service = start()
     email, password = service.wait_for(PASSWORD_LINE).groups()
     assert email == ADMIN
+    service.wait_until_serving()
     with httpx2.Client(base_url=service.url, timeout=5) as client:
         log_in(client, password)
         while open_cases(client) == 0 and time.monotonic() - service.started < 10:
@@ -119,8 +130,24 @@ def test_a_second_start_keeps_the_password_and_the_cases(start: type[Service], t
     assert first.stop() == 0
     second = start()
     second.wait_for(re.compile(r"with the password set earlier"))
+    second.wait_until_serving()
     with httpx2.Client(base_url=second.url, timeout=5) as client:
         log_in(client, password)
         assert open_cases(client) > 0
     assert second.stop() == 0
     assert (tmp_path / "social-care.db").exists()
+
+
+def test_web_and_workers_can_run_as_separate_processes(start: type[Service]) -> None:
+    workers = start("--no-web")
+    workers.wait_for(re.compile(r"Workers only"))
+    _, password = workers.wait_for(PASSWORD_LINE).groups()
+    workers.wait_for(re.compile(r"demo: \d+ fetched"))
+    web = start("--no-workers")
+    web.wait_for(re.compile(r"Inbox: "))
+    web.wait_until_serving()
+    with httpx2.Client(base_url=web.url, timeout=5) as client:
+        log_in(client, password)
+        assert open_cases(client) > 0
+    assert workers.stop() == 0 and web.stop() == 0
+    assert not any("demo:" in line for line in web.output), "the web process polled"
