@@ -26,6 +26,8 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _SPLIT = re.compile(r"([^\W_]+(?:_[^\W_]+)*)")
 # Where a word may need splitting further: after @ or #, at "_", at a camel hump.
 _COMPOUND_HINT = re.compile(r"[@#_]|[a-z][A-Z]")
+# "sooooo", "pleaseeee": three or more of a letter become two.
+_ELONGATED = re.compile(r"([^\W\d_])\1{2,}")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][^\W\d_A-Z])|[A-Z]?[^\W\d_A-Z]+|[A-Z]+|\d+")
 # Latin look-alikes from Cyrillic, Greek and Armenian, as used to dodge filters.
 _LOOK_ALIKES = str.maketrans(
@@ -54,7 +56,7 @@ class Tokens:
 @lru_cache(maxsize=200_000)
 def fold_word(word: str) -> str:
     """Lower case without accents; look-alike letters from other scripts made Latin."""
-    text = unicodedata.normalize("NFKC", word).casefold()
+    text = _ELONGATED.sub(r"\1\1", unicodedata.normalize("NFKC", word).casefold())
     if text.isascii():
         return text
     decomposed = unicodedata.normalize("NFKD", text)

@@ -1,26 +1,40 @@
-"""The rule classifier: cue phrases per language, weighed into an explainable verdict.
+"""The rule classifier: cues per language, weighed into an explainable verdict.
 
-Every decision carries the reasons a person can check ("negative cue 'non
-funziona'"). Negative cues (including the common sarcastic forms) make a
-complaint even when phrased as a question; a question or request without them
-is an inquiry; positive cues alone are praise.
+A post is read once, word by word. Negative cues (faults, delays, anger, the
+common sarcastic turns) make a complaint, also when it is phrased as a question
+("why hasn't my refund arrived?"); a negator flips the positive word after it
+("not happy", "non è buono") and silences a negative one ("non ho avuto
+problemi"). A question or a request without negative cues is an inquiry;
+positive cues alone are praise; the rest is other. Every verdict lists the cues
+that decided it, so a person can check it and correct it.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from social_care.classify.lexicon import Lexicon, available_languages, load_lexicon
+from social_care.classify.lexicon import STRONG, Lexicon, available_languages, load_lexicon
 from social_care.matching import Match
-from social_care.text import fold, without_urls
+from social_care.text import Tokens, fold_word, tokenize
 
 PRIORITIES = ("low", "normal", "high", "urgent")
-_WORD = re.compile(r"\w+")
+NEGATION_REACH = 3
+WIDE_REACH = 10_000
 _BASE_PRIORITY = {"complaint": 1, "inquiry": 1, "praise": 0, "other": 0}
-_TIER_BOOST = {"standard": 0, "premium": 1, "critical": 1}
-_WIDE_REACH = 10_000
+_BOOSTED_TIERS = {"premium", "critical"}
+_RETWEET = re.compile(r"^\s*RT\s+@", re.IGNORECASE)
+# The first two words of each sentence, after any leading @handles.
+_OPENERS = re.compile(r"(?:^|[.!?\n]\s*)(?:(?:RT\s+)?@\w+:?\s*)*([^\W\d_]+)[\s'\u2019]+([^\W\d_]+)")
+# Smileys and emoji that carry a mood: hearts, smiles, thumbs; frowns, anger, eye-rolls.
+_HAPPY = re.compile(
+    r"[:;=]-?[)D]|<3|[\u2764\U0001F600-\U0001F60D\U0001F618\U0001F44D\U0001F389\U0001F64F\U0001F970]"
+)
+_UNHAPPY = re.compile(
+    r"[:;=]-?\(|[\U0001F620-\U0001F624\U0001F612\U0001F61E\U0001F62D\U0001F44E\U0001F644\U0001F92C]"
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,27 @@ class Verdict:
     language: str
     priority: str
     reasons: list[str] = field(default_factory=list)
+    retweet: bool = False
+
+
+@dataclass
+class _Evidence:
+    """The cues found in a post, by kind, with their weights."""
+
+    negative: list[tuple[str, int]] = field(default_factory=list)
+    positive: list[tuple[str, int]] = field(default_factory=list)
+    request: list[tuple[str, int]] = field(default_factory=list)
+    question: list[tuple[str, int]] = field(default_factory=list)
+    urgent: list[tuple[str, int]] = field(default_factory=list)
+
+    def add(self, kind: str, cue: str, weight: int = 1) -> None:
+        getattr(self, kind).append((cue, weight))
+
+    def weight(self, kind: str) -> int:
+        return sum(weight for _, weight in getattr(self, kind))
+
+    def cues(self, kind: str) -> list[str]:
+        return list(dict.fromkeys(cue for cue, _ in getattr(self, kind)))
 
 
 class RuleClassifier:
@@ -47,94 +82,149 @@ class RuleClassifier:
         followers: int | None = None,
         direct: bool = False,
         matches: list[Match] | None = None,
+        tokens: Tokens | None = None,
     ) -> Verdict:
-        folded = fold(without_urls(text))
-        lexicon, detected = self._lexicon_for(folded, language)
-        negative = lexicon.cues["negative"].found(folded) + lexicon.cues["sarcasm"].found(folded)
-        positive = lexicon.cues["positive"].found(folded)
-        asking = (
-            "?" in text
-            or bool(lexicon.cues["request"].found(folded))
-            or _opens_with_question(folded, lexicon)
-        )
-        category, confidence, reasons = _category(negative, positive, asking)
-        cluster, cluster_reason = _cluster(folded, lexicon, category)
-        reasons += cluster_reason
-        priority, priority_reasons = self._priority(
-            category, folded, lexicon, followers=followers, direct=direct, matches=matches or []
-        )
-        sentiment = round((len(positive) - len(negative)) / (len(positive) + len(negative) + 1), 3)
+        tokens = tokens or tokenize(text)
+        lexicon, detected = self._lexicon_for(tokens.words, language)
+        evidence = _scan(tokens.words, lexicon)
+        _emoticons(text, evidence)
+        question = "?" in text or bool(evidence.question) or _opens_with_question(text, lexicon)
+        personal = not lexicon.first_person.isdisjoint(tokens.words)
+        category, confidence, reasons = _decide(evidence, question, personal)
+        cluster = _cluster(tokens.words, lexicon) if category in {"complaint", "inquiry"} else ("other", [])
+        priority, priority_reasons = self._priority(category, evidence, followers, direct, matches or [])
+        positive, negative = evidence.weight("positive"), evidence.weight("negative")
+        sentiment = round((positive - negative) / (positive + negative + 1), 3)
+        retweet = bool(_RETWEET.match(text))
+        notes = ["a retweet: not a mention to answer"] if retweet else []
         return Verdict(
-            category, confidence, cluster, sentiment, detected, priority, reasons + priority_reasons
+            category,
+            confidence,
+            cluster[0],
+            sentiment,
+            detected,
+            priority,
+            reasons + cluster[1] + priority_reasons + notes,
+            retweet,
         )
 
-    def _lexicon_for(self, folded: str, hint: str | None) -> tuple[Lexicon, str]:
-        """The hinted language's lexicon, else the one whose stopwords and cues fit best."""
+    def _lexicon_for(self, words: list[str], hint: str | None) -> tuple[Lexicon, str]:
+        """The hinted language's lexicon, else the one whose common words fit best."""
         if hint in self._lexicons:
             return self._lexicons[hint], hint
-        words = _WORD.findall(folded)
-        scores = {name: _fit(lexicon, words, folded) for name, lexicon in self._lexicons.items()}
+        unique = set(words)
+        scores = {name: len(lexicon.stopwords & unique) for name, lexicon in self._lexicons.items()}
         best = max(scores, key=lambda name: scores[name])
+        if scores[best] == 0:
+            scores = {
+                name: sum(word in lexicon.cues for word in unique) for name, lexicon in self._lexicons.items()
+            }
+            best = max(scores, key=lambda name: scores[name])
         return self._lexicons[best], best if scores[best] > 0 else "und"
 
     def _priority(
-        self,
-        category: str,
-        folded: str,
-        lexicon: Lexicon,
-        *,
-        followers: int | None,
-        direct: bool,
-        matches: list[Match],
+        self, category: str, evidence: _Evidence, followers: int | None, direct: bool, matches: list[Match]
     ) -> tuple[str, list[str]]:
         level = _BASE_PRIORITY[category]
+        if not level:
+            return PRIORITIES[level], []
         reasons = []
-        if level and (urgent := lexicon.cues["urgent"].found(folded)):
+        if evidence.urgent:
             level += 1
-            reasons.append(f"urgency cue '{urgent[0]}'")
-        if level and followers is not None and followers >= _WIDE_REACH:
+            reasons.append(f"urgency cue '{evidence.cues('urgent')[0]}'")
+        if followers is not None and followers >= WIDE_REACH:
             level += 1
             reasons.append(f"wide reach ({followers:,} followers)")
-        tiers = [self._tiers.get(match.product, "standard") for match in matches if match.product]
-        if level and any(_TIER_BOOST[tier] for tier in tiers):
+        if any(self._tiers.get(match.product) in _BOOSTED_TIERS for match in matches if match.product):
             level += 1
             reasons.append("product in a premium tier")
-        if level and direct and category == "complaint":
+        if direct and category == "complaint":
             reasons.append("addresses the brand directly")
         return PRIORITIES[min(level, len(PRIORITIES) - 1)], reasons
 
 
-def _fit(lexicon: Lexicon, words: list[str], folded: str) -> int:
-    cues = sum(len(cue_list.found(folded)) for cue_list in lexicon.cues.values())
-    return sum(word in lexicon.stopwords for word in words) + cues
+def _scan(words: list[str], lexicon: Lexicon) -> _Evidence:
+    evidence = _Evidence()
+    negated_until = -1
+    position = 0
+    while position < len(words):
+        cue = lexicon.cues_at(words, position, lexicon.cues)
+        negated = position <= negated_until
+        if words[position] in lexicon.negators and (cue is None or len(cue.words) == 1):
+            negated_until = position + NEGATION_REACH
+        if cue is None:
+            if words[position] in lexicon.lacks and position + 1 < len(words):
+                lacking = words[position + 1]
+                if lacking not in lexicon.stopwords and lacking not in lexicon.cues:
+                    evidence.add("negative", f"{words[position]} {lacking}")
+            position += 1
+            continue
+        if negated and len(cue.words) == 1 and cue.kind == "positive":
+            evidence.add("negative", f"not {cue.text}")
+        elif not (negated and len(cue.words) == 1 and cue.kind == "negative"):
+            evidence.add(cue.kind, cue.text, cue.weight)
+        position += len(cue.words)
+    return evidence
 
 
-def _opens_with_question(folded: str, lexicon: Lexicon) -> bool:
-    opening = " ".join(word for word in _WORD.findall(folded) if not word.startswith("@"))[:40]
-    hits = lexicon.cues["question"].found(opening)
-    return bool(hits) and opening.startswith(hits[0])
+def _emoticons(text: str, evidence: _Evidence) -> None:
+    if happy := _HAPPY.search(text):
+        evidence.add("positive", happy.group())
+    if unhappy := _UNHAPPY.search(text):
+        evidence.add("negative", unhappy.group())
 
 
-def _category(negative: list[str], positive: list[str], asking: bool) -> tuple[str, float, list[str]]:
-    if negative and len(negative) >= len(positive):
-        reasons = [f"negative cue '{cue}'" for cue in dict.fromkeys(negative)]
-        return "complaint", min(0.55 + 0.15 * len(negative), 0.95), reasons
-    if asking:
-        return "inquiry", 0.7 if not positive else 0.6, ["asks a question or for help"]
+def _opens_with_question(text: str, lexicon: Lexicon) -> bool:
+    """Whether a sentence starts like a question ("how do I...", "is there...", "come si...")."""
+    for opening in _OPENERS.findall(text[:400]):
+        first, second = fold_word(opening[0]), fold_word(opening[1])
+        if (first in lexicon.question_words and second in lexicon.question_verbs) or (
+            first in lexicon.question_verbs and second in lexicon.question_subjects
+        ):
+            return True
+    return False
+
+
+def _decide(evidence: _Evidence, question: bool, personal: bool) -> tuple[str, float, list[str]]:
+    """Complaint, inquiry, praise or other, with the cues that decided it.
+
+    A strong failure (a phrase like "not working" or a word like "broken")
+    makes a complaint even when phrased as a question; a single mild negative
+    word does so only when the writer speaks of their own experience ("why do
+    I have to pay twice?"), not in a question about the world.
+    """
+    negative, positive = evidence.weight("negative"), evidence.weight("positive")
+    if negative >= positive and (negative >= STRONG or (negative and personal)):
+        return _complaint(evidence, negative, positive)
+    requests = len(evidence.request)
+    if question or (requests and requests >= len(evidence.positive)):
+        cues = evidence.cues("request") + evidence.cues("question")
+        reason = f"asks for something ('{cues[0]}')" if cues else "asks a question"
+        return "inquiry", 0.6 if positive or negative else 0.75, [reason]
+    if negative and negative >= positive:
+        return _complaint(evidence, negative, positive)
     if positive:
-        reasons = [f"positive cue '{cue}'" for cue in dict.fromkeys(positive)]
-        return "praise", min(0.55 + 0.15 * len(positive), 0.95), reasons
+        reasons = [f"positive cue '{cue}'" for cue in evidence.cues("positive")]
+        return "praise", min(0.55 + 0.1 * (positive - negative), 0.95), reasons
     return "other", 0.5, ["no complaint, question or praise cues"]
 
 
-def _cluster(folded: str, lexicon: Lexicon, category: str) -> tuple[str, list[str]]:
-    if category not in {"complaint", "inquiry"}:
-        return "other", []
-    best, hits = "other", list[str]()
-    for name, cues in lexicon.clusters.items():
-        found = cues.found(folded)
-        if len(found) > len(hits):
-            best, hits = name, found
+def _complaint(evidence: _Evidence, negative: int, positive: int) -> tuple[str, float, list[str]]:
+    reasons = [f"negative cue '{cue}'" for cue in evidence.cues("negative")]
+    if positive:
+        reasons.append(f"outweighs positive cue '{evidence.cues('positive')[0]}'")
+    return "complaint", min(0.5 + 0.1 * (negative - positive + 1), 0.95), reasons
+
+
+def _cluster(words: list[str], lexicon: Lexicon) -> tuple[str, list[str]]:
+    hits: Counter[str] = Counter()
+    first: dict[str, str] = {}
+    for position in range(len(words)):
+        cue = lexicon.cues_at(words, position, lexicon.clusters)
+        if cue is not None:
+            hits[cue.kind] += 1
+            first.setdefault(cue.kind, cue.text)
     if not hits:
         return "other", []
-    return best, [f"about {best.replace('_', ' ')} ('{hits[0]}')"]
+    best = max(hits, key=lambda name: hits[name])
+    return best, [f"about {best.replace('_', ' ')} ('{first[best]}')"]

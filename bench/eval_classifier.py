@@ -1,0 +1,134 @@
+"""Measure the classifier on labelled JSON Lines files.
+
+Usage:
+    python bench/eval_classifier.py FILE... [--map LABEL=CATEGORY ...] [--lang xx] [--errors N]
+
+Each line needs "text" and "label"; labels are mapped to the product's
+categories (complaint, inquiry, praise, other) with the default mapping below,
+which fits the development sets in shared/eval, plus any --map given. For each
+file it prints per-category precision, recall and F1 (each category against the
+rest), the confusion matrix, and the speed. --errors N prints N misclassified
+examples per category pair, for reading, never for writing rules aimed at them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from social_care.classify import RuleClassifier
+
+CATEGORIES = ("complaint", "inquiry", "praise", "other")
+DEFAULT_MAP = {
+    "complaint": "complaint",
+    "inquiry": "inquiry",
+    "praise": "praise",
+    "other": "other",
+    "neutral": "other",
+    "not_inquiry": "other",
+    "negative": "complaint",
+    "positive": "praise",
+}
+
+
+def read(path: Path, mapping: dict[str, str]) -> list[tuple[str, str, str | None]]:
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        label = str(record["label"])
+        if label not in mapping:
+            raise SystemExit(f"{path}:{number}: label {label!r} has no mapping; add --map {label}=CATEGORY")
+        rows.append((str(record["text"]), mapping[label], record.get("lang")))
+    return rows
+
+
+def scores(
+    pairs: Iterable[tuple[str, str]],
+) -> tuple[dict[str, tuple[float, float, float, int]], Counter[tuple[str, str]]]:
+    confusion: Counter[tuple[str, str]] = Counter(pairs)
+    table = {}
+    for category in CATEGORIES:
+        true_positive = confusion[(category, category)]
+        predicted = sum(count for (_, guess), count in confusion.items() if guess == category)
+        actual = sum(count for (gold, _), count in confusion.items() if gold == category)
+        precision = true_positive / predicted if predicted else 0.0
+        recall = true_positive / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        table[category] = (precision, recall, f1, actual)
+    return table, confusion
+
+
+def report(
+    path: Path,
+    rows: list[tuple[str, str, str | None]],
+    classifier: RuleClassifier,
+    lang: str | None,
+    errors: int,
+) -> None:
+    started = time.perf_counter()
+    guesses = [classifier.classify(text, language=lang or hint).category for text, _, hint in rows]
+    elapsed = time.perf_counter() - started
+    table, confusion = scores((gold, guess) for (_, gold, _), guess in zip(rows, guesses, strict=True))
+    print(f"\n## {path.name}: {len(rows)} posts, {len(rows) / elapsed:,.0f} posts/s\n")
+    print("| category | precision | recall | F1 | support |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for category, (precision, recall, f1, support) in table.items():
+        if support or any(guess == category for guess in guesses):
+            print(f"| {category} | {precision:.3f} | {recall:.3f} | {f1:.3f} | {support} |")
+    print("\nconfusion (rows: gold, columns: predicted)\n")
+    print("| gold \\ predicted | " + " | ".join(CATEGORIES) + " |")
+    print("| --- |" + " ---: |" * len(CATEGORIES))
+    for gold in CATEGORIES:
+        if any(confusion[(gold, guess)] for guess in CATEGORIES):
+            print(f"| {gold} | " + " | ".join(str(confusion[(gold, guess)]) for guess in CATEGORIES) + " |")
+    if errors:
+        _print_errors(rows, guesses, errors)
+
+
+def _print_errors(rows: list[tuple[str, str, str | None]], guesses: list[str], count: int) -> None:
+    wrong = [
+        (gold, guess, text) for (text, gold, _), guess in zip(rows, guesses, strict=True) if gold != guess
+    ]
+    random.Random(0).shuffle(wrong)
+    by_pair: Counter[tuple[str, str]] = Counter()
+    print("\nsample of errors (gold -> predicted)\n")
+    for gold, guess, text in wrong:
+        if by_pair[(gold, guess)] < count:
+            by_pair[(gold, guess)] += 1
+            print(f"- {gold} -> {guess}: {text[:160]!r}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("--map", action="append", default=[], metavar="LABEL=CATEGORY")
+    parser.add_argument(
+        "--lang", help="language hint for every post (default: the file's 'lang' field, else detected)"
+    )
+    parser.add_argument("--errors", type=int, default=0, metavar="N")
+    options = parser.parse_args()
+    mapping = dict(DEFAULT_MAP)
+    for item in options.map:
+        label, _, category = item.partition("=")
+        if category not in CATEGORIES:
+            parser.error(f"--map {item}: the category must be one of {', '.join(CATEGORIES)}")
+        mapping[label] = category
+    classifier = RuleClassifier()
+    for path in options.files:
+        report(path, read(path, mapping), classifier, options.lang, options.errors)
+
+
+if __name__ == "__main__":
+    main()
