@@ -21,7 +21,7 @@ from social_care.text import tokenize
 FOLDER = Path(__file__).parent / "lexicons"
 TYPO_MIN_LENGTH = 6
 TYPO_SIMILARITY = 0.85
-KINDS = ("negative", "strong_negative", "positive", "request", "question", "urgent")
+KINDS = ("negative", "strong_negative", "mild_negative", "positive", "neutral", "request", "question", "urgent")
 STRONG = 2
 _CACHE_LIMIT = 200_000
 
@@ -113,8 +113,9 @@ def _table(sections: dict[str, list[str]]) -> dict[str, list[Cue]]:
             words = tuple(tokenize(phrase).words)
             if words and words not in seen:
                 seen.add(words)
-                strong = kind == "strong_negative" or len(words) > 1
-                table[words[0]].append(Cue(kind.removeprefix("strong_"), words, STRONG if strong else 1))
+                strong = kind == "strong_negative" or (len(words) > 1 and kind != "mild_negative")
+                name = kind.removeprefix("strong_").removeprefix("mild_")
+                table[words[0]].append(Cue(name, words, STRONG if strong else 1))
     for cues in table.values():
         cues.sort(key=lambda cue: -len(cue.words))
     return dict(table)

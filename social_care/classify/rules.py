@@ -159,9 +159,9 @@ def _scan(words: list[str], lexicon: Lexicon) -> _Evidence:
                     evidence.add("negative", f"{words[position]} {lacking}")
             position += 1
             continue
-        if negated and len(cue.words) == 1 and cue.kind == "positive":
+        if negated and cue.kind == "positive":
             evidence.add("negative", f"not {cue.text}")
-        elif not (negated and len(cue.words) == 1 and cue.kind == "negative"):
+        elif cue.kind != "neutral" and not (negated and len(cue.words) == 1 and cue.kind == "negative"):
             evidence.add(cue.kind, cue.text, cue.weight)
         position += len(cue.words)
     return evidence
