@@ -43,6 +43,8 @@ class Match:
 class Matcher(Protocol):
     def match(self, text: str) -> list[Match]: ...
 
+    def match_tokens(self, text: str, tokens: Tokens) -> list[Match]: ...
+
 
 @dataclass(frozen=True)
 class _Form:

@@ -25,6 +25,7 @@ from social_care.matching import Match, Matcher
 from social_care.routing import CaseFacts, choose_assignee, choose_rule
 from social_care.sla import set_due_times
 from social_care.storage.tables import Author, Case, Classification, Mention, TermMatch, saved_id
+from social_care.text import tokenize
 from social_care.watchlist import bare_handle, own_handles
 
 
@@ -59,18 +60,21 @@ class Pipeline:
 
     def process(self, session: Session, mention: Mention, now: datetime) -> Outcome:
         author = session.get_one(Author, mention.author_id)
-        matches = self._matcher.match(mention.text)
+        tokens = tokenize(mention.text)
+        matches = self._matcher.match_tokens(mention.text, tokens)
         verdict = self._classifier.classify(
             mention.text,
             language=mention.language,
             followers=author.followers,
             direct=mention.direct,
             matches=matches,
+            tokens=tokens,
         )
         _store_verdict(session, mention, matches, verdict, now)
         mention.processed_at = now
         session.add(mention)
-        if mention.is_retweet or bare_handle(author.handle) in self._own or not (matches or mention.direct):
+        retweet = mention.is_retweet or verdict.retweet
+        if retweet or bare_handle(author.handle) in self._own or not (matches or mention.direct):
             return Outcome(matched=bool(matches))
         brand = matches[0].brand if matches else self._config.source(mention.source_id).brand
         product = next((match.product for match in matches if match.product), "")

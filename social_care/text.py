@@ -93,6 +93,9 @@ def _split_compounds(text: str, words: list[str], starts: list[int], ends: list[
         if index >= 0 and starts[index] <= position < ends[index]:
             compounds.add(index)
     for index in sorted(compounds, reverse=True):
+        word = text[starts[index] : ends[index]]
+        if "_" not in word and (word[1:].islower() or word.isupper()):
+            continue  # "@united", "#SXSW": nothing to split
         parts = list(_CAMEL.finditer(text, starts[index], ends[index]))
         words[index : index + 1] = [fold_word(part.group()) for part in parts]
         starts[index : index + 1] = [part.start() for part in parts]

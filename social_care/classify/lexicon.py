@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -21,7 +22,16 @@ from social_care.text import tokenize
 FOLDER = Path(__file__).parent / "lexicons"
 TYPO_MIN_LENGTH = 6
 TYPO_SIMILARITY = 0.85
-KINDS = ("negative", "strong_negative", "mild_negative", "positive", "neutral", "request", "question", "urgent")
+KINDS = (
+    "negative",
+    "strong_negative",
+    "mild_negative",
+    "positive",
+    "neutral",
+    "request",
+    "question",
+    "urgent",
+)
 STRONG = 2
 _CACHE_LIMIT = 200_000
 
@@ -39,6 +49,25 @@ class Cue:
         return " ".join(self.words)
 
 
+@dataclass(frozen=True, eq=False)
+class Entry:
+    """What a word can start: cues (longest first), a negation, a lack ("no wifi")."""
+
+    cues: tuple[Cue, ...] = ()
+    negator: bool = False
+    lack: bool = False
+
+    def cue_at(self, words: list[str], position: int) -> Cue | None:
+        for cue in self.cues:
+            length = len(cue.words)
+            if length == 1 or tuple(words[position : position + length]) == cue.words:
+                return cue
+        return None
+
+
+PLAIN = Entry()
+
+
 @dataclass
 class Lexicon:
     language: str
@@ -53,31 +82,42 @@ class Lexicon:
     lacks: frozenset[str]
     affixes: dict[str, tuple[str, ...]]
     _deletions: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    _unknown: dict[str, Cue | None] = field(default_factory=dict)
+    _entries: dict[str, Entry] = field(default_factory=dict)
+    _cluster_entries: dict[str, Entry] = field(default_factory=dict)
 
-    def cues_at(self, words: list[str], position: int, table: dict[str, list[Cue]]) -> Cue | None:
-        """The longest cue of ``table`` starting at ``position``, if any."""
-        word = words[position]
-        candidates = table.get(word)
-        if candidates is None:
-            return self.unknown_word(word) if table is self.cues else None
-        for cue in candidates:
-            length = len(cue.words)
-            if length == 1 or tuple(words[position : position + length]) == cue.words:
-                return cue
-        return None
+    def entries(self, words: list[str]) -> list[Entry]:
+        """Each word's entry; plain words share :data:`PLAIN`. Cached per word."""
+        found = list(map(self._entries.get, words))
+        if None in found:
+            found = [
+                entry if entry is not None else self._entry(word)
+                for word, entry in zip(words, found, strict=True)
+            ]
+        return found  # type: ignore[return-value]
+
+    def cluster_entries(self, words: list[str]) -> list[Entry]:
+        cache = self._cluster_entries
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        return [
+            cache.get(word) or cache.setdefault(word, _entry_of(self.clusters.get(word))) for word in words
+        ]
+
+    def _entry(self, word: str) -> Entry:
+        known = self.cues.get(word)
+        unknown = None if known else self.unknown_word(word)
+        cues = tuple(known) if known else ((unknown,) if unknown else ())
+        entry = _entry_of(cues, negator=word in self.negators, lack=word in self.lacks)
+        if len(self._entries) >= _CACHE_LIMIT:
+            self._entries.clear()
+        self._entries[word] = entry
+        return entry
 
     def unknown_word(self, word: str) -> Cue | None:
         """A cue for a word the lists do not hold: a one-letter typo of a cue
         word ("dissapointed"), or a run-together word with a telling part
-        ("#servicefail"). Cached per word, since text repeats its vocabulary."""
-        if word in self._unknown:
-            return self._unknown[word]
-        found = self._typo_of(word) or self._affixed(word)
-        if len(self._unknown) >= _CACHE_LIMIT:
-            self._unknown.clear()
-        self._unknown[word] = found
-        return found
+        ("#servicefail")."""
+        return self._typo_of(word) or self._affixed(word)
 
     def _typo_of(self, word: str) -> Cue | None:
         if len(word) < TYPO_MIN_LENGTH or word.isdigit():
@@ -103,6 +143,12 @@ class Lexicon:
                 self._deletions[word].add(word)
                 for index in range(len(word)):
                     self._deletions[word[:index] + word[index + 1 :]].add(word)
+
+
+def _entry_of(cues: Sequence[Cue] | None, *, negator: bool = False, lack: bool = False) -> Entry:
+    if not cues and not negator and not lack:
+        return PLAIN
+    return Entry(tuple(cues or ()), negator, lack)
 
 
 def _table(sections: dict[str, list[str]]) -> dict[str, list[Cue]]:

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from social_care.classify.lexicon import STRONG, Lexicon, available_languages, load_lexicon
+from social_care.classify.lexicon import PLAIN, STRONG, Lexicon, available_languages, load_lexicon
 from social_care.matching import Match
 from social_care.text import Tokens, fold_word, tokenize
 
@@ -144,26 +144,29 @@ class RuleClassifier:
 
 
 def _scan(words: list[str], lexicon: Lexicon) -> _Evidence:
+    """Collect the cues of a post in one pass over the words that carry any."""
     evidence = _Evidence()
-    negated_until = -1
-    position = 0
-    while position < len(words):
-        cue = lexicon.cues_at(words, position, lexicon.cues)
+    entries = lexicon.entries(words)
+    negated_until, covered_until = -1, 0
+    for position in [index for index, entry in enumerate(entries) if entry is not PLAIN]:
+        if position < covered_until:
+            continue
+        entry = entries[position]
+        cue = entry.cue_at(words, position)
         negated = position <= negated_until
-        if words[position] in lexicon.negators and (cue is None or len(cue.words) == 1):
+        if entry.negator and (cue is None or len(cue.words) == 1):
             negated_until = position + NEGATION_REACH
         if cue is None:
-            if words[position] in lexicon.lacks and position + 1 < len(words):
+            if entry.lack and position + 1 < len(words) and entries[position + 1] is PLAIN:
                 lacking = words[position + 1]
-                if lacking not in lexicon.stopwords and lacking not in lexicon.cues:
+                if lacking not in lexicon.stopwords:
                     evidence.add("negative", f"{words[position]} {lacking}")
-            position += 1
             continue
         if negated and cue.kind == "positive":
             evidence.add("negative", f"not {cue.text}")
         elif cue.kind != "neutral" and not (negated and len(cue.words) == 1 and cue.kind == "negative"):
             evidence.add(cue.kind, cue.text, cue.weight)
-        position += len(cue.words)
+        covered_until = position + len(cue.words)
     return evidence
 
 
@@ -219,8 +222,9 @@ def _complaint(evidence: _Evidence, negative: int, positive: int) -> tuple[str, 
 def _cluster(words: list[str], lexicon: Lexicon) -> tuple[str, list[str]]:
     hits: Counter[str] = Counter()
     first: dict[str, str] = {}
-    for position in range(len(words)):
-        cue = lexicon.cues_at(words, position, lexicon.clusters)
+    entries = lexicon.cluster_entries(words)
+    for position in [index for index, entry in enumerate(entries) if entry is not PLAIN]:
+        cue = entries[position].cue_at(words, position)
         if cue is not None:
             hits[cue.kind] += 1
             first.setdefault(cue.kind, cue.text)
