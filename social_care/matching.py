@@ -25,6 +25,8 @@ from social_care.watchlist import Term
 MIN_FUZZY_LENGTH = 5
 EXACT = 100.0
 NEAR_ENOUGH = 0.75
+# Inside a longer name a word may be further off ("Acme Fone"): the whole phrase decides.
+WORD_IN_PHRASE = 0.6
 _CACHE_LIMIT = 300_000
 
 
@@ -211,7 +213,7 @@ def _has_digit(text: str) -> bool:
 
 
 def _similar(written: str, wanted: str) -> bool:
-    return Indel.normalized_similarity(written, wanted) >= NEAR_ENOUGH
+    return Indel.normalized_similarity(written, wanted) >= WORD_IN_PHRASE
 
 
 def _deletions(word: str) -> list[str]:

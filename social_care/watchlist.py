@@ -22,13 +22,17 @@ class Term:
 
 
 def watch_terms(config: Config) -> list[Term]:
-    terms: list[Term] = []
-    for brand in config.brands:
-        terms.append(_term("brand", brand, brand.name, ""))
-        terms.extend(_company(brand, name) for name in brand.companies)
-        terms.extend(_term("product", product, brand.name, product.name) for product in brand.products)
-        terms.extend(_term("staff", person, brand.name, "") for person in brand.people)
-    return terms
+    return [term for brand in config.brands for term in brand_terms(brand)]
+
+
+def brand_terms(brand: Brand) -> list[Term]:
+    """The brand itself, its company names, its products and its key people."""
+    return [
+        _term("brand", brand, brand.name, ""),
+        *(_company(brand, name) for name in brand.companies),
+        *(_term("product", product, brand.name, product.name) for product in brand.products),
+        *(_term("staff", person, brand.name, "") for person in brand.people),
+    ]
 
 
 def own_handles(config: Config) -> set[str]:

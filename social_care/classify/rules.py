@@ -113,14 +113,12 @@ class RuleClassifier:
         if hint in self._lexicons:
             return self._lexicons[hint], hint
         unique = set(words)
-        scores = {name: len(lexicon.stopwords & unique) for name, lexicon in self._lexicons.items()}
+        scores = {
+            name: (len(lexicon.stopwords & unique), len(lexicon.cues.keys() & unique))
+            for name, lexicon in self._lexicons.items()
+        }
         best = max(scores, key=lambda name: scores[name])
-        if scores[best] == 0:
-            scores = {
-                name: sum(word in lexicon.cues for word in unique) for name, lexicon in self._lexicons.items()
-            }
-            best = max(scores, key=lambda name: scores[name])
-        return self._lexicons[best], best if scores[best] > 0 else "und"
+        return self._lexicons[best], best if any(scores[best]) else "und"
 
     def _priority(
         self, category: str, evidence: _Evidence, followers: int | None, direct: bool, matches: list[Match]
@@ -162,7 +160,7 @@ def _scan(words: list[str], lexicon: Lexicon) -> _Evidence:
                 if lacking not in lexicon.stopwords:
                     evidence.add("negative", f"{words[position]} {lacking}")
             continue
-        if negated and cue.kind == "positive":
+        if negated and cue.kind == "positive" and cue.words[0] not in lexicon.negators:
             evidence.add("negative", f"not {cue.text}")
         elif cue.kind != "neutral" and not (negated and len(cue.words) == 1 and cue.kind == "negative"):
             evidence.add(cue.kind, cue.text, cue.weight)
