@@ -6,6 +6,8 @@ import os
 import secrets
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
@@ -42,24 +44,40 @@ def serve(
     """Run the inbox, the workers, or both, until Ctrl-C or SIGTERM."""
     url = database_url(config.database, os.environ)
     engine = open_database(config, os.environ)
-    service = build_service(config, engine)
     scheduler = None
-    if workers:
-        clear_failures(service)
-        scheduler = start_workers(service)
-    _greet(console, config, path, url, f"http://{host}:{port}" if web else None)
-    _explain_login(console, first_admin_password(config, engine))
     try:
-        if web:
-            app = create_app(config, engine, secret_key=session_secret(config))
-            uvicorn.run(app, host=host, port=port, log_level="warning")
-        else:
-            _wait_for_stop()
+        with _sigterm_like_ctrl_c():
+            service = build_service(config, engine)
+            if workers:
+                clear_failures(service)
+                scheduler = start_workers(service)
+            _greet(console, config, path, url, f"http://{host}:{port}" if web else None)
+            _explain_login(console, first_admin_password(config, engine))
+            if web:
+                app = create_app(config, engine, secret_key=session_secret(config))
+                uvicorn.run(app, host=host, port=port, log_level="warning")
+            else:
+                _wait_for_stop()
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=True)
         engine.dispose()
         console.print("social-care stopped.")
+
+
+@contextmanager
+def _sigterm_like_ctrl_c() -> Iterator[None]:
+    """SIGTERM stops the service as Ctrl-C does, workers and all.
+
+    uvicorn shuts down on SIGTERM and then raises the signal again for the
+    handler it found; with the default one the process would die right there,
+    before the workers stop and the database is closed.
+    """
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _wait_for_stop() -> None:

@@ -41,7 +41,9 @@ def first_admin_password(config: Config, engine: Engine) -> tuple[str, str | Non
         return None
     with Session(engine) as session:
         sync_directory(session, config)
-        ready = session.exec(select(Employee).where(col(Employee.password_hash).is_not(None))).first()
+        ready = session.exec(
+            select(Employee).where(col(Employee.active), col(Employee.password_hash).is_not(None))
+        ).first()
         if ready is not None:
             return admins[0], None
         admin = session.exec(select(Employee).where(Employee.email == admins[0])).one()

@@ -101,8 +101,9 @@ def _add_login_routes(app: FastAPI) -> None:
         email: Annotated[str, Form()] = "",
         password: Annotated[str, Form()] = "",
     ) -> Response:
-        employee = session.exec(select(Employee).where(Employee.email == email.strip().lower())).first()
-        if employee is None or not employee.active or not verify_password(password, employee.password_hash):
+        found = session.exec(select(Employee).where(Employee.email == email.strip().lower())).first()
+        employee = found if found is not None and found.active else None
+        if not verify_password(password, employee.password_hash if employee else None) or employee is None:
             return render(request, "login.html", status_code=401, error="Wrong email or password.")
         request.session.clear()
         request.session["employee_id"] = employee.id

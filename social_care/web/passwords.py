@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from functools import cache
 
 _N, _R, _P = 2**14, 8, 1
 
@@ -17,8 +18,14 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, stored: str | None) -> bool:
+    """Whether ``password`` matches ``stored``; as slow without a stored hash, so timing tells nothing."""
     if not stored:
+        _matches(password, _decoy())
         return False
+    return _matches(password, stored)
+
+
+def _matches(password: str, stored: str) -> bool:
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
     except ValueError:
@@ -27,6 +34,11 @@ def verify_password(password: str, stored: str | None) -> bool:
         return False
     candidate = hashlib.scrypt(password.encode(), salt=_unb64(salt), n=int(n), r=int(r), p=int(p))
     return hmac.compare_digest(candidate, _unb64(digest))
+
+
+@cache
+def _decoy() -> str:
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def generate_password() -> str:

@@ -1,10 +1,8 @@
-"""The inbox in a real browser: Debian's chromium driven by Playwright."""
+"""The inbox in a real browser: Debian's chromium driven by Playwright, against uvicorn on loopback."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,72 +11,92 @@ from pathlib import Path
 import pytest
 import uvicorn
 from playwright.sync_api import Page, sync_playwright
+from sqlmodel import Session, col, func, select
 
+from social_care.cases import OPEN_STATES
 from social_care.runtime import build_service, open_database
+from social_care.storage.tables import Case
 from social_care.users import set_employee_password
 from social_care.web.app import create_app
 from tests.support.clock import FakeClock
-from tests.support.scenario import post, scenario_config
-from tests.web.support import ADMIN, DEMO_PASSWORD
+from tests.support.configs import demo_config
+from tests.web.support import (
+    ADMIN,
+    DEMO_PASSWORD,
+    IMG,
+    SCRIPT,
+    free_port,
+    minutes_until_demo_posts_containing,
+)
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = Path("/usr/bin/chromium")
+STARTUP_SECONDS = 10
 pytestmark = pytest.mark.browser
+ACTIVE_CONTENT_IN_QUEUE = """() => {
+    const inside = [...document.querySelectorAll("table.queue *")];
+    const handles = (element) => [...element.attributes].some((attribute) => attribute.name.startsWith("on"));
+    return {
+        scripts: inside.filter((element) => element.tagName === "SCRIPT").length,
+        images: inside.filter((element) => element.tagName === "IMG").length,
+        handlers: inside.filter(handles).length,
+    };
+}"""
 
-POSTS = [
-    post(
-        "b1",
-        "@velora the app shows <script>window.pwned=1</script> as my name, broken",
-        direct=True,
-        handle="b1",
-    ),
-    post("b2", "@velora do you ship the Velora Pulse to Switzerland?", direct=True, handle="b2"),
-]
 
+class Inbox:
+    """The web inbox served by a real uvicorn in a background thread."""
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    def __init__(self, tmp_path: Path) -> None:
+        config = demo_config(tmp_path)
+        self.engine = open_database(config, {})
+        clock = FakeClock()
+        service = build_service(config, self.engine, clock=clock)
+        service.poller.poll("demo")
+        clock.advance(minutes=minutes_until_demo_posts_containing(config, SCRIPT, IMG))
+        service.poller.poll("demo")
+        set_employee_password(config, self.engine, ADMIN, DEMO_PASSWORD)
+        app = create_app(config, self.engine, secret_key="browser-test-secret")
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not self.server.started:
+            assert self.thread.is_alive(), "uvicorn stopped while starting"
+            assert time.monotonic() < deadline, f"uvicorn did not start within {STARTUP_SECONDS}s"
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=STARTUP_SECONDS)
+        self.engine.dispose()
+
+    def open_cases(self) -> int:
+        with Session(self.engine) as session:
+            return session.exec(select(func.count()).where(col(Case.status).in_(OPEN_STATES))).one()
 
 
 @pytest.fixture
-def inbox_url(tmp_path: Path) -> Iterator[str]:
-    """The inbox over a SQLite database with two cases, served by uvicorn on loopback."""
-    config = scenario_config(tmp_path, POSTS)
-    engine = open_database(config, {})
-    build_service(config, engine, clock=FakeClock()).poller.poll("demo")
-    set_employee_password(config, engine, ADMIN, DEMO_PASSWORD)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(config, engine, secret_key="browser-test"),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
+def inbox(tmp_path: Path) -> Iterator[Inbox]:
+    inbox = Inbox(tmp_path)
+    inbox.start()
+    yield inbox
+    inbox.stop()
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    if not shutil.which("chromium") and not Path(CHROMIUM).exists():
+    if not CHROMIUM.exists():
         message = f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)"
         if os.environ.get("CI") == "true":
-            pytest.fail(message)
+            pytest.fail(message + "; CI=true requires it")
         pytest.skip(message)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-background-networking"]
         )
         try:
             yield browser.new_page()
@@ -86,35 +104,44 @@ def page() -> Iterator[Page]:
             browser.close()
 
 
-def test_a_manager_logs_in_sees_the_queue_and_logs_out(inbox_url: str, page: Page) -> None:
-    page.goto(f"{inbox_url}/queue")
-    assert page.url == f"{inbox_url}/login"
+def log_in(page: Page, inbox: Inbox, password: str = DEMO_PASSWORD) -> None:
+    page.goto(f"{inbox.url}/login")
     page.fill("input[name=email]", ADMIN)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
+    page.fill("input[name=password]", password)
+    page.click("form[action='/login'] button[type=submit]")
+
+
+def test_a_manager_logs_in_through_the_form_sees_the_queue_and_logs_out(inbox: Inbox, page: Page) -> None:
+    page.goto(f"{inbox.url}/queue")
+    assert page.url == f"{inbox.url}/login"
+    log_in(page, inbox)
     page.wait_for_selector("table.queue")
-    assert page.locator("tr.case").count() == 2
-    assert page.locator("tr.case", has_text="Switzerland").count() == 1
-    page.click("text=Log out")
-    page.wait_for_url(f"{inbox_url}/login")
-    page.goto(f"{inbox_url}/queue")
-    assert page.url == f"{inbox_url}/login"
+    assert page.url == f"{inbox.url}/queue"
+    assert page.locator("table.queue tr.case").count() == inbox.open_cases() > 0
+    assert page.locator("tr.case[data-case^='SC-']").count() == inbox.open_cases()
+    page.click("form.logout button[type=submit]")
+    page.wait_for_url(f"{inbox.url}/login")
+    assert page.locator("form[action='/login']").is_visible()
+    page.goto(f"{inbox.url}/queue")
+    assert page.url == f"{inbox.url}/login"
 
 
-def test_a_hostile_post_is_text_in_the_browser_not_code(inbox_url: str, page: Page) -> None:
-    page.goto(f"{inbox_url}/login")
-    page.fill("input[name=email]", ADMIN)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
+def test_a_hostile_post_is_text_on_the_screen_never_code(inbox: Inbox, page: Page) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    log_in(page, inbox)
     page.wait_for_selector("table.queue")
-    assert page.locator("table.queue script").count() == 0
-    assert page.evaluate("window.pwned === undefined")
-    assert page.locator("td.text", has_text="<script>window.pwned=1</script>").count() == 1
+    active = page.evaluate(ACTIVE_CONTENT_IN_QUEUE)
+    assert active == {"scripts": 0, "images": 0, "handlers": 0}
+    for hostile in (SCRIPT, IMG):
+        cell = page.locator("table.queue td.text", has_text=hostile)
+        assert cell.count() >= 1 and cell.first.is_visible()
+        assert hostile in cell.first.inner_text()
+    assert dialogs == []
 
 
-def test_a_wrong_password_shows_an_error(inbox_url: str, page: Page) -> None:
-    page.goto(f"{inbox_url}/login")
-    page.fill("input[name=email]", ADMIN)
-    page.fill("input[name=password]", "not the password")
-    page.click("button[type=submit]")
+def test_a_wrong_password_keeps_the_login_page_with_an_error(inbox: Inbox, page: Page) -> None:
+    log_in(page, inbox, password="not the password")
     assert page.locator("[role=alert]").inner_text() == "Wrong email or password."
+    page.goto(f"{inbox.url}/queue")
+    assert page.url == f"{inbox.url}/login"
