@@ -58,6 +58,8 @@ def serve(
                 uvicorn.run(app, host=host, port=port, log_level="warning")
             else:
                 _wait_for_stop()
+    except KeyboardInterrupt:
+        pass  # Ctrl-C (or SIGTERM) before uvicorn took over the signals: stop just as cleanly
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=True)
