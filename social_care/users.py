@@ -26,6 +26,7 @@ def set_employee_password(config: Config, engine: Engine, email: str, password: 
         if employee is None or not employee.active:
             raise UnknownEmployee(f"No employee {email!r} in the configuration.")
         employee.password_hash = hash_password(password)
+        employee.session_version += 1
         session.add(employee)
         session.commit()
 

@@ -183,6 +183,8 @@ class Employee(SQLModel, table=True):
     available: bool = True
     capacity: int = 20
     password_hash: str | None = None
+    # Bumped at logout and password change: every session signed before is void.
+    session_version: int = 0
 
 
 class TeamMember(SQLModel, table=True):

@@ -107,9 +107,18 @@ def _add_login_routes(app: FastAPI) -> None:
             return render(request, "login.html", status_code=401, error="Wrong email or password.")
         request.session.clear()
         request.session["employee_id"] = employee.id
+        request.session["version"] = employee.session_version
         return RedirectResponse("/queue", status_code=303)
 
     @app.post("/logout", dependencies=[CsrfChecked])
-    def logout(request: Request) -> RedirectResponse:
+    def logout(request: Request, session: DatabaseSession) -> RedirectResponse:
+        """End this session and every copy of it: sessions are signed cookies, so the
+        employee's session version moves on and older cookies stop working."""
+        employee_id = request.session.get("employee_id")
+        employee = session.get(Employee, employee_id) if isinstance(employee_id, int) else None
+        if employee is not None:
+            employee.session_version += 1
+            session.add(employee)
+            session.commit()
         request.session.clear()
         return RedirectResponse("/login", status_code=303)

@@ -48,8 +48,8 @@ DatabaseSession = Annotated[Session, Depends(database)]
 def current_employee(request: Request, session: DatabaseSession) -> Employee:
     employee_id = request.session.get("employee_id")
     employee = session.get(Employee, employee_id) if isinstance(employee_id, int) else None
-    if employee is None or not employee.active:
-        request.session.pop("employee_id", None)
+    if employee is None or not employee.active or request.session.get("version") != employee.session_version:
+        request.session.clear()
         raise LoginRequired()
     return employee
 

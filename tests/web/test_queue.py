@@ -144,6 +144,24 @@ def test_logout_needs_the_csrf_token_and_ends_the_session(client: TestClient) ->
     assert client.get("/queue", follow_redirects=False).status_code == 303
 
 
+def test_logout_also_voids_copies_of_the_session_cookie(client: TestClient) -> None:
+    log_in(client)
+    copied = dict(client.cookies)
+    token = csrf_of(client.get("/queue").text)
+    client.post("/logout", data={"csrf": token})
+    client.cookies.clear()
+    client.cookies.update(copied)
+    assert client.get("/queue", follow_redirects=False).status_code == 303
+
+
+def test_a_new_password_voids_every_session_signed_before(
+    client: TestClient, config: Config, engine: Engine
+) -> None:
+    log_in(client)
+    set_employee_password(config, engine, ADMIN, "a brand new passphrase")
+    assert client.get("/queue", follow_redirects=False).status_code == 303
+
+
 def test_someone_removed_from_the_configuration_loses_their_session_at_the_next_start(
     client: TestClient, config: Config, engine: Engine, clock: FakeClock, tmp_path: Path
 ) -> None:
