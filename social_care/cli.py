@@ -25,8 +25,8 @@ user_app = typer.Typer(help="Manage people's sign-in.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)  # whole lines: logs and pipes are read by grep, not by eye
+errors = Console(stderr=True, soft_wrap=True)
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
@@ -90,6 +90,51 @@ def run(
     settings, path = load_or_exit(config)
     _configure_logging()
     serve(settings, path, host=host, port=port, console=console, web=web, workers=workers)
+
+
+@app.command()
+def classify(
+    file: Annotated[
+        str, typer.Argument(metavar="FILE|-", help="JSON Lines posts to read; - or nothing: standard input")
+    ] = "-",
+    config: ConfigOption = None,
+) -> None:
+    """Classify JSON Lines posts as they arrive, writing one JSON line per post.
+
+    Each input line is {"id": ..., "text": ...} with optional "lang", "author_followers"
+    and "direct". Each output line, in input order and flushed at once, is {"id",
+    "category", "confidence", "cluster", "sentiment", "language", "priority",
+    "matched_terms", "reasons"}; matched_terms lists the configured watch terms found,
+    as {"term", "kind", "text", "start", "end", "score"} with character offsets.
+
+    Empty lines are ignored. A bad line is reported on standard error as "line N: what is
+    wrong" and skipped. Exit status: 0 when every line was classified, 1 when some lines
+    were skipped, 2 when the configuration or FILE cannot be read.
+    """
+    from contextlib import nullcontext
+
+    from social_care.classify import RuleClassifier
+    from social_care.classify_command import classify_stream, product_tiers
+    from social_care.matching import WatchMatcher
+    from social_care.watchlist import watch_terms
+
+    settings, _ = load_or_exit(config)
+    matcher, classifier = WatchMatcher(watch_terms(settings)), RuleClassifier(product_tiers(settings))
+    try:
+        source = nullcontext(sys.stdin.buffer) if file == "-" else open(file, "rb")  # noqa: SIM115
+    except OSError as error:
+        errors.print(f"Cannot read {file}: {error.strerror}", markup=False)
+        raise typer.Exit(2) from None
+    with source as lines:
+        try:
+            report = classify_stream(
+                lines, sys.stdout.buffer, sys.stderr, matcher=matcher, classifier=classifier
+            )
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, as a Unix filter does.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
+    raise typer.Exit(1 if report.skipped else 0)
 
 
 @app.command()
