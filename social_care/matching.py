@@ -12,7 +12,8 @@ is a hotel) suppress their term's hits inside them.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import re
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -27,7 +28,10 @@ EXACT = 100.0
 NEAR_ENOUGH = 0.75
 # Inside a longer name a word may be further off ("Acme Fone"): the whole phrase decides.
 WORD_IN_PHRASE = 0.6
+# A word in more names than this does not find them on its own (first names, "Pro").
+SHARED_ANCHOR_LIMIT = 20
 _CACHE_LIMIT = 300_000
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -50,10 +54,19 @@ class Matcher(Protocol):
 
 @dataclass(frozen=True)
 class _Form:
+    """One written form of a term, as folded words, and the words it can be found by."""
+
     term: Term
     words: tuple[str, ...]
     phrase: str
     length: int
+
+
+@dataclass(frozen=True)
+class _Proposal:
+    start: int
+    form: _Form
+    score: float
 
 
 @dataclass(frozen=True)
@@ -66,13 +79,16 @@ class WatchMatcher:
     """The matcher for a list of watch terms."""
 
     def __init__(self, terms: Iterable[Term]) -> None:
-        self._by_first: dict[str, list[_Form]] = defaultdict(list)
+        self._by_word: dict[str, list[tuple[_Form, int]]] = defaultdict(list)
         self._exclusions: dict[str, list[_Exclusion]] = defaultdict(list)
         self._deletions: dict[str, set[str]] = defaultdict(set)
-        self._near_cache: dict[str, tuple[tuple[str, float], ...]] = {}
-        self._forms_cache: dict[str, tuple[_Form, ...]] = {}
-        for term in terms:
-            self._add(term)
+        self._anchors_cache: dict[str, tuple[tuple[_Form, int], ...]] = {}
+        forms = [form for term in terms for form in self._forms_of(term)]
+        shared = Counter(word for form in forms for word in set(form.words))
+        for form in forms:
+            for index in _anchors(form.words, shared):
+                self._by_word[form.words[index]].append((form, index))
+                self._index_word(form.words[index])
         self._exclusion_words = frozenset(self._exclusions)
 
     def match(self, text: str) -> list[Match]:
@@ -80,112 +96,86 @@ class WatchMatcher:
 
     def match_tokens(self, text: str, tokens: Tokens) -> list[Match]:
         words = tokens.words
-        candidates = list(map(self._forms_cache.get, words))
-        if None in candidates:
-            candidates = [
-                found if found is not None else self._forms_for(word)
-                for word, found in zip(words, candidates, strict=True)
+        anchored = list(map(self._anchors_cache.get, words))
+        if None in anchored:
+            anchored = [
+                found if found is not None else self._anchors_for(word)
+                for word, found in zip(words, anchored, strict=True)
             ]
-        hits = [position for position, forms in enumerate(candidates) if forms]
+        hits = [position for position, forms in enumerate(anchored) if forms]
         if not hits:
             return []
         excluded = self._excluded(words) if self._exclusion_words.intersection(words) else {}
-        matches: list[Match] = []
-        covered = 0
-        for position in hits:
-            if position < covered:
-                continue
-            found = self._best_at(words, position, candidates[position] or (), excluded)
-            if found is None:
-                continue
-            form, length, score = found
-            start, end = tokens.span(position, position + length - 1)
-            term = form.term
-            matches.append(
-                Match(term.name, term.kind, term.brand, term.product, text[start:end], start, end, score)
-            )
-            covered = position + length
-        return matches
+        proposals = {
+            (proposal.start, proposal.form): proposal
+            for position in hits
+            for proposal in self._proposals(words, position, anchored[position] or (), excluded)
+        }
+        return [self._match(text, tokens, proposal) for proposal in _choose(proposals.values())]
 
-    def _add(self, term: Term) -> None:
-        for written in term.forms:
-            words = tuple(tokenize(written).words)
-            if not words:
-                continue
-            for form in {words, ("".join(words),)}:
-                self._by_first[form[0]].append(_Form(term, form, " ".join(form), len(form)))
-                for word in form:
-                    self._index_word(word)
+    def _match(self, text: str, tokens: Tokens, proposal: _Proposal) -> Match:
+        start, end = tokens.span(proposal.start, proposal.start + proposal.form.length - 1)
+        term = proposal.form.term
+        return Match(
+            term.name, term.kind, term.brand, term.product, text[start:end], start, end, proposal.score
+        )
+
+    def _forms_of(self, term: Term) -> list[_Form]:
+        """Every spelling of the term (as written, and run together); its exclusions are filed."""
         for phrase in term.exclusions:
             words = tuple(tokenize(phrase).words)
             if words:
                 self._exclusions[words[0]].append(_Exclusion(words, term))
+        spellings = {tuple(tokenize(written).words) for written in term.forms} - {()}
+        spellings |= {("".join(words),) for words in spellings}
+        return [_Form(term, words, " ".join(words), len(words)) for words in spellings]
 
     def _index_word(self, word: str) -> None:
-        if len(word) < MIN_FUZZY_LENGTH or _has_digit(word):
+        if len(word) < MIN_FUZZY_LENGTH or _DIGIT.search(word):
             return
         self._deletions[word].add(word)
         for variant in _deletions(word):
             self._deletions[variant].add(word)
 
-    def _near(self, word: str) -> tuple[tuple[str, float], ...]:
-        """Indexed words within a letter or two of ``word``, with their similarity (cached)."""
-        cached = self._near_cache.get(word)
-        if cached is not None:
-            return cached
-        found: tuple[tuple[str, float], ...] = ()
-        if len(word) >= MIN_FUZZY_LENGTH - 1 and not _has_digit(word):
-            keys = {word, *_deletions(word)}
-            if len(word) >= 2 * MIN_FUZZY_LENGTH - 1:
-                keys.update(variant for key in list(keys) for variant in _deletions(key))
-            candidates = {known for key in keys for known in self._deletions.get(key, ())}
-            scored = ((known, Indel.normalized_similarity(word, known)) for known in candidates)
-            found = tuple((known, score) for known, score in scored if score >= NEAR_ENOUGH)
-        if len(self._near_cache) >= _CACHE_LIMIT:
-            self._near_cache.clear()
-        self._near_cache[word] = found
-        return found
+    def _near(self, word: str) -> list[str]:
+        """Indexed words a letter or two away from ``word`` (not ``word`` itself)."""
+        if len(word) < MIN_FUZZY_LENGTH or _DIGIT.search(word):
+            return []
+        keys = {word, *_deletions(word)}
+        if len(word) >= 2 * MIN_FUZZY_LENGTH - 1:
+            keys.update(variant for key in list(keys) for variant in _deletions(key))
+        candidates = {known for key in keys for known in self._deletions.get(key, ())} - {word}
+        return [known for known in candidates if Indel.normalized_similarity(word, known) >= NEAR_ENOUGH]
 
-    def _forms_for(self, word: str) -> tuple[_Form, ...]:
-        """The names that may start at ``word``: spelt so, or a letter or two off (cached)."""
-        forms = list(self._by_first.get(word, ()))
-        for known, _ in self._near(word):
-            if known != word:
-                forms.extend(self._by_first.get(known, ()))
-        if len(self._forms_cache) >= _CACHE_LIMIT:
-            self._forms_cache.clear()
-        self._forms_cache[word] = found = tuple(sorted(forms, key=lambda form: -form.length))
-        return found
+    def _anchors_for(self, word: str) -> tuple[tuple[_Form, int], ...]:
+        """The forms ``word`` can anchor, as spelt or a letter or two off (cached per word)."""
+        found = list(self._by_word.get(word, ()))
+        for known in self._near(word):
+            found.extend(self._by_word.get(known, ()))
+        if len(self._anchors_cache) >= _CACHE_LIMIT:
+            self._anchors_cache.clear()
+        self._anchors_cache[word] = result = tuple(found)
+        return result
 
-    def _best_at(
+    def _proposals(
         self,
         words: list[str],
         position: int,
-        forms: tuple[_Form, ...],
+        anchored: tuple[tuple[_Form, int], ...],
         excluded: dict[int, list[tuple[int, Term]]],
-    ) -> tuple[_Form, int, float] | None:
-        """The longest (then closest) name starting at ``position``; ``forms`` come longest first."""
-        best: tuple[_Form, int, float] | None = None
-        for form in forms:
-            length = form.length
-            if best is not None and (length < best[1] or best[2] == EXACT):
-                break
-            window = words[position : position + length]
-            if len(window) < length or (excluded and _is_excluded(excluded, position, length, form.term)):
+    ) -> list[_Proposal]:
+        proposals = []
+        for form, index in anchored:
+            start = position - index
+            window = words[start : start + form.length]
+            if start < 0 or len(window) < form.length:
                 continue
-            score = self._score(window, form)
-            if score is not None and (best is None or score > best[2]):
-                best = (form, length, score)
-        return best
-
-    def _score(self, window: Sequence[str], form: _Form) -> float | None:
-        if tuple(window) == form.words:
-            return EXACT
-        for written, wanted in zip(window, form.words, strict=True):
-            if written != wanted and (_has_digit(written + wanted) or not _similar(written, wanted)):
-                return None
-        score = round(100 * Indel.normalized_similarity(" ".join(window), form.phrase), 1)
-        return score if score >= form.term.fuzzy_threshold else None
+            if excluded and _is_excluded(excluded, start, form.length, form.term):
+                continue
+            score = _score(window, form, index)
+            if score is not None:
+                proposals.append(_Proposal(start, form, score))
+        return proposals
 
     def _excluded(self, words: list[str]) -> dict[int, list[tuple[int, Term]]]:
         """Start position -> (end position, term) of every exclusion phrase in the post."""
@@ -198,22 +188,55 @@ class WatchMatcher:
         return found
 
 
+def _anchors(words: tuple[str, ...], shared: Counter[str]) -> list[int]:
+    """The words a form is found by: not initials ("G." in "G. Ferraris"), and not
+    words that many names share ("Elena" among a thousand staff), unless the
+    form has nothing rarer. Each is looked up on its own, so "Acme Fone" is
+    still found by "Acme"."""
+    usable = [index for index, word in enumerate(words) if len(word) > 1] or [0]
+    distinctive = [index for index in usable if shared[words[index]] <= SHARED_ANCHOR_LIMIT]
+    return distinctive or [min(usable, key=lambda index: shared[words[index]])]
+
+
+def _score(window: Sequence[str], form: _Form, anchor: int) -> float | None:
+    """How well the post's words spell the form; ``None`` below the term's threshold.
+
+    The word that found the form must be spelt right or nearly (the term's
+    threshold); the others may be further off, since the phrase as a whole decides.
+    Numbers must be exact ("Pulse 3" is not "Pulse 2").
+    """
+    if tuple(window) == form.words:
+        return EXACT
+    threshold = form.term.fuzzy_threshold / 100
+    for index, (written, wanted) in enumerate(zip(window, form.words, strict=True)):
+        if written == wanted:
+            continue
+        if _DIGIT.search(written) or _DIGIT.search(wanted):
+            return None
+        floor = threshold if index == anchor else WORD_IN_PHRASE
+        if Indel.normalized_similarity(written, wanted) < floor:
+            return None
+    score = round(100 * Indel.normalized_similarity(" ".join(window), form.phrase), 1)
+    return score if score >= form.term.fuzzy_threshold else None
+
+
+def _choose(proposals: Iterable[_Proposal]) -> list[_Proposal]:
+    """Left to right, the longest and then the closest name; overlaps are dropped."""
+    chosen: list[_Proposal] = []
+    covered = 0
+    for proposal in sorted(proposals, key=lambda item: (item.start, -item.form.length, -item.score)):
+        if proposal.start >= covered:
+            chosen.append(proposal)
+            covered = proposal.start + proposal.form.length
+    return chosen
+
+
 def _is_excluded(excluded: dict[int, list[tuple[int, Term]]], position: int, length: int, term: Term) -> bool:
-    if not excluded:
-        return False
     return any(
         start <= position and position + length <= end and owner == term
         for start, spans in excluded.items()
         for end, owner in spans
     )
-
-
-def _has_digit(text: str) -> bool:
-    return any(char.isdigit() for char in text)
-
-
-def _similar(written: str, wanted: str) -> bool:
-    return Indel.normalized_similarity(written, wanted) >= WORD_IN_PHRASE
 
 
 def _deletions(word: str) -> list[str]:
