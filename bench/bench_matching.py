@@ -227,7 +227,8 @@ def regex_baseline(terms: Sequence[Term]) -> re.Pattern[str]:
 
 def match_and_classify(matcher: WatchMatcher, classifier: RuleClassifier) -> Callable[[str], object]:
     def work(text: str) -> object:
-        return classifier.classify(text, matches=matcher.match(text))
+        tokens = tokenize(text)  # once, shared, as the pipeline does
+        return classifier.classify(text, matches=matcher.match_tokens(text, tokens), tokens=tokens)
 
     return work
 

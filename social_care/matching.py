@@ -16,6 +16,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from rapidfuzz.distance import Indel
@@ -29,7 +30,7 @@ NEAR_ENOUGH = 0.75
 # Inside a longer name a word may be further off ("Acme Fone"): the whole phrase decides.
 WORD_IN_PHRASE = 0.6
 # A word in more names than this does not find them on its own (first names, "Pro").
-SHARED_ANCHOR_LIMIT = 20
+SHARED_ANCHOR_LIMIT = 4
 _CACHE_LIMIT = 300_000
 _DIGIT = re.compile(r"\d")
 
@@ -86,7 +87,7 @@ class WatchMatcher:
         forms = [form for term in terms for form in self._forms_of(term)]
         shared = Counter(word for form in forms for word in set(form.words))
         for form in forms:
-            for index in _anchors(form.words, shared):
+            for index in _anchors(form, shared):
                 self._by_word[form.words[index]].append((form, index))
                 self._index_word(form.words[index])
         self._exclusion_words = frozenset(self._exclusions)
@@ -188,14 +189,26 @@ class WatchMatcher:
         return found
 
 
-def _anchors(words: tuple[str, ...], shared: Counter[str]) -> list[int]:
-    """The words a form is found by: not initials ("G." in "G. Ferraris"), and not
-    words that many names share ("Elena" among a thousand staff), unless the
-    form has nothing rarer. Each is looked up on its own, so "Acme Fone" is
-    still found by "Acme"."""
+def _anchors(form: _Form, shared: Counter[str]) -> list[int]:
+    """The words a form is found by, each looked up on its own.
+
+    Not initials ("G." in "G. Ferraris"), nor words many names share ("Elena"
+    among a thousand staff, "App" in many products), unless the form has nothing
+    rarer; but always the brand's own name, so that "Velora Puls" is found by
+    "Velora" although "Puls" is too short to be looked up as a misspelling.
+    """
+    words = form.words
+    brand = _brand_words(form.term.brand)
     usable = [index for index, word in enumerate(words) if len(word) > 1] or [0]
-    distinctive = [index for index in usable if shared[words[index]] <= SHARED_ANCHOR_LIMIT]
-    return distinctive or [min(usable, key=lambda index: shared[words[index]])]
+    chosen = [
+        index for index in usable if shared[words[index]] <= SHARED_ANCHOR_LIMIT or words[index] in brand
+    ]
+    return chosen or [min(usable, key=lambda index: shared[words[index]])]
+
+
+@lru_cache(maxsize=1024)
+def _brand_words(brand: str) -> frozenset[str]:
+    return frozenset(tokenize(brand).words)
 
 
 def _score(window: Sequence[str], form: _Form, anchor: int) -> float | None:
@@ -211,8 +224,8 @@ def _score(window: Sequence[str], form: _Form, anchor: int) -> float | None:
     for index, (written, wanted) in enumerate(zip(window, form.words, strict=True)):
         if written == wanted:
             continue
-        if _DIGIT.search(written) or _DIGIT.search(wanted):
-            return None
+        if not (written.isalpha() and wanted.isalpha()):
+            return None  # a number, which must be exact
         floor = threshold if index == anchor else WORD_IN_PHRASE
         if Indel.normalized_similarity(written, wanted) < floor:
             return None

@@ -169,6 +169,8 @@ def _scan(words: list[str], lexicon: Lexicon) -> _Evidence:
 
 
 def _emoticons(text: str, evidence: _Evidence) -> None:
+    if text.isascii() and not any(sign in text for sign in ":;=<"):
+        return  # the common case, decided without a regular expression
     if happy := _HAPPY.search(text):
         evidence.add("positive", happy.group())
     if unhappy := _UNHAPPY.search(text):
