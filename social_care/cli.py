@@ -32,7 +32,7 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         "-c",
-        help="Configuration file [default: $SOCIAL_CARE_CONFIG, ./social-care.toml, the demo]",
+        help="Configuration file \\[default: $SOCIAL_CARE_CONFIG, ./social-care.toml, the demo]",
     ),
 ]
 

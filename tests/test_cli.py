@@ -145,3 +145,8 @@ def test_no_command_prints_a_traceback_for_help(tmp_path: Path, args: tuple[str,
 def test_run_refuses_to_run_nothing(tmp_path: Path) -> None:
     result = social_care("run", "--no-web", "--no-workers", cwd=tmp_path)
     assert result.returncode == 2 and "Nothing to run" in result.stderr
+
+
+def test_help_says_where_the_configuration_comes_from(tmp_path: Path) -> None:
+    result = social_care("poll", "--help", cwd=tmp_path)
+    assert "[default: $SOCIAL_CARE_CONFIG, ./social-care.toml, the demo]" in result.stdout
