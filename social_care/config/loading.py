@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +27,6 @@ class ConfigError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(problem) for problem in problems))
-
-
-@dataclass(frozen=True)
-class LoadedConfig:
-    config: Config
-    path: Path
 
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:

@@ -19,12 +19,12 @@ from social_care.resources import bundled
 from social_care.storage.tables import Employee
 from social_care.web import queue
 from social_care.web.passwords import verify_password
+from social_care.web.rendering import render
 from social_care.web.security import (
     CsrfChecked,
     CurrentAgent,
     DatabaseSession,
     LoginRequired,
-    csrf_token,
 )
 
 _SECURITY_HEADERS = {
@@ -75,14 +75,6 @@ def create_app(
     _add_login_routes(app)
     app.include_router(queue.router)
     return app
-
-
-def render(request: Request, name: str, status_code: int = 200, **values: object) -> HTMLResponse:
-    templates: Jinja2Templates = request.app.state.templates
-    values.setdefault("employee", None)
-    return templates.TemplateResponse(
-        request, name, {"csrf": csrf_token(request), **values}, status_code=status_code
-    )
 
 
 def _add_login_routes(app: FastAPI) -> None:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from social_care.cases import OPEN_STATES
 from social_care.storage.tables import Author, Case, Employee, Mention, OutboxEntry, SourceState
+from social_care.web.rendering import render
 from social_care.web.security import CurrentAgent, DatabaseSession
 
 router = APIRouter()
@@ -31,8 +32,6 @@ class QueueRow:
 
 @router.get("/queue", response_class=HTMLResponse)
 def show_queue(request: Request, employee: CurrentAgent, session: DatabaseSession) -> HTMLResponse:
-    from social_care.web.app import render
-
     rows = queue_rows(session)
     sources = session.exec(select(SourceState).order_by(col(SourceState.source_id))).all()
     zone = ZoneInfo(request.app.state.config.service.timezone)
