@@ -1,27 +1,28 @@
 # ruff: noqa: SIM905 (word lists read better as one string of words)
-"""How fast the matcher and the classifier are, and how that changes with the size of the watch list.
+"""How fast the matcher and the classifier are, and how that changes with the size
+of the watch list.
 
 Usage:
     .venv/bin/python bench/bench_matching.py [--posts N] [--terms 10,100,1000,10000] [--seed S]
 
 For each watch-list size it generates that many watch terms (brands, companies,
-products and staff, each with aliases, a handle or a hashtag, fuzzy matching on)
-and posts of 10-50 words, half English and half Italian, where some posts name
-a term exactly, some misspell it and most name nothing. Posts also carry the
-long tail real text has (rare words, numbers, other people's handles, links),
-so the matcher's per-word caches are not flattered by a tiny vocabulary; each
-measurement gets a fresh matcher, warmed up on posts other than the timed ones.
+products and staff, each with aliases, a handle or a hashtag, fuzzy matching
+on) and posts of 5-50 words (about 22 on average, like real posts), half
+English and half Italian, where some posts name a term exactly, some misspell
+it and most name nothing. Posts also carry the long tail real text has (rare
+words, numbers, other people's handles, links), so the matcher's per-word
+caches are not flattered by a tiny vocabulary; each measurement gets a fresh
+matcher, warmed up on posts other than the timed ones.
 
-It prints posts per second on one core (the process and its children are
-pinned to one) for matching alone, for matching plus classification, and for a
+It prints posts per second on one core (the process and its children are pinned
+to one) for matching alone, for matching plus classification, and for a
 baseline of one compiled regular expression (every form of every term in one
 case-insensitive alternation, whole words, exact only); the index build time;
 the memory the built index holds (tracemalloc); and the peak memory, as the
 growth of the process's maximum resident set size (getrusage ru_maxrss) while
 building the index and matching + classifying every post. Each size runs in a
 fresh process so that one size's memory and caches do not colour the next.
-Everything is generated from the seed; nothing touches the network.
-"""
+Everything is generated from the seed; nothing touches the network."""
 
 from __future__ import annotations
 
@@ -163,10 +164,16 @@ def make_posts(terms: Sequence[Term], count: int, rng: random.Random) -> list[st
     return [_post(terms, rng) for _ in range(count)]
 
 
+def _length(rng: random.Random) -> int:
+    """Words in a post: 5 to 50, most around 10-20, as in the development sets
+    (real posts there average 15-19 words, median 15-20, longest 57)."""
+    return round(rng.triangular(5, 50, 10))
+
+
 def _post(terms: Sequence[Term], rng: random.Random) -> str:
     language = rng.choice(("en", "it"))
     intent = _pick(rng, INTENTS)
-    words = [_filler_word(language, rng) for _ in range(rng.randint(10, 50))]
+    words = [_filler_word(language, rng) for _ in range(_length(rng))]
     if intent:
         words.insert(rng.randrange(len(words)), rng.choice(CUES[language][intent]))
     mention = _pick(rng, MENTIONS)
