@@ -12,6 +12,8 @@ from connectors.base import Connector
 
 PLATFORMS: dict[str, str] = {
     "demo": "connectors.demo:DemoConnector",
+    "reddit": "connectors.reddit:RedditConnector",
+    "x": "connectors.x:XConnector",
 }
 
 

@@ -1,0 +1,449 @@
+"""X (formerly Twitter) through tweepy's API v2 client: recent search, mentions, replies.
+
+Credentials, each mapped to an environment variable by the source:
+
+- ``bearer_token`` (app-only auth) for every read: recent search, the mentions
+  timeline, and the account's own timeline that ``find_reply`` reads;
+- ``consumer_key``, ``consumer_secret``, ``access_token``,
+  ``access_token_secret`` (OAuth 1.0a user context of the brand account) to
+  post replies. A source that never replies still has to name them; they are
+  only sent when replying.
+
+One fetch runs the recent search (the watch terms and handles joined by OR,
+split into several queries when one would pass X's 512-character limit) and
+the account's mentions timeline, each since its own ``since_id`` and paged to
+the end (``next_token`` / ``pagination_token``), so nothing posted between
+two polls is skipped. The cursor is a small JSON object holding both
+``since_id``s; a stream polled without finding anything yet is kept as ``null``
+so that the next poll reads it to the end. A source's very first poll reads only
+``first_poll_pages`` pages per stream, as every read is billed.
+
+tweepy sends every request to the fixed host ``https://api.twitter.com``. The
+client's session is replaced by :class:`RebasedSession`, which rewrites that
+host to the source's ``api_base_url`` *before* the request is prepared (so an
+OAuth 1.0a signature covers the address actually called), applies a timeout,
+and records the ``x-rate-limit-*`` headers of every response (tweepy drops
+them) in :attr:`XConnector.rate_limits`.
+
+``find_reply`` reads the brand account's own timeline since the post (a reply
+is always newer than its parent) and looks for a tweet whose
+``referenced_tweets`` has ``replied_to`` that post.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import requests
+from pydantic import BaseModel, ConfigDict, Field
+
+from connectors.base import Connector, ConnectorError
+from social_care.posts import Author, Batch, Post, Rejected, ThreadRef
+
+TWEEPY_HOST = "https://api.twitter.com"
+QUERY_MAX_LENGTH = 512
+TWEET_FIELDS = [
+    "author_id",
+    "created_at",
+    "lang",
+    "conversation_id",
+    "referenced_tweets",
+    "in_reply_to_user_id",
+    "entities",
+]
+USER_FIELDS = ["username", "name", "public_metrics"]
+EXPANSIONS = ["author_id", "referenced_tweets.id"]
+
+
+class XOptions(BaseModel):
+    """The ``[sources.options]`` an X source understands.
+
+    ``user_id``: the numeric id of our account, needed for the mentions timeline and
+    ``find_reply``. ``max_results``: tweets per page (10-100; every tweet read is
+    billed). ``query_extra``: operators appended to every search query.
+    ``lang``: restrict search to one language (``lang:xx``); empty for all.
+    ``first_poll_pages``: pages read per stream when a source polls for the first
+    time (later polls read every page since the cursor). ``find_reply_pages``:
+    pages of our own timeline searched for an earlier reply. ``timeout_seconds``:
+    per-request timeout.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user_id: str = Field(default="", pattern=r"^[0-9]*$")
+    max_results: int = Field(default=100, ge=10, le=100)
+    query_extra: str = "-is:retweet"
+    lang: str = ""
+    first_poll_pages: int = Field(default=1, ge=1)
+    find_reply_pages: int = Field(default=3, ge=1)
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """The last ``x-rate-limit-*`` headers seen for one endpoint."""
+
+    limit: int
+    remaining: int
+    resets_at: datetime
+
+
+class RebasedSession(requests.Session):
+    """A requests session that sends tweepy's calls to ``base_url``, with a timeout, noting rate limits."""
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.rate_limits: dict[str, RateLimit] = {}
+        self.hooks["response"].append(self._note_rate_limit)
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        if isinstance(request.url, str) and request.url.startswith(TWEEPY_HOST):
+            request.url = self.base_url + request.url.removeprefix(TWEEPY_HOST)
+        return super().prepare_request(request)
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
+        return super().request(*args, **kwargs)
+
+    def _note_rate_limit(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        headers = response.headers
+        try:
+            limit = RateLimit(
+                limit=int(headers["x-rate-limit-limit"]),
+                remaining=int(headers["x-rate-limit-remaining"]),
+                resets_at=datetime.fromtimestamp(int(headers["x-rate-limit-reset"]), UTC),
+            )
+        except (KeyError, ValueError):
+            return
+        path = urlsplit(response.url).path
+        base_path = urlsplit(self.base_url).path
+        self.rate_limits[path.removeprefix(base_path)] = limit
+
+
+class XConnector(Connector):
+    platform: ClassVar[str] = "x"
+    reply_max_length: ClassVar[int] = 280
+    auto_reply_allowed: ClassVar[bool] = True
+    auto_reply_requires_direct: ClassVar[bool] = True
+    credentials: ClassVar[tuple[str, ...]] = (
+        "bearer_token",
+        "consumer_key",
+        "consumer_secret",
+        "access_token",
+        "access_token_secret",
+    )
+    default_api_base_url: ClassVar[str] = "https://api.x.com"
+    Options: ClassVar[type[BaseModel]] = XOptions
+
+    def __init__(self, **kwargs: Any) -> None:
+        import tweepy
+
+        super().__init__(**kwargs)
+        options = self._options
+        secrets = {name: self.secrets[name].get_secret_value() for name in self.secrets}
+        self._client = tweepy.Client(
+            bearer_token=secrets.get("bearer_token"),
+            consumer_key=secrets.get("consumer_key"),
+            consumer_secret=secrets.get("consumer_secret"),
+            access_token=secrets.get("access_token"),
+            access_token_secret=secrets.get("access_token_secret"),
+            return_type=dict,
+        )
+        self._session = RebasedSession(
+            self.context.api_base_url or self.default_api_base_url, options.timeout_seconds
+        )
+        self._client.session = self._session
+        self._username = self.context.account.lstrip("@").lower()
+
+    @property
+    def _options(self) -> XOptions:
+        options = self.options
+        assert isinstance(options, XOptions)
+        return options
+
+    @property
+    def rate_limits(self) -> Mapping[str, RateLimit]:
+        """The latest limits per endpoint path (``/2/tweets/search/recent``...), to slow down before a 429."""
+        return dict(self._session.rate_limits)
+
+    def search_queries(self) -> list[str]:
+        """The recent-search queries for the watch terms and handles, each within X's length limit."""
+        terms = [_quoted(term) for term in [*self.context.search_terms, *self.context.handles]]
+        suffix = " ".join(part for part in (self._options.query_extra, _lang(self._options.lang)) if part)
+        return _split_queries(terms, suffix)
+
+    def fetch(self, cursor: str | None) -> Batch:
+        since: dict[str, str | None] = json.loads(cursor) if cursor else {}
+        tweets: dict[str, dict[str, Any]] = {}
+        rejected: dict[str, Rejected] = {}
+        state = dict(since)
+        with _translated_errors(self):
+            for stream, pages in self._streams(since):
+                # A stream polled with nothing found yet stays in the cursor as null: the next
+                # poll then reads it to the end instead of treating it as a first poll.
+                state[stream] = self._collect(pages, tweets, rejected) or since.get(stream)
+        posts = []
+        for tweet in sorted(tweets.values(), key=lambda tweet: int(tweet["id"])):
+            try:
+                posts.append(self._post(tweet))
+            except (KeyError, TypeError, ValueError) as error:
+                payload = json.dumps(tweet)
+                rejected[payload] = Rejected(f"x tweet {tweet.get('id')}: {error!r}", payload)
+        cursor = json.dumps(state, sort_keys=True) if state else None
+        return Batch(posts=posts, cursor=cursor, rejected=list(rejected.values()))
+
+    def _streams(self, since: Mapping[str, str | None]) -> Iterator[tuple[str, Iterator[dict[str, Any]]]]:
+        if self.context.watch_search and (queries := self.search_queries()):
+            yield "search", self._search_pages(queries, since.get("search"), first_poll="search" not in since)
+        if self.context.watch_mentions:
+            yield "mentions", self._mention_pages(since.get("mentions"), first_poll="mentions" not in since)
+
+    def reply(self, to: str, text: str) -> str:
+        with _translated_errors(self):
+            response = self._client.create_tweet(text=text, in_reply_to_tweet_id=to, user_auth=True)
+        return str(response["data"]["id"])
+
+    def find_reply(self, to: str) -> str | None:
+        user_id = self._require_user_id("find_reply")
+        token = None
+        with _translated_errors(self):
+            for _ in range(self._options.find_reply_pages):
+                page = self._client.get_users_tweets(
+                    user_id,
+                    since_id=to,
+                    max_results=100,
+                    tweet_fields=["referenced_tweets"],
+                    **({"pagination_token": token} if token else {}),
+                )
+                for tweet in page.get("data") or []:
+                    if {"type": "replied_to", "id": to} in (tweet.get("referenced_tweets") or []):
+                        return str(tweet["id"])
+                token = page.get("meta", {}).get("next_token")
+                if not token:
+                    break
+        return None
+
+    # -- reading ------------------------------------------------------------
+
+    def _search_pages(
+        self, queries: list[str], since_id: str | None, *, first_poll: bool
+    ) -> Iterator[dict[str, Any]]:
+        for query in queries:
+            yield from self._pages(
+                lambda token, query=query: self._client.search_recent_tweets(
+                    query, **self._read_params(since_id), **({"next_token": token} if token else {})
+                ),
+                first_poll=first_poll,
+            )
+
+    def _mention_pages(self, since_id: str | None, *, first_poll: bool) -> Iterator[dict[str, Any]]:
+        user_id = self._require_user_id("the mentions timeline")
+        yield from self._pages(
+            lambda token: self._client.get_users_mentions(
+                user_id, **self._read_params(since_id), **({"pagination_token": token} if token else {})
+            ),
+            first_poll=first_poll,
+        )
+
+    def _pages(self, call: Any, *, first_poll: bool) -> Iterator[dict[str, Any]]:
+        token = None
+        pages = 0
+        while True:
+            page: dict[str, Any] = call(token)
+            pages += 1
+            yield page
+            token = page.get("meta", {}).get("next_token")
+            if not token or (first_poll and pages >= self._options.first_poll_pages):
+                return
+
+    def _read_params(self, since_id: str | None) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "max_results": self._options.max_results,
+            "expansions": EXPANSIONS,
+            "tweet_fields": TWEET_FIELDS,
+            "user_fields": USER_FIELDS,
+        }
+        if since_id:
+            params["since_id"] = since_id
+        return params
+
+    def _collect(
+        self,
+        pages: Iterator[dict[str, Any]],
+        tweets: dict[str, dict[str, Any]],
+        rejected: dict[str, Rejected],
+    ) -> str | None:
+        """Add each page's tweets (with author and referenced tweets) to ``tweets``, rejects to ``rejected``.
+
+        Returns the newest id seen, malformed tweets included, so they are not read again.
+        """
+        newest: int | None = None
+        for page in pages:
+            includes = page.get("includes") or {}
+            users = {str(user.get("id")): user for user in includes.get("users") or []}
+            referenced = {str(tweet.get("id")): tweet for tweet in includes.get("tweets") or []}
+            for tweet in page.get("data") or []:
+                tweet_id = str(tweet.get("id", ""))
+                if tweet_id.isdigit():
+                    newest = max(newest or 0, int(tweet_id))
+                reason = _malformation(tweet, users)
+                if reason:
+                    payload = json.dumps(tweet, sort_keys=True)
+                    rejected[payload] = Rejected(f"x tweet {tweet_id or '?'}: {reason}", payload)
+                    continue
+                references = [
+                    referenced[str(ref.get("id"))]
+                    for ref in tweet.get("referenced_tweets") or []
+                    if str(ref.get("id")) in referenced
+                ]
+                tweets[tweet_id] = {
+                    **tweet,
+                    "author": users[str(tweet["author_id"])],
+                    "referenced": references,
+                }
+        return str(newest) if newest is not None else None
+
+    def _post(self, tweet: dict[str, Any]) -> Post:
+        user = tweet["author"]
+        metrics = user.get("public_metrics") or {}
+        references = {ref["type"]: str(ref["id"]) for ref in tweet.get("referenced_tweets") or []}
+        raw = {key: value for key, value in tweet.items() if key not in {"author", "referenced"}}
+        return Post(
+            external_id=str(tweet["id"]),
+            url=f"https://x.com/{user['username']}/status/{tweet['id']}",
+            author=Author(
+                id=str(user["id"]),
+                handle=f"@{user['username']}",
+                name=str(user.get("name", "")),
+                followers=int(metrics["followers_count"]) if "followers_count" in metrics else None,
+            ),
+            text=str(tweet["text"]),
+            created_at=_timestamp(tweet.get("created_at")) or self.clock(),
+            language=tweet.get("lang") or None,
+            thread=ThreadRef(thread_id=tweet.get("conversation_id"), parent_id=references.get("replied_to")),
+            direct=self._addresses_us(tweet),
+            is_retweet="retweeted" in references or str(tweet["text"]).startswith("RT @"),
+            raw={**raw, "includes": {"users": [user], "tweets": tweet["referenced"]}},
+        )
+
+    def _addresses_us(self, tweet: dict[str, Any]) -> bool:
+        mentions = (tweet.get("entities") or {}).get("mentions") or []
+        if any(str(mention.get("username", "")).lower() == self._username for mention in mentions):
+            return True
+        user_id = self._options.user_id
+        if user_id and str(tweet.get("in_reply_to_user_id", "")) == user_id:
+            return True
+        quoted = {
+            str(ref.get("id")) for ref in tweet.get("referenced_tweets") or [] if ref.get("type") == "quoted"
+        }
+        return any(str(ref.get("id")) in quoted and _is_ours(ref, user_id) for ref in tweet["referenced"])
+
+    def _require_user_id(self, purpose: str) -> str:
+        if not self._options.user_id:
+            raise ConnectorError(
+                f"x source {self.context.source_id}: options.user_id is needed for {purpose}", permanent=True
+            )
+        return self._options.user_id
+
+
+def _is_ours(tweet: Mapping[str, Any], user_id: str) -> bool:
+    return bool(user_id) and str(tweet.get("author_id", "")) == user_id
+
+
+def _malformation(tweet: Mapping[str, Any], users: Mapping[str, Any]) -> str | None:
+    if not str(tweet.get("id", "")).isdigit():
+        return "no numeric id"
+    if not isinstance(tweet.get("text"), str):
+        return "no text"
+    if "author_id" not in tweet:
+        return "no author_id"
+    user = users.get(str(tweet["author_id"]))
+    if not user or not user.get("username"):
+        return f"author {tweet['author_id']} missing from includes.users"
+    if tweet.get("created_at") is not None and _timestamp(tweet["created_at"]) is None:
+        return f"unreadable created_at {tweet['created_at']!r}"
+    return None
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def _quoted(term: str) -> str:
+    term = term.replace('"', "")
+    return f'"{term}"' if " " in term or "-" in term else term
+
+
+def _lang(lang: str) -> str:
+    return f"lang:{lang}" if lang else ""
+
+
+def _split_queries(terms: list[str], suffix: str) -> list[str]:
+    """Join ``terms`` with OR into as few queries as fit in 512 characters, each ending with ``suffix``."""
+    queries: list[str] = []
+    group: list[str] = []
+    for term in terms:
+        if group and len(_query([*group, term], suffix)) > QUERY_MAX_LENGTH:
+            queries.append(_query(group, suffix))
+            group = []
+        group.append(term)
+    if group:
+        queries.append(_query(group, suffix))
+    return queries
+
+
+def _query(terms: list[str], suffix: str) -> str:
+    body = terms[0] if len(terms) == 1 else f"({' OR '.join(terms)})"
+    return f"{body} {suffix}".strip()
+
+
+@contextmanager
+def _translated_errors(connector: XConnector) -> Iterator[None]:
+    """Turn tweepy and requests failures into ConnectorError, permanent or transient."""
+    try:
+        yield
+    except ConnectorError:
+        raise
+    except Exception as error:
+        translated = _connector_error(error, connector)
+        if translated is None:
+            raise
+        raise translated from error
+
+
+def _connector_error(error: Exception, connector: XConnector) -> ConnectorError | None:
+    import tweepy
+
+    source = connector.context.source_id
+    if isinstance(error, tweepy.TooManyRequests):
+        return ConnectorError(f"x source {source}: rate limited", retry_after=_retry_after(error, connector))
+    if isinstance(error, tweepy.Unauthorized | tweepy.Forbidden | tweepy.BadRequest | tweepy.NotFound):
+        status = error.response.status_code
+        return ConnectorError(f"x source {source}: {status} {error}", permanent=True)
+    if isinstance(error, tweepy.TwitterServerError | tweepy.HTTPException):
+        return ConnectorError(f"x source {source}: {error}")
+    if isinstance(error, requests.Timeout):
+        return ConnectorError(f"x source {source}: timed out after {connector._options.timeout_seconds}s")
+    if isinstance(error, requests.RequestException):
+        return ConnectorError(f"x source {source}: {type(error).__name__}: {error}")
+    return None
+
+
+def _retry_after(error: Any, connector: XConnector) -> float | None:
+    reset = error.response.headers.get("x-rate-limit-reset")
+    if reset is None or not str(reset).isdigit():
+        return None
+    return max(int(reset) - connector.clock().timestamp(), 0.0)

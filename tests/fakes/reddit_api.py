@@ -1,0 +1,337 @@
+"""A small stateful Reddit on 127.0.0.1 that the real praw client talks to.
+
+It speaks the parts of Reddit's API the connector uses: the script-app token
+endpoint, subreddit search / new / comments listings, the inbox's username
+mentions, a user's comments, and posting a comment, all in Reddit's Listing
+JSON shape with ``after`` pagination and the ``x-ratelimit-*`` headers. Tests
+add submissions and comments, script failures (status codes, slow answers,
+malformed items) and inspect what was requested and replied.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+MAX_PAGE = 100
+
+
+@dataclass
+class Thing:
+    """One stored submission (t3) or comment (t1), or a deliberately broken child."""
+
+    seq: int
+    kind: str
+    subreddit: str
+    data: dict[str, Any]
+
+    @property
+    def fullname(self) -> str:
+        return f"{self.kind}_{self.data.get('id', self.seq)}"
+
+
+@dataclass
+class Failure:
+    status: int
+    path: str
+    times: int
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    form: dict[str, str]
+
+
+class FakeReddit:
+    def __init__(
+        self,
+        *,
+        client_id: str = "app-id",
+        client_secret: str = "app-secret",
+        username: str = "velora_care",
+        password: str = "hunter2",
+    ) -> None:
+        self.credentials = (client_id, client_secret, username, password)
+        self.username = username
+        self.page_size = MAX_PAGE
+        self.things: list[Thing] = []
+        self.requests: list[Recorded] = []
+        self.replies: list[dict[str, Any]] = []
+        self.tokens: set[str] = set()
+        self._failures: list[Failure] = []
+        self._ids = itertools.count(1)
+        self._clock = itertools.count(1_790_000_000)
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- test controls ---------------------------------------------------------------
+
+    def add_submission(
+        self, subreddit: str, title: str, selftext: str = "", *, author: str = "someone", **extra: Any
+    ) -> str:
+        thing_id = self._new_id()
+        data = {
+            "id": thing_id,
+            "name": f"t3_{thing_id}",
+            "title": title,
+            "selftext": selftext,
+            "author": author,
+            "author_fullname": f"t2_{author}",
+            "subreddit": subreddit,
+            "created_utc": float(next(self._clock)),
+            "num_comments": 0,
+            "permalink": f"/r/{subreddit}/comments/{thing_id}/{title.lower().replace(' ', '_')[:20]}/",
+        }
+        return self._store("t3", subreddit, {**data, **extra})
+
+    def add_comment(self, parent: str, body: str, *, author: str = "someone", **extra: Any) -> str:
+        parent_thing = self.thing(parent)
+        link = parent if parent.startswith("t3_") else parent_thing.data["link_id"]
+        submission = self.thing(link)
+        thing_id = self._new_id()
+        data = {
+            "id": thing_id,
+            "name": f"t1_{thing_id}",
+            "body": body,
+            "author": author,
+            "author_fullname": f"t2_{author}",
+            "subreddit": parent_thing.subreddit,
+            "created_utc": float(next(self._clock)),
+            "link_id": link,
+            "parent_id": parent,
+            "link_author": submission.data.get("author"),
+            "link_title": submission.data.get("title"),
+            "permalink": f"{submission.data['permalink']}{thing_id}/",
+        }
+        return self._store("t1", parent_thing.subreddit, {**data, **extra})
+
+    def add_broken(self, subreddit: str, kind: str, data: dict[str, Any]) -> None:
+        """A listing child exactly as given: missing or nonsensical fields."""
+        with self._lock:
+            self.things.append(Thing(next(self._ids), kind, subreddit, data))
+
+    def fail(
+        self,
+        status: int,
+        *,
+        path: str = "/",
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        """The next ``times`` requests under ``path`` answer ``status`` after ``delay`` (0: normally)."""
+        with self._lock:
+            self._failures.append(Failure(status, path, times, headers or {}, delay))
+
+    def thing(self, fullname: str) -> Thing:
+        return next(thing for thing in self.things if thing.fullname == fullname)
+
+    def requested(self, path_prefix: str) -> list[Recorded]:
+        return [request for request in self.requests if request.path.startswith(path_prefix)]
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @contextmanager
+    def running(self) -> Iterator[FakeReddit]:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._server.shutdown()
+            self._server.server_close()
+            thread.join()
+
+    # -- request handling ------------------------------------------------------------
+
+    def _new_id(self) -> str:
+        return format(next(self._ids) + 1000, "x")
+
+    def _store(self, kind: str, subreddit: str, data: dict[str, Any]) -> str:
+        with self._lock:
+            thing = Thing(next(self._ids), kind, subreddit, data)
+            self.things.append(thing)
+        return thing.fullname
+
+    def _scripted_failure(self, path: str) -> Failure | None:
+        with self._lock:
+            for failure in self._failures:
+                if path.startswith(failure.path) and failure.times > 0:
+                    failure.times -= 1
+                    return failure
+        return None
+
+    def handle(
+        self, method: str, path: str, query: dict[str, str], form: dict[str, str], headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], Any]:
+        self.requests.append(Recorded(method, path, query, headers, form))
+        failure = self._scripted_failure(path)
+        if failure:
+            time.sleep(failure.delay)
+            if failure.status:
+                return failure.status, failure.headers, {"message": "scripted", "error": failure.status}
+        if path == "/api/v1/access_token":
+            return self._token(form, headers)
+        if headers.get("authorization", "").removeprefix("bearer ") not in self.tokens:
+            return 401, {"www-authenticate": 'Bearer realm="reddit", error="invalid_token"'}, {"error": 401}
+        return self._api(method, path.rstrip("/"), query, form)
+
+    def _token(self, form: dict[str, str], headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+        client_id, client_secret, username, password = self.credentials
+        basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+        if headers.get("authorization") != f"Basic {basic}":
+            return 401, {}, {"message": "Unauthorized", "error": 401}
+        if form.get("grant_type") != "password" or (form.get("username"), form.get("password")) != (
+            username,
+            password,
+        ):
+            return 200, {}, {"error": "invalid_grant"}
+        token = f"token-{len(self.tokens) + 1}"
+        self.tokens.add(token)
+        return 200, {}, {"access_token": token, "token_type": "bearer", "expires_in": 86400, "scope": "*"}
+
+    def _api(
+        self, method: str, path: str, query: dict[str, str], form: dict[str, str]
+    ) -> tuple[int, dict[str, str], Any]:
+        parts = path.strip("/").split("/")
+        if method == "POST" and path == "/api/comment":
+            return 200, {}, self._reply(form)
+        if parts[0] == "r" and len(parts) == 3:
+            subreddits = set(parts[1].lower().split("+"))
+            return 200, {}, self._listing(self._subreddit_listing(parts[2], subreddits, query), query)
+        if path == "/message/mentions":
+            mention = f"u/{self.username}".lower()
+            return (
+                200,
+                {},
+                self._listing(
+                    [
+                        t
+                        for t in self.things
+                        if t.kind == "t1" and mention in str(t.data.get("body", "")).lower()
+                    ],
+                    query,
+                    inbox=True,
+                ),
+            )
+        if parts[0] == "user" and parts[2:] == ["comments"]:
+            return (
+                200,
+                {},
+                self._listing(
+                    [t for t in self.things if t.kind == "t1" and t.data.get("author") == parts[1]], query
+                ),
+            )
+        return 404, {}, {"message": "Not Found", "error": 404}
+
+    def _subreddit_listing(self, listing: str, subreddits: set[str], query: dict[str, str]) -> list[Thing]:
+        anywhere = "all" in subreddits or query.get("restrict_sr") not in {"on", "1", "true", "True"}
+        things = [t for t in self.things if (listing == "search" and anywhere) or t.subreddit in subreddits]
+        if listing == "comments":
+            return [t for t in things if t.kind == "t1"]
+        things = [t for t in things if t.kind == "t3"]
+        if listing == "search":
+            terms = [term.strip().strip('"').lower() for term in query.get("q", "").split(" OR ")]
+            return [t for t in things if any(term and term in _searchable(t) for term in terms)]
+        return things
+
+    def _listing(self, things: list[Thing], query: dict[str, str], *, inbox: bool = False) -> dict[str, Any]:
+        newest_first = sorted(things, key=lambda thing: thing.seq, reverse=True)
+        names = [thing.fullname for thing in newest_first]
+        start = names.index(query["after"]) + 1 if query.get("after") in names else 0
+        size = min(int(query.get("limit", 25)), MAX_PAGE, self.page_size)
+        page = newest_first[start : start + size]
+        more = start + size < len(newest_first)
+        children = [{"kind": thing.kind, "data": self._child(thing, inbox=inbox)} for thing in page]
+        after = page[-1].fullname if more and page else None
+        return {
+            "kind": "Listing",
+            "data": {"after": after, "before": None, "dist": len(page), "children": children},
+        }
+
+    def _child(self, thing: Thing, *, inbox: bool) -> dict[str, Any]:
+        if not inbox:
+            return dict(thing.data)
+        data = {key: value for key, value in thing.data.items() if key not in {"permalink", "link_id"}}
+        submission = self.thing(thing.data["link_id"])
+        context = f"{submission.data['permalink']}{thing.data['id']}/?context=3"
+        return {
+            **data,
+            "context": context,
+            "was_comment": True,
+            "type": "username_mention",
+            "new": True,
+            "subject": "username mention",
+            "dest": self.username,
+        }
+
+    def _reply(self, form: dict[str, str]) -> dict[str, Any]:
+        parent = form["thing_id"]
+        fullname = self.add_comment(parent, form["text"], author=self.username)
+        self.replies.append({"parent": parent, "text": form["text"], "id": fullname})
+        data = dict(self.thing(fullname).data)
+        return {"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": data}]}}}
+
+
+def _searchable(thing: Thing) -> str:
+    return f"{thing.data.get('title', '')} {thing.data.get('selftext', '')}".lower()
+
+
+RATE_LIMIT_HEADERS = {"x-ratelimit-remaining": "99.0", "x-ratelimit-used": "1", "x-ratelimit-reset": "60"}
+
+
+def _handler(fake: FakeReddit) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self._answer("GET", {})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length).decode()
+            self._answer("POST", dict(parse_qsl(body, keep_blank_values=True)))
+
+        def _answer(self, method: str, form: dict[str, str]) -> None:
+            parts = urlsplit(self.path)
+            headers = {key.lower(): value for key, value in self.headers.items()}
+            status, extra, payload = fake.handle(
+                method, parts.path, dict(parse_qsl(parts.query)), form, headers
+            )
+            body = json.dumps(payload).encode()
+            try:
+                self.send_response(status)
+                for key, value in {**RATE_LIMIT_HEADERS, **extra}.items():
+                    self.send_header(key, value)
+                self.send_header("content-type", "application/json; charset=UTF-8")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
