@@ -39,5 +39,12 @@ def test_every_connector_has_tests_and_an_example_source(platform: str) -> None:
 
 
 def test_every_cli_command_is_in_the_readme() -> None:
-    for command in ("run", "check-config", "poll SOURCE --once", "classify", "db upgrade", "user set-password"):
+    for command in (
+        "run",
+        "check-config",
+        "poll SOURCE --once",
+        "classify",
+        "db upgrade",
+        "user set-password",
+    ):
         assert f"social-care {command}" in README
