@@ -162,6 +162,12 @@ def poll(
         f"matched {report.matched}, cases opened {report.opened}, replies queued {report.queued_replies}, "
         f"replies sent {sent.sent}"
     )
+    if report.quota is not None:
+        console.print(
+            f"read budget: {report.reads_used:,} of {report.quota:,} reads used this month, "
+            f"{report.projected_reads:,} projected by its end at the paced interval",
+            markup=False,
+        )
     if report.error:
         errors.print(f"error: {report.error}", markup=False)
         raise typer.Exit(1)

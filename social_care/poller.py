@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from connectors.base import Connector, ConnectorError
+from social_care.budget import ReadBudget, month_of, paced_interval, projected_spend, updated_average
 from social_care.clock import Clock
 from social_care.pipeline import Pipeline
 from social_care.posts import Batch, Post
@@ -26,6 +27,14 @@ from social_care.storage.claims import claim
 from social_care.storage.tables import Author, Mention, RejectedPayload, SourceState, saved_id
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReadLimit:
+    """A source's monthly read quota and its configured polling interval."""
+
+    monthly_quota: int
+    interval_seconds: float
 
 
 @dataclass
@@ -40,6 +49,10 @@ class PollReport:
     error: str = ""
     skipped: bool = False
     case_ids: list[int] = field(default_factory=list)
+    reads_used: int = 0
+    quota: int | None = None
+    projected_reads: int | None = None
+    next_poll_at: datetime | None = None
 
 
 class Poller:
@@ -52,6 +65,7 @@ class Poller:
         clock: Clock,
         owner: str,
         lease: timedelta = timedelta(minutes=5),
+        limits: Mapping[str, ReadLimit] | None = None,
     ) -> None:
         self._engine = engine
         self._connectors = connectors
@@ -59,6 +73,7 @@ class Poller:
         self._clock = clock
         self._owner = owner
         self._lease = lease
+        self._limits = dict(limits or {})
 
     def poll(self, source_id: str) -> PollReport:
         report = PollReport(source_id)
@@ -73,7 +88,7 @@ class Poller:
             report.error = str(error)
             return report
         report.fetched, report.rejected = len(batch.posts), len(batch.rejected)
-        report.new = self._store(source_id, batch)
+        report.new = self._store(source_id, batch, report)
         self.process_pending(source_id, report)
         return report
 
@@ -129,7 +144,7 @@ class Poller:
                 return False
             return session.get_one(SourceState, source_id).cursor
 
-    def _store(self, source_id: str, batch: Batch) -> int:
+    def _store(self, source_id: str, batch: Batch, report: PollReport) -> int:
         now = self._clock()
         platform = self._connectors[source_id].platform
         with Session(self._engine) as session:
@@ -142,11 +157,31 @@ class Poller:
                 )
             state = session.get_one(SourceState, source_id)
             state.cursor, state.last_polled_at, state.status = batch.cursor, now, "ok"
-            state.failures, state.last_error, state.next_poll_at = 0, "", None
+            state.failures, state.last_error = 0, ""
+            self._spend(state, batch.billed_reads, now, report)
             state.lease_owner = state.lease_expires_at = None
             session.add(state)
             session.commit()
         return new
+
+    def _spend(self, state: SourceState, reads: int, now: datetime, report: PollReport) -> None:
+        """Count the reads against this month and, under a quota, space out the next poll."""
+        month, first = month_of(now), state.reads_month == ""
+        if state.reads_month != month:
+            state.reads_month, state.reads_used = month, 0
+        state.reads_used += reads
+        state.reads_per_poll = updated_average(state.reads_per_poll, reads, first)
+        state.next_poll_at = None
+        report.reads_used = state.reads_used
+        limit = self._limits.get(state.source_id)
+        if limit is None:
+            return
+        budget = ReadBudget(limit.monthly_quota, state.reads_used, state.reads_per_poll)
+        interval = paced_interval(budget, now, limit.interval_seconds)
+        if interval > limit.interval_seconds:
+            state.next_poll_at = now + timedelta(seconds=interval)
+        report.quota, report.next_poll_at = limit.monthly_quota, state.next_poll_at
+        report.projected_reads = projected_spend(budget, now, interval)
 
     def _record_failure(self, source_id: str, error: ConnectorError) -> None:
         now = self._clock()

@@ -53,3 +53,8 @@ class Batch:
     posts: list[Post]
     cursor: str | None
     rejected: list[Rejected] = field(default_factory=list)
+    reads: int | None = None  # billable reads, when the platform counts otherwise than one per item
+
+    @property
+    def billed_reads(self) -> int:
+        return self.reads if self.reads is not None else len(self.posts) + len(self.rejected)

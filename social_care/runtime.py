@@ -31,7 +31,7 @@ from social_care.config.secrets import read_secret
 from social_care.directory import sync_directory
 from social_care.matching import WatchMatcher
 from social_care.pipeline import Pipeline
-from social_care.poller import Poller
+from social_care.poller import Poller, ReadLimit
 from social_care.resources import bundled
 from social_care.storage import migrate
 from social_care.storage.engine import database_url, make_engine
@@ -114,9 +114,17 @@ def build_service(
         engine=engine,
         connectors=connectors,
         pipeline=pipeline,
-        poller=Poller(engine, connectors, pipeline, clock=clock, owner=owner),
+        poller=Poller(engine, connectors, pipeline, clock=clock, owner=owner, limits=read_limits(config)),
         sender=OutboxSender(engine, connectors, clock=clock, owner=owner),
     )
+
+
+def read_limits(config: Config) -> dict[str, ReadLimit]:
+    return {
+        source.id: ReadLimit(source.monthly_read_quota, source.poll_interval_seconds)
+        for source in config.sources
+        if source.monthly_read_quota
+    }
 
 
 def clear_failures(service: Service) -> None:

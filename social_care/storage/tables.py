@@ -233,6 +233,7 @@ class SourceState(SQLModel, table=True):
     next_poll_at: datetime | None = _when()
     reads_month: str = ""
     reads_used: int = 0
+    reads_per_poll: float = 0.0
     lease_owner: str | None = None
     lease_expires_at: datetime | None = _when()
 
