@@ -12,6 +12,7 @@ from connectors.base import Connector
 
 PLATFORMS: dict[str, str] = {
     "demo": "connectors.demo:DemoConnector",
+    "feed": "connectors.feeds:FeedConnector",
     "reddit": "connectors.reddit:RedditConnector",
     "x": "connectors.x:XConnector",
 }

@@ -33,7 +33,10 @@ def test_the_scripts_install_what_they_use() -> None:
 
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))
 def test_every_connector_has_tests_and_an_example_source(platform: str) -> None:
-    assert (ROOT / "tests" / "connectors" / f"test_{platform}.py").exists()
+    module = PLATFORMS[platform].split(":")[0].rsplit(".", 1)[-1]
+    assert (ROOT / "tests" / "connectors" / f"test_{module}.py").exists(), (
+        "tests mirror connectors/<module>.py"
+    )
     example = tomllib.loads(example_config().read_text(encoding="utf-8"))
     assert platform in {source["platform"] for source in example["sources"]}
 
