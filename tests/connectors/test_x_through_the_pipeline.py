@@ -1,0 +1,96 @@
+"""X end to end: the real tweepy client against the fake X, through the poller, the
+database and the outbox. Nothing is lost or doubled across failures, and only a post
+that addresses our account is answered automatically."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from social_care.runtime import Service, build_service
+from social_care.storage.tables import Case, Mention, OutboxEntry, SourceState
+from tests.fakes.x_api import FakeX
+from tests.support.clock import FakeClock
+from tests.support.configs import Raw, demo_config
+
+SECRETS = {
+    "bearer_token": "X_BEARER_TOKEN",
+    "consumer_key": "X_CONSUMER_KEY",
+    "consumer_secret": "X_CONSUMER_SECRET",
+    "access_token": "X_ACCESS_TOKEN",
+    "access_token_secret": "X_ACCESS_TOKEN_SECRET",
+}
+
+
+@pytest.fixture
+def fake(clock: FakeClock) -> Iterator[FakeX]:
+    server = FakeX(clock=clock).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def service(fake: FakeX, engine: Engine, clock: FakeClock, tmp_path: Path) -> Service:
+    def add_x_source(raw: Raw) -> None:
+        raw["sources"] = [
+            {
+                "id": "x-velora",
+                "platform": "x",
+                "brand": "Velora",
+                "account": "@velora",
+                "auto_reply": True,
+                "api_base_url": fake.url,
+                "credentials": SECRETS,
+                "options": {"user_id": fake.account_id, "max_results": 10, "timeout_seconds": 0.5},
+            }
+        ]
+        for person in raw["employees"]:
+            person["accounts"] = ["x-velora"]
+
+    environ = {variable: getattr(fake.credentials, name) for name, variable in SECRETS.items()}
+    return build_service(demo_config(tmp_path, add_x_source), engine, environ=environ, clock=clock)
+
+
+def stored_ids(engine: Engine) -> list[str]:
+    with Session(engine) as session:
+        return sorted(session.exec(select(Mention.external_id)).all())
+
+
+def test_a_crash_after_fetching_and_a_server_error_lose_and_double_nothing(
+    fake: FakeX, service: Service, engine: Engine, clock: FakeClock
+) -> None:
+    tweets = [fake.add_tweet(f"fan{number}", f"Velora Casa update {number}") for number in range(25)]
+    service.connectors["x-velora"].fetch(None)  # fetched, then the process died before storing
+    fake.fail_next(503)
+    failed = service.poller.poll("x-velora")
+    assert failed.error and stored_ids(engine) == []
+    with Session(engine) as session:
+        assert session.get_one(SourceState, "x-velora").cursor is None
+    clock.advance(minutes=5)
+    assert service.poller.poll("x-velora").new > 0
+    more = [fake.add_tweet("late", f"Velora Casa again {number}") for number in range(3)]
+    clock.advance(minutes=5)
+    service.poller.poll("x-velora")
+    stored = stored_ids(engine)
+    assert len(stored) == len(set(stored))
+    assert set(more) <= set(stored) and set(stored) <= set(tweets + more)
+
+
+def test_only_a_post_addressing_our_account_is_answered_and_on_the_right_parent(
+    fake: FakeX, service: Service, engine: Engine, clock: FakeClock
+) -> None:
+    direct = fake.add_tweet("anna", "@velora my Velora Pulse is not working since the update")
+    keyword = fake.add_tweet("bob", "my Velora Casa keeps dropping wifi, worst router ever")
+    service.poller.poll("x-velora")
+    assert service.sender.run_once().sent == 1
+    assert [(reply["in_reply_to_tweet_id"]) for reply in fake.replies] == [direct]
+    with Session(engine) as session:
+        [entry] = session.exec(select(OutboxEntry)).all()
+        assert entry.platform_reply_id == fake.replies[0]["id"]
+        mention = session.exec(select(Mention).where(Mention.external_id == keyword)).one()
+        case = session.get_one(Case, mention.case_id)
+        assert case.suggested_reply and case.acknowledged_at is None
