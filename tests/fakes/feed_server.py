@@ -14,9 +14,11 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from xml.sax.saxutils import escape
+
+from tests.fakes.loopback import Loopback
 
 EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -79,27 +81,19 @@ class FakeFeeds:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: Loopback | None = None
 
     def start(self) -> FakeFeeds:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
+        self._server = Loopback(_handler_for(self))
         return self
 
     def stop(self) -> None:
-        self._stopping.set()
         if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
 
     def url(self, path: str) -> str:
         assert self._server
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}{path}"
+        return self._server.base_url + path
 
     # -- what the test arranges ---------------------------------------------
 
@@ -136,7 +130,8 @@ class FakeFeeds:
             status, extra, body = self._answer(path, headers, scripted)
             self.requests.append(Recorded(path, headers, status))
         if scripted and scripted.delay:
-            self._stopping.wait(scripted.delay)
+            assert self._server
+            self._server.stopping.wait(scripted.delay)
         return status, extra, body
 
     def _answer(

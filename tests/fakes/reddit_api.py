@@ -18,9 +18,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.fakes.loopback import Loopback
 
 MAX_PAGE = 100
 
@@ -77,7 +79,7 @@ class FakeReddit:
         self._ids = itertools.count(1)
         self._clock = itertools.count(1_790_000_000)
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: Loopback | None = None
 
     # -- test controls ---------------------------------------------------------------
 
@@ -147,21 +149,15 @@ class FakeReddit:
     @property
     def url(self) -> str:
         assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.base_url
 
     @contextmanager
     def running(self) -> Iterator[FakeReddit]:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        thread.start()
+        self._server = Loopback(_handler(self))
         try:
             yield self
         finally:
-            self._server.shutdown()
-            self._server.server_close()
-            thread.join()
+            self._server.stop()
 
     # -- request handling ------------------------------------------------------------
 

@@ -18,12 +18,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1.rfc5849 import signature
+
+from tests.fakes.loopback import Loopback
 
 Clock = Callable[[], datetime]
 RATE_LIMITS = {"search": 450, "mentions": 450, "tweets": 900, "post": 200}
@@ -99,31 +101,23 @@ class FakeX:
     def __post_init__(self) -> None:
         self.users[self.account_id] = _user(self.account_id, self.account, "Velora", 52000)
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: Loopback | None = None
         self._next_id = 1_800_000_000_000_000_000
 
     # -- lifecycle -----------------------------------------------------------
 
     def start(self) -> FakeX:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
+        self._server = Loopback(_handler_for(self))
         return self
 
     def stop(self) -> None:
-        self._stopping.set()
         if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
 
     @property
     def url(self) -> str:
         assert self._server
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.base_url
 
     # -- what the test arranges ---------------------------------------------
 
@@ -243,7 +237,8 @@ class FakeX:
             if scripted:
                 self.script.remove(scripted)
         if scripted and scripted.delay:
-            self._stopping.wait(scripted.delay)
+            assert self._server
+            self._server.stopping.wait(scripted.delay)
         endpoint = _endpoint(method, path)
         limits = self._limit_headers(endpoint, scripted)
         if scripted and scripted.status != 200:
