@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, TextIO, TypeVar
 
 from social_care.classify import RuleClassifier, Verdict
-from social_care.config import Config
 from social_care.matching import Match, Matcher
 
 T = TypeVar("T")
@@ -129,11 +128,6 @@ def encode(record: dict[str, Any]) -> bytes:
         return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
     except UnicodeEncodeError:
         return (json.dumps(record) + "\n").encode("ascii")
-
-
-def product_tiers(config: Config) -> dict[str, str]:
-    """Each configured product's tier, which raises the priority of posts about it."""
-    return {product.name: product.tier for brand in config.brands for product in brand.products}
 
 
 def _matched_term(match: Match) -> dict[str, Any]:

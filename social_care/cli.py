@@ -114,9 +114,9 @@ def classify(
     from contextlib import nullcontext
 
     from social_care.classify import RuleClassifier
-    from social_care.classify_command import classify_stream, product_tiers
+    from social_care.classify_command import classify_stream
     from social_care.matching import WatchMatcher
-    from social_care.watchlist import watch_terms
+    from social_care.watchlist import product_tiers, watch_terms
 
     settings, _ = load_or_exit(config)
     matcher, classifier = WatchMatcher(watch_terms(settings)), RuleClassifier(product_tiers(settings))

@@ -36,7 +36,7 @@ from social_care.resources import bundled
 from social_care.storage import migrate
 from social_care.storage.engine import database_url, make_engine
 from social_care.storage.tables import SourceState
-from social_care.watchlist import watch_terms
+from social_care.watchlist import product_tiers, watch_terms
 
 log = logging.getLogger(__name__)
 OUTBOX_INTERVAL_SECONDS = 5
@@ -101,11 +101,10 @@ def build_service(
         for source in config.sources
         if source.enabled
     }
-    tiers = {product.name: product.tier for brand in config.brands for product in brand.products}
     pipeline = Pipeline(
         config,
         matcher=WatchMatcher(watch_terms(config)),
-        classifier=RuleClassifier(tiers),
+        classifier=RuleClassifier(product_tiers(config)),
         acknowledger=Acknowledger(config, ReplyRenderer(bundled("templates") / "replies")),
         connector_types={source_id: type(connector) for source_id, connector in connectors.items()},
     )

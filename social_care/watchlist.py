@@ -35,6 +35,11 @@ def brand_terms(brand: Brand) -> list[Term]:
     ]
 
 
+def product_tiers(config: Config) -> dict[str, str]:
+    """Each configured product's tier, which raises the priority of posts about it."""
+    return {product.name: product.tier for brand in config.brands for product in brand.products}
+
+
 def own_handles(config: Config) -> set[str]:
     """Our accounts and our staff's, folded and without "@": never cases, never auto-replied to."""
     handles = {source.account for source in config.sources}

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from social_care.classify import RuleClassifier
-from social_care.classify_command import StreamReport, classify_stream, product_tiers
+from social_care.classify_command import StreamReport, classify_stream
 from social_care.matching import WatchMatcher
 from social_care.resources import example_config
-from social_care.watchlist import watch_terms
+from social_care.watchlist import product_tiers, watch_terms
 from tests.support.configs import demo_config
 from tests.test_cli import COMMAND, social_care
 
