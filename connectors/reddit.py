@@ -13,9 +13,10 @@ host (``auth_url``, default https://www.reddit.com) are passed to praw as its ow
 does not insist on https, so a proxy or the tests' fake on
 ``http://127.0.0.1:<port>`` needs nothing else. The request timeout goes through
 praw's ``requestor_class`` / ``requestor_kwargs`` arguments, because prawcore's
-Session otherwise passes its own 16-second default on every call. prawcore
-itself retries 5xx answers and timeouts twice (sleeping up to about 6 s) before
-the error reaches us; a 429 is not retried.
+Session otherwise passes its own 16-second default on every call. The same
+requestor turns a 5xx answer, a timeout or a lost connection into a transient
+error at once, where prawcore would retry it twice with sleeps of up to about
+6 s: the poller's own backoff retries the poll. A 429 is never retried.
 
 Every stream (a search, a subreddit's new submissions or comments, the
 mentions inbox) is read newest first, page after page (praw's ``after``), until
@@ -41,6 +42,7 @@ from social_care.posts import Author, Batch, Post, Rejected, ThreadRef
 REDDIT_WEB = "https://www.reddit.com"
 USER_AGENT_FORM = re.compile(r"^[\w.-]+:[\w.-]+:v?[\w.-]+ \(by /u/[\w-]+\)$")
 GONE = {"[deleted]", "[removed]"}
+SERVER_ERROR = 500
 
 
 class RedditOptions(BaseModel):
@@ -127,14 +129,15 @@ class RedditConnector(Connector):
     def fetch(self, cursor: str | None) -> Batch:
         marks = json.loads(cursor) if cursor else {}
         posts: dict[str, Post] = {}
-        rejected: list[Rejected] = []
+        rejected: dict[str, Rejected] = {}  # by fullname: an item two streams list is rejected once
         with _translated_errors():
             for stream in self._streams():
                 found, marks[stream.key] = self._read(stream, marks.get(stream.key), rejected)
                 for post in found:
                     posts.setdefault(post.external_id, post)
         ordered = sorted(posts.values(), key=lambda post: (post.created_at, post.external_id))
-        return Batch(posts=ordered, cursor=json.dumps(marks, sort_keys=True), rejected=rejected)
+        cursor = json.dumps(marks, sort_keys=True)
+        return Batch(posts=ordered, cursor=cursor, rejected=list(rejected.values()))
 
     def _streams(self) -> list[Stream]:
         context, options = self.context, self._options
@@ -153,7 +156,7 @@ class RedditConnector(Connector):
         return streams
 
     def _read(
-        self, stream: Stream, mark: dict[str, Any] | None, rejected: list[Rejected]
+        self, stream: Stream, mark: dict[str, Any] | None, rejected: dict[str, Rejected]
     ) -> tuple[list[Post], dict[str, Any]]:
         options = self._options
         limit = options.max_items if mark else options.first_poll_items
@@ -174,7 +177,10 @@ class RedditConnector(Connector):
             try:
                 posts.append(self._post(data, direct=stream.direct))
             except (ValueError, KeyError, TypeError) as error:
-                rejected.append(Rejected(f"reddit {stream.key}: {error}", json.dumps(data, default=str)))
+                payload = json.dumps(data, default=str)
+                rejected.setdefault(
+                    str(data.get("name") or payload), Rejected(f"reddit {stream.key}: {error}", payload)
+                )
         return posts, {"created": newest, "seen": sorted(newest_names)}
 
     def _post(self, data: dict[str, Any], *, direct: bool) -> Post:
@@ -240,14 +246,37 @@ class RedditConnector(Connector):
 
 
 def _requestor_class() -> type[Any]:
-    """prawcore's Requestor, but our timeout beats the 16 s prawcore's Session passes on each call."""
-    from prawcore import Requestor
+    """prawcore's Requestor with our timeout, raising at once where prawcore would retry.
 
-    class TimedRequestor(Requestor):
+    prawcore's Session retries a 5xx answer, a timeout or a lost connection twice,
+    sleeping up to about 6 s inside the call, and passes its own 16 s timeout on
+    every request. The poller already retries a failed poll after a backoff that
+    it records, so the connector fails fast instead: the worker is never held,
+    and the wait is the poller's, on its clock. 401s (token refresh) and 429s
+    stay prawcore's to handle.
+    """
+    from prawcore import RequestException, Requestor
+
+    class FailFastRequestor(Requestor):
         def request(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
-            return super().request(*args, timeout=self.timeout, **kwargs)
+            try:
+                response = super().request(*args, timeout=self.timeout, **kwargs)
+            except RequestException as error:
+                reason = _describe(error.original_exception, self.timeout)
+                raise ConnectorError(f"Reddit call failed: {reason}") from error
+            if response.status_code >= SERVER_ERROR:
+                raise ConnectorError(f"Reddit answered {response.status_code} {response.reason}")
+            return response
 
-    return TimedRequestor
+    return FailFastRequestor
+
+
+def _describe(error: Exception, timeout: float | None) -> str:
+    import requests
+
+    if isinstance(error, requests.Timeout):
+        return f"timed out after {timeout}s"
+    return f"{type(error).__name__}: {error}"
 
 
 def _searcher(subreddit: Any, query: str) -> Any:

@@ -272,28 +272,12 @@ def test_a_server_error_is_transient_and_the_cursor_stays(
     assert ids(feeds(clock, url).fetch(None).posts) == ["tag:forum.example,2026:1"]
 
 
-def test_a_429_is_transient_and_says_when_to_retry(host: FakeFeeds, clock: FakeClock) -> None:
-    url = host.add_feed("/feed")
-    host.fail_next(429, **{"Retry-After": "120"})
-    with pytest.raises(ConnectorError) as raised:
-        feeds(clock, url).fetch(None)
-    assert not raised.value.permanent and raised.value.retry_after == 120
-
-
 def test_a_429_with_a_date_waits_until_then(host: FakeFeeds, clock: FakeClock) -> None:
     url = host.add_feed("/feed")
     host.fail_next(429, **{"Retry-After": "Mon, 23 Nov 2026 09:05:00 GMT"})
     with pytest.raises(ConnectorError) as raised:
         feeds(clock, url).fetch(None)
     assert raised.value.retry_after == 300
-
-
-def test_a_response_slower_than_the_timeout_is_transient(host: FakeFeeds, clock: FakeClock) -> None:
-    url = host.add_feed("/feed")
-    host.delay_next(2.0)
-    with pytest.raises(ConnectorError, match="timed out") as raised:
-        feeds(clock, url, timeout_seconds=0.2).fetch(None)
-    assert not raised.value.permanent
 
 
 def test_a_feed_nobody_listens_on_is_transient(clock: FakeClock) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from social_care.runtime import Service, build_service
-from social_care.storage.tables import Case, Mention, OutboxEntry, SourceState
+from social_care.storage.tables import Case, Mention, OutboxEntry
 from tests.fakes.x_api import FakeX
 from tests.support.clock import FakeClock
 from tests.support.configs import Raw, demo_config
@@ -58,26 +58,6 @@ def service(fake: FakeX, engine: Engine, clock: FakeClock, tmp_path: Path) -> Se
 def stored_ids(engine: Engine) -> list[str]:
     with Session(engine) as session:
         return sorted(session.exec(select(Mention.external_id)).all())
-
-
-def test_a_crash_after_fetching_and_a_server_error_lose_and_double_nothing(
-    fake: FakeX, service: Service, engine: Engine, clock: FakeClock
-) -> None:
-    tweets = [fake.add_tweet(f"fan{number}", f"Velora Casa update {number}") for number in range(25)]
-    service.connectors["x-velora"].fetch(None)  # fetched, then the process died before storing
-    fake.fail_next(503)
-    failed = service.poller.poll("x-velora")
-    assert failed.error and stored_ids(engine) == []
-    with Session(engine) as session:
-        assert session.get_one(SourceState, "x-velora").cursor is None
-    clock.advance(minutes=5)
-    assert service.poller.poll("x-velora").new > 0
-    more = [fake.add_tweet("late", f"Velora Casa again {number}") for number in range(3)]
-    clock.advance(minutes=5)
-    service.poller.poll("x-velora")
-    stored = stored_ids(engine)
-    assert len(stored) == len(set(stored))
-    assert set(more) <= set(stored) and set(stored) <= set(tweets + more)
 
 
 def test_only_a_post_addressing_our_account_is_answered_and_on_the_right_parent(

@@ -14,7 +14,6 @@ import base64
 import itertools
 import json
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -184,7 +183,8 @@ class FakeReddit:
         self.requests.append(Recorded(method, path, query, headers, form))
         failure = self._scripted_failure(path)
         if failure:
-            time.sleep(failure.delay)
+            if failure.delay and self._server:
+                self._server.stopping.wait(failure.delay)  # released at once when the fake stops
             if failure.status:
                 return failure.status, failure.headers, {"message": "scripted", "error": failure.status}
         if path == "/api/v1/access_token":
@@ -322,6 +322,10 @@ def _handler(fake: FakeReddit) -> type[BaseHTTPRequestHandler]:
                     self.send_header(key, value)
                 self.send_header("content-type", "application/json; charset=UTF-8")
                 self.send_header("content-length", str(len(body)))
+                if self.close_connection:
+                    # prawcore asks for "Connection: close" on token requests; a real server says
+                    # so in its answer, or the client would reuse a connection about to be closed.
+                    self.send_header("connection", "close")
                 self.end_headers()
                 self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):

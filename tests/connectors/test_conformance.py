@@ -1,0 +1,260 @@
+"""Every connector faces the same trials, through the real poller and the real database.
+
+Each scenario runs for X (tweepy), Reddit (praw) and feeds against their fake
+servers on 127.0.0.1, and for the demo platform where it applies, on SQLite and
+on PostgreSQL. The per-platform adapters (``adapters.py``) publish posts and
+script failures; the scenarios only poll and look at what was committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session, col, select
+
+from social_care.poller import PollReport
+from social_care.runtime import Service, build_service
+from social_care.storage.tables import Mention, OutboxEntry, RejectedPayload, SourceState
+from tests.connectors.adapters import FAILURES, PLATFORMS, SUBJECT, Platform, names_with
+from tests.support.clock import FakeClock
+from tests.support.configs import Raw, demo_config
+
+BYSTANDER = "demo"  # the example configuration's demo source, polled alongside the one under test
+
+
+class World:
+    """The service configured with the source under test (and the demo source beside it)."""
+
+    def __init__(self, platform: Platform, engine: Engine, clock: FakeClock, tmp_path: Path) -> None:
+        self.platform, self.engine, self.clock, self.tmp_path = platform, engine, clock, tmp_path
+        self.service = self._build()
+
+    def restart(self) -> None:
+        """A new process: new connectors, pipeline and poller; only the database remembers."""
+        self.service = self._build()
+
+    def poll(self, source_id: str = SUBJECT) -> PollReport:
+        return self.service.poller.poll(source_id)
+
+    def poll_when_due(self) -> PollReport:
+        """Wait (on the clock) until the source may be polled again, then poll it."""
+        due = self.state().next_poll_at
+        if due is not None and due > self.clock.now:
+            self.clock.now = due
+        return self.poll()
+
+    def state(self, source_id: str = SUBJECT) -> SourceState:
+        with Session(self.engine) as session:
+            return session.get_one(SourceState, source_id)
+
+    def stored(self) -> list[str]:
+        """External ids of the stored posts of the source under test, duplicates kept."""
+        with Session(self.engine) as session:
+            found = session.exec(select(Mention.external_id).where(Mention.source_id == SUBJECT))
+            return sorted(found.all())
+
+    def rejected(self) -> list[RejectedPayload]:
+        with Session(self.engine) as session:
+            return list(session.exec(select(RejectedPayload).where(RejectedPayload.source_id == SUBJECT)))
+
+    def _build(self) -> Service:
+        def add_subject(raw: Raw) -> None:
+            source = {"id": SUBJECT, "brand": "Velora", "enabled": True, **self.platform.source()}
+            raw["sources"].append(source)
+
+        config = demo_config(self.tmp_path, add_subject)
+        return build_service(config, self.engine, environ=self.platform.environ, clock=self.clock)
+
+
+@pytest.fixture
+def platform(request: pytest.FixtureRequest, clock: FakeClock, tmp_path: Path) -> Iterator[Platform]:
+    adapter = PLATFORMS[request.param](clock, tmp_path)
+    yield adapter
+    adapter.stop()
+
+
+@pytest.fixture
+def world(platform: Platform, engine: Engine, clock: FakeClock, tmp_path: Path) -> World:
+    """The service after its first poll of the source, so that later polls read since a cursor."""
+    world = World(platform, engine, clock, tmp_path)
+    assert not world.poll().error
+    return world
+
+
+def platforms(**needs: object) -> pytest.MarkDecorator:
+    return pytest.mark.parametrize("platform", names_with(**needs), indirect=True)  # type: ignore[arg-type]
+
+
+def assert_each_published_post_stored_once(world: World) -> None:
+    stored = world.stored()
+    assert len(stored) == len(set(stored)), "a post was stored twice"
+    assert stored == sorted(world.platform.published())
+
+
+@platforms()
+def test_a_batch_larger_than_a_page_is_stored_whole_and_once(world: World) -> None:
+    continued_before = world.platform.continuation_requests()
+    world.platform.publish(world.platform.page_overflow)
+
+    report = world.poll()
+
+    assert not report.error
+    assert report.new == world.platform.page_overflow
+    assert_each_published_post_stored_once(world)
+    if world.platform.name in {"x", "reddit"}:
+        assert world.platform.continuation_requests() > continued_before, "the fetch never turned a page"
+
+
+@platforms()
+def test_a_restart_between_polls_resumes_from_the_stored_cursor(world: World) -> None:
+    world.platform.publish(3)
+    world.poll()
+    cursor = world.state().cursor
+    arrived_while_down = world.platform.publish(4)
+
+    world.restart()
+    report = world.poll()
+
+    assert cursor is not None and world.state().cursor != cursor
+    assert (report.fetched, report.new) == (len(arrived_while_down), len(arrived_while_down))
+    assert_each_published_post_stored_once(world)
+
+
+@platforms()
+def test_polling_again_with_nothing_new_stores_nothing(world: World) -> None:
+    world.platform.publish(3)
+    world.poll()
+    report = world.poll()
+    assert (report.error, report.new) == ("", 0)
+    assert_each_published_post_stored_once(world)
+
+
+@pytest.mark.parametrize("failure", [f for f in FAILURES if f != "permanent"])
+@pytest.mark.parametrize("platform", names_with(failure="timeout"), indirect=True)
+def test_a_transient_failure_stores_nothing_keeps_the_cursor_and_the_next_poll_catches_up(
+    world: World, failure: str
+) -> None:
+    world.platform.publish(2)
+    world.poll()
+    cursor = world.state().cursor
+    waiting = world.platform.publish(3)
+    world.platform.fail(failure)
+
+    failed = world.poll()
+
+    state = world.state()
+    assert failed.error and (failed.new, state.status, state.cursor) == (0, "backing_off", cursor)
+    assert not set(waiting) & set(world.stored())
+    if failure == "rate_limit":
+        assert state.next_poll_at is not None
+        assert (state.next_poll_at - world.clock.now).total_seconds() >= world.platform.rate_limit_wait
+    assert world.poll().skipped, "polled again before the backoff ended"
+    recovered = world.poll_when_due()
+    assert (recovered.error, recovered.new) == ("", len(waiting))
+    assert world.state().status == "ok"
+    assert_each_published_post_stored_once(world)
+
+
+@platforms()
+def test_a_crash_after_fetching_but_before_committing_loses_and_doubles_nothing(
+    world: World, engine: Engine
+) -> None:
+    world.platform.publish(2)
+    world.poll()
+    cursor = world.state().cursor
+    waiting = world.platform.publish(3)
+
+    with refused_cursor_updates(engine), pytest.raises(Exception, match="the disk is gone"):
+        world.poll()  # fetched, then the commit of posts and cursor failed: the worker died here
+
+    assert world.state().cursor == cursor
+    assert not set(waiting) & set(world.stored())
+    world.restart()
+    world.clock.advance(minutes=6)  # the dead worker's lease runs out
+    report = world.poll()
+    assert (report.error, report.new) == ("", len(waiting))
+    assert_each_published_post_stored_once(world)
+
+
+@platforms()
+def test_a_malformed_post_is_recorded_and_skipped_while_the_rest_is_stored(world: World) -> None:
+    world.platform.publish(2)
+    telltale = world.platform.publish_malformed()
+    world.platform.publish(2)
+
+    report = world.poll()
+
+    assert not report.error and report.rejected == 1
+    [rejected] = world.rejected()
+    assert telltale in rejected.reason + rejected.payload
+    assert_each_published_post_stored_once(world)
+    assert world.poll().rejected == 0, "the malformed post was rejected again"
+
+
+@platforms(failure="permanent")
+def test_a_permanent_error_marks_only_that_source_failing(world: World) -> None:
+    waiting = world.platform.publish(2)
+    world.platform.fail("permanent")
+
+    failed = world.poll()
+    bystander = world.poll(BYSTANDER)
+
+    assert failed.error and world.state().status == "failing"
+    assert (bystander.error, world.state(BYSTANDER).status) == ("", "ok") and bystander.new > 0
+    assert not set(waiting) & set(world.stored())
+    world.clock.advance(days=1)
+    assert world.poll().skipped, "a failing source waits for a person"
+
+
+@platforms(replies=True)
+def test_an_acknowledgement_lands_on_the_post_it_answers(world: World) -> None:
+    world.platform.publish(2)
+    addressed = world.platform.publish_addressed()
+    world.platform.publish(1)
+    world.poll()
+
+    sent = world.service.sender.run_once()
+
+    replies = world.platform.replies()
+    assert sent.sent >= 1 and [parent for parent, _ in replies] == [addressed]
+    with Session(world.engine) as session:
+        [entry] = session.exec(select(OutboxEntry).where(col(OutboxEntry.source_id) == SUBJECT)).all()
+    assert (entry.in_reply_to, entry.state, entry.text) == (addressed, "sent", replies[0][1])
+
+
+class refused_cursor_updates:  # noqa: N801 (used as a phrase: "with refused_cursor_updates(engine)")
+    """The database refuses to move any source's cursor, as a dying disk or a killed connection would.
+
+    A trigger, not a patch: the poller's transaction runs for real and fails at its commit.
+    """
+
+    SQLITE = (
+        "CREATE TRIGGER refuse_cursor BEFORE UPDATE OF cursor ON source_states "
+        "BEGIN SELECT RAISE(ABORT, 'the disk is gone'); END"
+    )
+    POSTGRES = (
+        "CREATE FUNCTION refuse_cursor() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'the disk is gone'; END $$",
+        "CREATE TRIGGER refuse_cursor BEFORE UPDATE OF cursor ON source_states "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_cursor()",
+    )
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sqlite = engine.dialect.name == "sqlite"
+
+    def __enter__(self) -> None:
+        with self.engine.begin() as connection:
+            for statement in (self.SQLITE,) if self.sqlite else self.POSTGRES:
+                connection.execute(text(statement))
+
+    def __exit__(self, *_: object) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                text("DROP TRIGGER refuse_cursor" + ("" if self.sqlite else " ON source_states"))
+            )
+            if not self.sqlite:
+                connection.execute(text("DROP FUNCTION refuse_cursor()"))
