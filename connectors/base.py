@@ -48,6 +48,7 @@ class SourceContext:
     api_base_url: str
     search_terms: list[str] = field(default_factory=list)
     handles: list[str] = field(default_factory=list)
+    queries: list[str] = field(default_factory=list)  # raw searches, in the platform's own syntax
     subreddits: list[str] = field(default_factory=list)
     feeds: list[str] = field(default_factory=list)
     watch_mentions: bool = True

@@ -18,10 +18,12 @@ requestor turns a 5xx answer, a timeout or a lost connection into a transient
 error at once, where prawcore would retry it twice with sleeps of up to about
 6 s: the poller's own backoff retries the poll. A 429 is never retried.
 
-Every stream (a search, a subreddit's new submissions or comments, the
-mentions inbox) is read newest first, page after page (praw's ``after``), until
-it reaches the ``created_utc`` recorded in the cursor; the fullnames seen at
-that exact second are kept too, so ties are neither repeated nor skipped.
+Every stream (a search, a subreddit's new submissions or comments, each raw
+``watch.queries`` search, run in the watched subreddits or else in all of
+Reddit, the mentions inbox) is read newest first, page after page (praw's
+``after``), until it reaches the ``created_utc`` recorded in the cursor; the
+fullnames seen at that exact second are kept too, so ties are neither repeated
+nor skipped.
 """
 
 from __future__ import annotations
@@ -151,6 +153,9 @@ class RedditConnector(Connector):
             streams.append(Stream(f"comments:{here.display_name}", here.comments))
         if options.search_all and context.watch_search and query:
             streams.append(Stream("search:all", _searcher(self.reddit.subreddit("all"), query)))
+        where = self.reddit.subreddit("+".join(context.subreddits) if context.subreddits else "all")
+        for raw in context.queries:
+            streams.append(Stream(f"query:{where.display_name}:{raw}", _searcher(where, raw)))
         if context.watch_mentions:
             streams.append(Stream("mentions", self.reddit.inbox.mentions, direct=True))
         return streams

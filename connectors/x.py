@@ -10,7 +10,8 @@ Credentials, each mapped to an environment variable by the source:
   only sent when replying.
 
 One fetch runs the recent search (the watch terms and handles joined by OR,
-split into several queries when one would pass X's 512-character limit) and
+split into several queries when one would pass X's 512-character limit, and
+the source's raw ``watch.queries``) and
 the account's mentions timeline, each since its own ``since_id`` and paged to
 the end (``next_token`` / ``pagination_token``), so nothing posted between
 two polls is skipped. The cursor is a small JSON object holding both
@@ -175,10 +176,21 @@ class XConnector(Connector):
         return dict(self._session.rate_limits)
 
     def search_queries(self) -> list[str]:
-        """The recent-search queries for the watch terms and handles, each within X's length limit."""
-        terms = [_quoted(term) for term in [*self.context.search_terms, *self.context.handles]]
-        suffix = " ".join(part for part in (self._options.query_extra, _lang(self._options.lang)) if part)
-        return _split_queries(terms, suffix)
+        """The recent-search queries: the watch terms and handles (when ``watch.search`` is on), each
+        within X's length limit, then the source's raw ``watch.queries`` as written."""
+        queries = []
+        if self.context.watch_search:
+            terms = [_quoted(term) for term in [*self.context.search_terms, *self.context.handles]]
+            suffix = " ".join(part for part in (self._options.query_extra, _lang(self._options.lang)) if part)
+            queries = _split_queries(terms, suffix)
+        for number, query in enumerate(self.context.queries):
+            if len(query) > QUERY_MAX_LENGTH:
+                raise ConnectorError(
+                    f"x source {self.context.source_id}: watch.queries[{number}] is {len(query)} characters;"
+                    f" X allows {QUERY_MAX_LENGTH}",
+                    permanent=True,
+                )
+        return [*queries, *self.context.queries]
 
     def fetch(self, cursor: str | None) -> Batch:
         since: dict[str, str | None] = json.loads(cursor) if cursor else {}
@@ -201,7 +213,7 @@ class XConnector(Connector):
         return Batch(posts=posts, cursor=cursor, rejected=list(rejected.values()))
 
     def _streams(self, since: Mapping[str, str | None]) -> Iterator[tuple[str, Iterator[dict[str, Any]]]]:
-        if self.context.watch_search and (queries := self.search_queries()):
+        if queries := self.search_queries():
             yield "search", self._search_pages(queries, since.get("search"), first_poll="search" not in since)
         if self.context.watch_mentions:
             yield "mentions", self._mention_pages(since.get("mentions"), first_poll="mentions" not in since)

@@ -32,6 +32,7 @@ def connect(
     *,
     subreddits: tuple[str, ...] = ("velora",),
     terms: tuple[str, ...] = ("Velora",),
+    queries: tuple[str, ...] = (),
     secrets: dict[str, str] | None = None,
     **options: object,
 ) -> RedditConnector:
@@ -40,6 +41,7 @@ def connect(
         account="velora_care",
         api_base_url=fake.url,
         search_terms=list(terms),
+        queries=list(queries),
         subreddits=list(subreddits),
     )
     settings = RedditOptions.model_validate({"auth_url": fake.url, "timeout": 0.5, **options})
@@ -163,3 +165,14 @@ def test_replies_land_on_the_right_parent_and_are_found_again(fake: FakeReddit) 
 def test_declared_limits() -> None:
     assert RedditConnector.reply_max_length == 10000 and RedditConnector.rate_limit_per_minute == 100
     assert RedditConnector.auto_reply_allowed and not RedditConnector.auto_reply_requires_direct
+
+
+def test_raw_queries_are_searched_in_the_watched_subreddits(fake: FakeReddit) -> None:
+    refund = fake.add_submission("velora", "Where is my refund?")
+    fake.add_submission("velora", "Nice weather")
+
+    found, _ = ids(connect(fake, terms=(), queries=("refund",), first_poll_items=100), None)
+
+    assert refund in found
+    [search] = fake.requested("/r/velora/search")
+    assert search.query["q"] == "refund" and search.query["restrict_sr"] in {"on", "1", "true", "True"}

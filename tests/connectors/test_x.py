@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -12,8 +13,10 @@ from pydantic import SecretStr
 from connectors.base import ConnectorError, SourceContext
 from connectors.x import QUERY_MAX_LENGTH, XConnector, XOptions
 from social_care.posts import Post
+from social_care.runtime import build_connector
 from tests.fakes.x_api import FakeX, Scripted
 from tests.support.clock import FakeClock
+from tests.support.configs import Raw, demo_config
 
 
 @pytest.fixture
@@ -27,7 +30,7 @@ def x(
     fake: FakeX, clock: FakeClock, *, secrets: dict[str, str] | None = None, **changes: object
 ) -> XConnector:
     """A connector for @velora pointed at ``fake``; ``changes`` override options or context fields."""
-    context_fields = {"search_terms", "handles", "watch_mentions", "watch_search", "api_base_url"}
+    context_fields = {"search_terms", "handles", "queries", "watch_mentions", "watch_search", "api_base_url"}
     context = SourceContext(
         **{
             "source_id": "x-velora",
@@ -320,3 +323,37 @@ def test_without_a_base_url_setting_calls_go_to_api_x_com() -> None:
     )
     assert prepared.url == "https://api.x.com/2/tweets/search/recent"
     session.close()
+
+
+def test_the_sources_raw_queries_reach_the_recent_search(
+    fake: FakeX, clock: FakeClock, tmp_path: Path
+) -> None:
+    raw_query = '"Velora Casa" has:links -is:reply'
+    tweet = fake.add_tweet("ada", "Velora Casa review https://example.com")
+
+    def add_source(raw: Raw) -> None:
+        raw["sources"].append(
+            {
+                "id": "x-queries",
+                "platform": "x",
+                "brand": "Velora",
+                "account": "@velora",
+                "api_base_url": fake.url,
+                "credentials": {name: name.upper() for name in XConnector.credentials},
+                "watch": {"mentions": False, "search": False, "queries": [raw_query]},
+                "options": {"user_id": fake.account_id},
+            }
+        )
+
+    config = demo_config(tmp_path, add_source)
+    environ = {name.upper(): value for name, value in vars(fake.credentials).items()}
+    connector = build_connector(config, config.source("x-queries"), environ, clock)
+
+    assert ids(connector.fetch(None).posts) == [tweet]
+    assert fake.queries() == [raw_query]
+
+
+def test_a_raw_query_longer_than_x_allows_is_a_permanent_error(fake: FakeX, clock: FakeClock) -> None:
+    with pytest.raises(ConnectorError, match=r"watch.queries\[0\] is 600 characters") as raised:
+        x(fake, clock, queries=["a" * 600]).fetch(None)
+    assert raised.value.permanent and fake.requests == []
