@@ -26,13 +26,24 @@ class ConnectorError(Exception):
 
     ``permanent`` failures (bad credentials, suspended account, revoked app) stop
     the source until a person acts; transient ones are retried with backoff, no
-    sooner than ``retry_after`` seconds when the platform said so.
+    sooner than ``retry_after`` seconds when the platform said so. A permanent
+    failure that concerns only the post addressed (a reply to a post deleted
+    meanwhile, a locked thread) says ``only_this_post``: that reply is given up,
+    and the source goes on.
     """
 
-    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        only_this_post: bool = False,
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
+        self.only_this_post = only_this_post
 
 
 class NoOptions(BaseModel):

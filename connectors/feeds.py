@@ -149,6 +149,7 @@ class FeedConnector(Connector):
         raise ConnectorError(
             f"feed source {self.context.source_id}: feeds cannot be answered; reply on the site itself",
             permanent=True,
+            only_this_post=True,
         )
 
     def find_reply(self, to: str) -> str | None:

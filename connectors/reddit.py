@@ -45,6 +45,8 @@ REDDIT_WEB = "https://www.reddit.com"
 USER_AGENT_FORM = re.compile(r"^[\w.-]+:[\w.-]+:v?[\w.-]+ \(by /u/[\w-]+\)$")
 GONE = {"[deleted]", "[removed]"}
 SERVER_ERROR = 500
+# Reddit's error types for a reply that can never be posted to that thing.
+POST_REFUSALS = {"DELETED_COMMENT", "DELETED_LINK", "THREAD_LOCKED", "TOO_OLD", "SUBREDDIT_NOTALLOWED"}
 
 
 class RedditOptions(BaseModel):
@@ -223,7 +225,9 @@ class RedditConnector(Connector):
     # -- replying --------------------------------------------------------------------
 
     def reply(self, to: str, text: str) -> str:
-        with _translated_errors():
+        """Answer ``to``. Reddit refusing that one reply (deleted, locked, archived, a subreddit that
+        bans us) is the post's problem; refused credentials stay the source's."""
+        with _translated_errors(replying_to=to):
             thing = self._thing(to)
             comment = thing.reply(text)
         if comment is None:
@@ -323,17 +327,35 @@ def _link_from_context(data: dict[str, Any]) -> str | None:
 
 
 @contextmanager
-def _translated_errors() -> Iterator[None]:
+def _translated_errors(*, replying_to: str | None = None) -> Iterator[None]:
     """Turns praw's and prawcore's exceptions into ConnectorError, permanent or transient."""
     try:
         yield
     except ConnectorError:
         raise
     except Exception as error:
-        translated = _translate(error)
+        translated = _refused_reply(error, replying_to) if replying_to else None
+        translated = translated or _translate(error)
         if translated is None:
             raise
         raise translated from error
+
+
+def _refused_reply(error: Exception, to: str | None) -> ConnectorError | None:
+    """Reddit will never take this reply: the post is gone, locked or archived, or its subreddit bans us."""
+    import praw.exceptions
+    import prawcore
+
+    if isinstance(error, praw.exceptions.RedditAPIException):
+        kinds = {item.error_type for item in error.items}
+        if kinds & POST_REFUSALS:
+            message = f"Reddit refused the reply to {to}: {error}"
+            return ConnectorError(message, permanent=True, only_this_post=True)
+    if isinstance(error, prawcore.NotFound | prawcore.Forbidden):
+        return ConnectorError(
+            f"Reddit refused the reply to {to}: {error}", permanent=True, only_this_post=True
+        )
+    return None
 
 
 def _translate(error: Exception) -> ConnectorError | None:

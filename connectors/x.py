@@ -219,7 +219,9 @@ class XConnector(Connector):
             yield "mentions", self._mention_pages(since.get("mentions"), first_poll="mentions" not in since)
 
     def reply(self, to: str, text: str) -> str:
-        with _translated_errors(self):
+        """Answer ``to``; X's refusal of that one reply (the post was deleted, replies are limited) is
+        the post's problem, a refusal of our keys (401) the source's."""
+        with _translated_errors(self, replying_to=to):
             response = self._client.create_tweet(text=text, in_reply_to_tweet_id=to, user_auth=True)
         return str(response["data"]["id"])
 
@@ -423,8 +425,10 @@ def _query(terms: list[str], suffix: str) -> str:
 
 
 @contextmanager
-def _translated_errors(connector: XConnector) -> Iterator[None]:
+def _translated_errors(connector: XConnector, *, replying_to: str | None = None) -> Iterator[None]:
     """Turn tweepy and requests failures into ConnectorError, permanent or transient."""
+    import tweepy
+
     try:
         yield
     except ConnectorError:
@@ -433,6 +437,9 @@ def _translated_errors(connector: XConnector) -> Iterator[None]:
         translated = _connector_error(error, connector)
         if translated is None:
             raise
+        if replying_to and isinstance(error, tweepy.BadRequest | tweepy.Forbidden | tweepy.NotFound):
+            message = f"{translated} (replying to {replying_to})"
+            translated = ConnectorError(message, permanent=True, only_this_post=True)
         raise translated from error
 
 

@@ -5,7 +5,9 @@ one transaction; the platform call happens outside any transaction; the
 platform's id is recorded in a second one. If the process dies between the
 two, the entry is left ``sending`` with an expired lease: before trying again
 the sender asks the platform whether our reply is already there, so the
-customer never receives it twice.
+customer never receives it twice. A reply the platform refuses for good is
+dead; one refused because of our account waits, with its source marked
+failing (see :mod:`social_care.source_health`), until a person clears it.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Engine, and_, or_
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from connectors.base import Connector, ConnectorError
 from social_care import events
 from social_care.clock import Clock
+from social_care.source_health import FAILING, mark_failing
 from social_care.storage.claims import claim
-from social_care.storage.tables import Case, OutboxEntry
+from social_care.storage.tables import Case, OutboxEntry, SourceState
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +70,10 @@ class OutboxSender:
 
     def _claim_next(self) -> int | None:
         now = self._clock()
+        failing = select(SourceState.source_id).where(col(SourceState.status) == FAILING)
         ready = and_(
             col(OutboxEntry.source_id).in_(list(self._connectors)),
+            col(OutboxEntry.source_id).not_in(failing),
             or_(
                 and_(
                     col(OutboxEntry.state).in_(("pending", "failed")), col(OutboxEntry.next_attempt_at) <= now
@@ -139,12 +144,22 @@ class OutboxSender:
         session.commit()
 
     def _record_failure(self, entry_id: int, error: ConnectorError, report: SendReport) -> None:
+        """A refusal of this one reply kills the entry; a refusal of the account stops the source.
+
+        When the platform refuses our account (revoked keys, a suspended account) the
+        entry is not to blame: it waits, and the source is marked failing, so neither
+        polls nor other replies hammer the platform until a person fixes it.
+        """
         now = self._clock()
         with Session(self._engine) as session:
             entry = session.get_one(OutboxEntry, entry_id)
             entry.last_error = str(error)[:500]
             entry.lease_owner = entry.lease_expires_at = None
-            if error.permanent or entry.attempts >= self._max_attempts:
+            if error.permanent and not error.only_this_post:
+                entry.state, entry.next_attempt_at = "failed", now
+                mark_failing(session, entry.source_id, str(error))
+                report.failed += 1
+            elif error.permanent or entry.attempts >= self._max_attempts:
                 entry.state = "dead"
                 report.dead += 1
             else:

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 
 from connectors.base import ConnectorError
 from responders.outbox import OutboxSender
-from social_care.runtime import build_service
-from social_care.storage.tables import OutboxEntry
+from social_care.runtime import build_service, clear_failures
+from social_care.storage.tables import OutboxEntry, SourceState
 from tests.support.clock import FakeClock
 from tests.support.platforms import CrashingPlatform, ProcessDied, UnreachablePlatform, like
 from tests.support.scenario import post, scenario_config
@@ -30,6 +30,11 @@ def replies(tmp_path: Path) -> list[str]:
 def entry(engine: Engine) -> OutboxEntry:
     with Session(engine) as session:
         return session.exec(select(OutboxEntry)).one()
+
+
+def source_state(engine: Engine) -> SourceState:
+    with Session(engine) as session:
+        return session.get_one(SourceState, "demo")
 
 
 def sender(engine: Engine, connector: object, clock: FakeClock, owner: str) -> OutboxSender:
@@ -86,18 +91,38 @@ def test_retry_waits_at_least_as_long_as_the_platform_asked(
     assert entry(engine).next_attempt_at >= clock.now + timedelta(seconds=900)
 
 
-def test_a_permanent_failure_goes_to_the_dead_letters(
+def test_a_reply_refused_for_its_post_goes_to_the_dead_letters_and_the_source_goes_on(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    service = build_service(scenario_config(tmp_path, [DIRECT]), engine, clock=clock)
+    service.poller.poll("demo")
+    deleted = ConnectorError("the post was deleted", permanent=True, only_this_post=True)
+    refused = like(service.connectors["demo"], UnreachablePlatform, error=deleted)
+    assert sender(engine, refused, clock, "w").run_once().dead == 1
+    assert entry(engine).state == "dead"
+    assert source_state(engine).status == "ok"
+    clock.advance(days=1)
+    assert sender(engine, service.connectors["demo"], clock, "w").run_once().sent == 0
+
+
+def test_a_reply_refused_for_our_account_marks_the_source_failing_and_waits_for_a_person(
     engine: Engine, tmp_path: Path, clock: FakeClock
 ) -> None:
     service = build_service(scenario_config(tmp_path, [DIRECT]), engine, clock=clock)
     service.poller.poll("demo")
     revoked = like(
-        service.connectors["demo"], UnreachablePlatform, error=ConnectorError("401", permanent=True)
+        service.connectors["demo"], UnreachablePlatform, error=ConnectorError("401 revoked", permanent=True)
     )
-    assert sender(engine, revoked, clock, "w").run_once().dead == 1
-    assert entry(engine).state == "dead"
+
+    assert sender(engine, revoked, clock, "w").run_once().failed == 1
+
+    assert (entry(engine).state, source_state(engine).status) == ("failed", "failing")
+    assert "401 revoked" in source_state(engine).last_error
     clock.advance(days=1)
-    assert sender(engine, service.connectors["demo"], clock, "w").run_once().sent == 0
+    assert sender(engine, service.connectors["demo"], clock, "w").run_once().sent == 0, "sent while failing"
+    clear_failures(service)
+    assert sender(engine, service.connectors["demo"], clock, "w").run_once().sent == 1
+    assert replies(tmp_path) == ["p1"]
 
 
 def test_after_the_last_attempt_an_entry_is_dead(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:

@@ -33,6 +33,8 @@ class Platform:
     name: ClassVar[str]
     failures: ClassVar[frozenset[str]] = frozenset(FAILURES)
     replies_supported: ClassVar[bool] = True
+    #: Whether the platform can refuse a reply (a deleted post, revoked keys).
+    refuses_replies: ClassVar[bool] = True
     #: More posts than fit on one page of the platform's listings.
     page_overflow: ClassVar[int] = 25
     #: The seconds a scripted 429 asks the client to wait.
@@ -72,6 +74,14 @@ class Platform:
 
     def fail(self, failure: str) -> None:
         """The next fetch fails this way (every request it makes, where the platform has several)."""
+        raise NotImplementedError
+
+    def delete(self, post_id: str) -> None:
+        """Its author deletes the post."""
+        raise NotImplementedError
+
+    def revoke_replies(self, revoked: bool = True) -> None:
+        """The platform refuses (or, with ``revoked=False``, accepts again) the keys we reply with."""
         raise NotImplementedError
 
     def continuation_requests(self) -> int:
@@ -138,6 +148,13 @@ class XPlatform(Platform):
             self.fake.delay_next(1.0)
         else:
             self.fake.credentials.bearer_token = "rotated-by-x"
+
+    def delete(self, post_id: str) -> None:
+        self.fake.delete_tweet(post_id)
+        self._published.remove(post_id)
+
+    def revoke_replies(self, revoked: bool = True) -> None:
+        self.fake.credentials.consumer_secret = "revoked" if revoked else self.environ["X_CONSUMER_SECRET"]
 
     def continuation_requests(self) -> int:
         tokens = {"next_token", "pagination_token"}
@@ -220,6 +237,14 @@ class RedditPlatform(Platform):
             # would do too, but prawcore answers a 401 by sleeping up to 2 s and asking again.
             self.fake.fail(403, path="/r/")
 
+    def delete(self, post_id: str) -> None:
+        self.fake.delete(post_id)
+
+    def revoke_replies(self, revoked: bool = True) -> None:
+        password = "changed" if revoked else self.environ["REDDIT_PASSWORD"]
+        self.fake.credentials = (*self.fake.credentials[:3], password)
+        self.fake.tokens.clear()
+
     def continuation_requests(self) -> int:
         return sum("after" in request.query for request in self.fake.requests)
 
@@ -232,6 +257,7 @@ class FeedPlatform(Platform):
 
     name = "feed"
     replies_supported = False
+    refuses_replies = False
     PATHS = ("/alerts.xml", "/forum.atom")
 
     def __init__(self, clock: FakeClock, tmp_path: Path) -> None:
@@ -291,6 +317,7 @@ class DemoPlatform(Platform):
 
     name = "demo"
     failures = frozenset()
+    refuses_replies = False
     page_overflow = 5
     MINUTES_PER_POST = 64
     MALFORMED_AT = 20
@@ -375,10 +402,12 @@ PLATFORMS: dict[str, type[Platform]] = {
 }
 
 
-def names_with(*, failure: str | None = None, replies: bool = False) -> list[str]:
+def names_with(*, failure: str | None = None, replies: bool = False, refusals: bool = False) -> list[str]:
     """The platforms a scenario applies to."""
     return [
         name
         for name, kind in PLATFORMS.items()
-        if (failure is None or failure in kind.failures) and (not replies or kind.replies_supported)
+        if (failure is None or failure in kind.failures)
+        and (not replies or kind.replies_supported)
+        and (not refusals or kind.refuses_replies)
     ]

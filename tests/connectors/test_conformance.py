@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from social_care.poller import PollReport
-from social_care.runtime import Service, build_service
+from social_care.runtime import Service, build_service, clear_failures
 from social_care.storage.tables import Mention, OutboxEntry, RejectedPayload, SourceState
 from tests.connectors.adapters import FAILURES, PLATFORMS, SUBJECT, Platform, names_with
 from tests.support.clock import FakeClock
@@ -223,6 +223,37 @@ def test_an_acknowledgement_lands_on_the_post_it_answers(world: World) -> None:
     with Session(world.engine) as session:
         [entry] = session.exec(select(OutboxEntry).where(col(OutboxEntry.source_id) == SUBJECT)).all()
     assert (entry.in_reply_to, entry.state, entry.text) == (addressed, "sent", replies[0][1])
+
+
+@platforms(refusals=True)
+def test_a_reply_to_a_post_deleted_meanwhile_is_given_up_and_the_source_goes_on(world: World) -> None:
+    addressed = world.platform.publish_addressed()
+    world.poll()
+    world.platform.delete(addressed)
+
+    sent = world.service.sender.run_once()
+
+    assert (sent.sent, sent.dead) == (0, 1) and world.platform.replies() == []
+    assert world.state().status == "ok"
+    arrived = world.platform.publish(2)
+    assert world.poll().new == len(arrived)
+
+
+@platforms(refusals=True)
+def test_replies_refused_for_our_account_mark_the_source_failing_until_a_person_acts(world: World) -> None:
+    addressed = world.platform.publish_addressed()
+    world.poll()
+    world.platform.revoke_replies()
+
+    refused = world.service.sender.run_once()
+
+    assert (refused.sent, refused.failed, refused.dead) == (0, 1, 0)
+    assert world.state().status == "failing" and world.platform.replies() == []
+    world.platform.revoke_replies(revoked=False)  # a person renewed the keys, then restarted
+    clear_failures(world.service)
+    world.restart()
+    assert world.service.sender.run_once().sent == 1
+    assert [parent for parent, _ in world.platform.replies()] == [addressed]
 
 
 class refused_cursor_updates:  # noqa: N801 (used as a phrase: "with refused_cursor_updates(engine)")

@@ -74,6 +74,7 @@ class FakeReddit:
         self.requests: list[Recorded] = []
         self.replies: list[dict[str, Any]] = []
         self.tokens: set[str] = set()
+        self.deleted: set[str] = set()
         self._failures: list[Failure] = []
         self._ids = itertools.count(1)
         self._clock = itertools.count(1_790_000_000)
@@ -138,6 +139,13 @@ class FakeReddit:
         """The next ``times`` requests under ``path`` answer ``status`` after ``delay`` (0: normally)."""
         with self._lock:
             self._failures.append(Failure(status, path, times, headers or {}, delay))
+
+    def delete(self, fullname: str) -> None:
+        """The author deleted it: listed as ``[deleted]``, and a reply to it is refused."""
+        data = self.thing(fullname).data
+        data["author"] = "[deleted]"
+        data["body" if fullname.startswith("t1_") else "selftext"] = "[deleted]"
+        self.deleted.add(fullname)
 
     def thing(self, fullname: str) -> Thing:
         return next(thing for thing in self.things if thing.fullname == fullname)
@@ -284,6 +292,9 @@ class FakeReddit:
 
     def _reply(self, form: dict[str, str]) -> dict[str, Any]:
         parent = form["thing_id"]
+        if parent in self.deleted:
+            kind = "DELETED_COMMENT" if parent.startswith("t1_") else "DELETED_LINK"
+            return {"json": {"errors": [[kind, "that was deleted", "parent"]]}}
         fullname = self.add_comment(parent, form["text"], author=self.username)
         self.replies.append({"parent": parent, "text": form["text"], "id": fullname})
         data = dict(self.thing(fullname).data)

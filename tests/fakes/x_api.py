@@ -7,7 +7,8 @@ the ``author_id`` and ``referenced_tweets.id`` expansions, and ``POST
 a valid OAuth 1.0a signature over the address actually called. Every response
 carries ``x-rate-limit-*`` headers. Failures are scripted: the next request
 (optionally only for one path) gets a 429 with a reset time, a 5xx, a 401/403,
-or a response slower than the client is willing to wait.
+or a response slower than the client is willing to wait. A reply to a deleted
+tweet is refused with X's 403.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from oauthlib.oauth1.rfc5849 import signature
 from tests.fakes.loopback import Loopback
 
 Clock = Callable[[], datetime]
+REPLY_TO_DELETED = "You attempted to reply to a Tweet that is deleted or not visible to you."
 RATE_LIMITS = {"search": 450, "mentions": 450, "tweets": 900, "post": 200}
 TWEET_FIELD_NAMES = {
     "author_id",
@@ -154,6 +156,11 @@ class FakeX:
                 payload.pop(name, None)
             self.tweets.append(Stored(tweet_id, author_id, text, payload, retweet=retweet_of is not None))
         return tweet_id
+
+    def delete_tweet(self, tweet_id: str) -> None:
+        """The author deleted it: it is no longer listed, and replying to it is refused with a 403."""
+        with self._lock:
+            self.tweets = [stored for stored in self.tweets if stored.tweet_id != tweet_id]
 
     def fail_next(self, status: int, *, reset_in: int | None = None, path: str | None = None) -> None:
         self.script.append(Scripted(status=status, reset_in=reset_in, path=path))
@@ -288,6 +295,9 @@ class FakeX:
         self, endpoint: str, path: str, params: dict[str, str], body: dict[str, Any] | None
     ) -> tuple[int, dict[str, Any]]:
         if endpoint == "post":
+            parent = ((body or {}).get("reply") or {}).get("in_reply_to_tweet_id")
+            if parent and self._find(parent) is None:
+                return 403, _problem(403, REPLY_TO_DELETED)
             return 201, self._create(body or {})
         if endpoint == "search":
             return self._page(params, lambda stored: _matches(params.get("query", ""), stored), "next_token")
@@ -395,7 +405,7 @@ def _matches(query: str, stored: Stored) -> bool:
     return any(term.lower() in stored.text.lower() for term in terms)
 
 
-def _problem(status: int) -> dict[str, Any]:
+def _problem(status: int, detail: str = "") -> dict[str, Any]:
     titles = {
         400: "Invalid Request",
         401: "Unauthorized",
@@ -406,7 +416,7 @@ def _problem(status: int) -> dict[str, Any]:
         503: "Service Unavailable",
     }
     title = titles.get(status, "Error")
-    return {"title": title, "detail": title, "type": "about:blank", "status": status}
+    return {"title": title, "detail": detail or title, "type": "about:blank", "status": status}
 
 
 def _handler_for(fake: FakeX) -> type[BaseHTTPRequestHandler]:
