@@ -225,7 +225,11 @@ def _store_post(session: Session, source_id: str, platform: str, post: Post, now
                 )
             )
     except IntegrityError:
-        return 0
+        # Only a twin stored meanwhile by another worker makes this a duplicate; any other refusal
+        # must fail the batch, or the cursor would move past a post that was never stored.
+        if session.exec(known).first() is not None:
+            return 0
+        raise
     return 1
 
 

@@ -158,19 +158,24 @@ def test_a_transient_failure_stores_nothing_keeps_the_cursor_and_the_next_poll_c
     assert_each_published_post_stored_once(world)
 
 
-@platforms()
+@pytest.mark.parametrize("moment", ["while storing the posts", "while moving the cursor"])
+@pytest.mark.parametrize("platform", names_with(), indirect=True)
 def test_a_crash_after_fetching_but_before_committing_loses_and_doubles_nothing(
-    world: World, engine: Engine
+    world: World, engine: Engine, moment: str
 ) -> None:
     world.platform.publish(2)
     world.poll()
     cursor = world.state().cursor
     waiting = world.platform.publish(3)
+    if moment == "while storing the posts":
+        refusal = DatabaseRefuses(engine, "INSERT ON mentions", f"NEW.external_id = {quoted(waiting[-1])}")
+    else:
+        refusal = DatabaseRefuses(engine, "UPDATE OF cursor ON source_states", f"NEW.source_id = '{SUBJECT}'")
 
-    with refused_cursor_updates(engine), pytest.raises(Exception, match="the disk is gone"):
-        world.poll()  # fetched, then the commit of posts and cursor failed: the worker died here
+    with refusal, pytest.raises(Exception, match="the disk is gone"):
+        world.poll()  # fetched, then the database failed before the commit: the worker died here
 
-    assert world.state().cursor == cursor
+    assert world.state().cursor == cursor, "the cursor moved without its posts"
     assert not set(waiting) & set(world.stored())
     world.restart()
     world.clock.advance(minutes=6)  # the dead worker's lease runs out
@@ -256,36 +261,38 @@ def test_replies_refused_for_our_account_mark_the_source_failing_until_a_person_
     assert [parent for parent, _ in world.platform.replies()] == [addressed]
 
 
-class refused_cursor_updates:  # noqa: N801 (used as a phrase: "with refused_cursor_updates(engine)")
-    """The database refuses to move any source's cursor, as a dying disk or a killed connection would.
+def quoted(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
-    A trigger, not a patch: the poller's transaction runs for real and fails at its commit.
+
+class DatabaseRefuses:
+    """The database fails the writes it is told to, as a full disk or a killed connection would.
+
+    A trigger, not a patch: the poller's transaction runs for real and fails inside the database.
     """
 
-    SQLITE = (
-        "CREATE TRIGGER refuse_cursor BEFORE UPDATE OF cursor ON source_states "
-        "BEGIN SELECT RAISE(ABORT, 'the disk is gone'); END"
-    )
-    POSTGRES = (
-        "CREATE FUNCTION refuse_cursor() RETURNS trigger LANGUAGE plpgsql AS "
-        "$$ BEGIN RAISE EXCEPTION 'the disk is gone'; END $$",
-        "CREATE TRIGGER refuse_cursor BEFORE UPDATE OF cursor ON source_states "
-        "FOR EACH ROW EXECUTE FUNCTION refuse_cursor()",
-    )
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, event: str, when: str) -> None:
+        self.engine, self.event, self.when = engine, event, when
+        self.table = event.rsplit(" ON ", 1)[1]
         self.sqlite = engine.dialect.name == "sqlite"
 
     def __enter__(self) -> None:
+        trigger = f"CREATE TRIGGER refuse BEFORE {self.event} FOR EACH ROW WHEN ({self.when})"
+        statements = (
+            [f"{trigger} BEGIN SELECT RAISE(ABORT, 'the disk is gone'); END"]
+            if self.sqlite
+            else [
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'the disk is gone'; END $$",
+                f"{trigger} EXECUTE FUNCTION refuse()",
+            ]
+        )
         with self.engine.begin() as connection:
-            for statement in (self.SQLITE,) if self.sqlite else self.POSTGRES:
+            for statement in statements:
                 connection.execute(text(statement))
 
     def __exit__(self, *_: object) -> None:
         with self.engine.begin() as connection:
-            connection.execute(
-                text("DROP TRIGGER refuse_cursor" + ("" if self.sqlite else " ON source_states"))
-            )
+            connection.execute(text("DROP TRIGGER refuse" + ("" if self.sqlite else f" ON {self.table}")))
             if not self.sqlite:
-                connection.execute(text("DROP FUNCTION refuse_cursor()"))
+                connection.execute(text("DROP FUNCTION refuse()"))
