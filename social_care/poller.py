@@ -23,6 +23,7 @@ from social_care.budget import ReadBudget, month_of, paced_interval, projected_s
 from social_care.clock import Clock
 from social_care.pipeline import Pipeline
 from social_care.posts import Batch, Post
+from social_care.source_health import FAILING
 from social_care.storage.claims import claim
 from social_care.storage.tables import Author, Mention, RejectedPayload, SourceState, saved_id
 
@@ -127,7 +128,7 @@ class Poller:
                     session.rollback()
             ready = and_(
                 col(SourceState.source_id) == source_id,
-                col(SourceState.status) != "failing",
+                col(SourceState.status) != FAILING,
                 or_(col(SourceState.next_poll_at).is_(None), col(SourceState.next_poll_at) <= now),
             )
             claimed = claim(
@@ -188,7 +189,7 @@ class Poller:
         with Session(self._engine) as session:
             state = session.get_one(SourceState, source_id)
             state.failures += 1
-            state.status = "failing" if error.permanent else "backing_off"
+            state.status = FAILING if error.permanent else "backing_off"
             state.last_error = str(error)[:500]
             backoff = min(30 * 2 ** (state.failures - 1), 3600)
             state.next_poll_at = now + timedelta(seconds=max(backoff, error.retry_after or 0))

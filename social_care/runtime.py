@@ -33,6 +33,7 @@ from social_care.matching import WatchMatcher
 from social_care.pipeline import Pipeline
 from social_care.poller import Poller, ReadLimit
 from social_care.resources import bundled
+from social_care.source_health import FAILING
 from social_care.storage import migrate
 from social_care.storage.engine import database_url, make_engine
 from social_care.storage.tables import SourceState
@@ -132,7 +133,7 @@ def clear_failures(service: Service) -> None:
     with Session(service.engine) as session:
         session.execute(
             update(SourceState)
-            .where(SourceState.status == "failing")  # type: ignore[arg-type]
+            .where(SourceState.status == FAILING)  # type: ignore[arg-type]
             .values(status="ok", next_poll_at=None)
         )
         session.commit()

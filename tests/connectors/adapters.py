@@ -35,7 +35,8 @@ class Platform:
     replies_supported: ClassVar[bool] = True
     #: Whether the platform can refuse a reply (a deleted post, revoked keys).
     refuses_replies: ClassVar[bool] = True
-    #: More posts than fit on one page of the platform's listings.
+    #: Whether the platform's listings come in pages, and more posts than fit on one.
+    paginated: ClassVar[bool] = True
     page_overflow: ClassVar[int] = 25
     #: The seconds a scripted 429 asks the client to wait.
     rate_limit_wait: ClassVar[int] = RATE_LIMIT_WAIT
@@ -256,6 +257,7 @@ class FeedPlatform(Platform):
     """Two feeds in one source: a fetch spans both, as a paged fetch spans pages."""
 
     name = "feed"
+    paginated = False
     replies_supported = False
     refuses_replies = False
     PATHS = ("/alerts.xml", "/forum.atom")
@@ -316,6 +318,7 @@ class DemoPlatform(Platform):
     """
 
     name = "demo"
+    paginated = False
     failures = frozenset()
     refuses_replies = False
     page_overflow = 5

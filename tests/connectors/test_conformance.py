@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from social_care.poller import PollReport
 from social_care.runtime import Service, build_service, clear_failures
 from social_care.storage.tables import Mention, OutboxEntry, RejectedPayload, SourceState
-from tests.connectors.adapters import FAILURES, PLATFORMS, SUBJECT, Platform, names_with
+from tests.connectors.adapters import PLATFORMS, SUBJECT, Platform, names_with
 from tests.support.clock import FakeClock
 from tests.support.configs import Raw, demo_config
 
@@ -84,8 +84,19 @@ def world(platform: Platform, engine: Engine, clock: FakeClock, tmp_path: Path) 
     return world
 
 
-def platforms(**needs: object) -> pytest.MarkDecorator:
-    return pytest.mark.parametrize("platform", names_with(**needs), indirect=True)  # type: ignore[arg-type]
+def platforms(
+    *, failure: str | None = None, replies: bool = False, refusals: bool = False
+) -> pytest.MarkDecorator:
+    """Run the scenario for every platform it applies to."""
+    names = names_with(failure=failure, replies=replies, refusals=refusals)
+    return pytest.mark.parametrize("platform", names, indirect=True)
+
+
+TRANSIENT = [
+    (name, failure)
+    for failure in ("rate_limit", "server_error", "timeout")
+    for name in names_with(failure=failure)
+]
 
 
 def assert_each_published_post_stored_once(world: World) -> None:
@@ -104,7 +115,7 @@ def test_a_batch_larger_than_a_page_is_stored_whole_and_once(world: World) -> No
     assert not report.error
     assert report.new == world.platform.page_overflow
     assert_each_published_post_stored_once(world)
-    if world.platform.name in {"x", "reddit"}:
+    if world.platform.paginated:
         assert world.platform.continuation_requests() > continued_before, "the fetch never turned a page"
 
 
@@ -132,8 +143,7 @@ def test_polling_again_with_nothing_new_stores_nothing(world: World) -> None:
     assert_each_published_post_stored_once(world)
 
 
-@pytest.mark.parametrize("failure", [f for f in FAILURES if f != "permanent"])
-@pytest.mark.parametrize("platform", names_with(failure="timeout"), indirect=True)
+@pytest.mark.parametrize(("platform", "failure"), TRANSIENT, indirect=["platform"])
 def test_a_transient_failure_stores_nothing_keeps_the_cursor_and_the_next_poll_catches_up(
     world: World, failure: str
 ) -> None:
