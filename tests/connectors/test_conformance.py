@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
+from connectors import registry
 from social_care.poller import PollReport
 from social_care.runtime import Service, build_service, clear_failures
 from social_care.storage.tables import Mention, OutboxEntry, RejectedPayload, SourceState
@@ -103,6 +104,10 @@ def assert_each_published_post_stored_once(world: World) -> None:
     stored = world.stored()
     assert len(stored) == len(set(stored)), "a post was stored twice"
     assert stored == sorted(world.platform.published())
+
+
+def test_every_registered_connector_faces_the_conformance_suite() -> None:
+    assert set(PLATFORMS) == set(registry.PLATFORMS)
 
 
 @platforms()
