@@ -16,7 +16,7 @@ from typing import ClassVar
 
 from tests.fakes.feed_server import Entry, FakeFeeds
 from tests.fakes.reddit_api import FakeReddit
-from tests.fakes.x_api import FakeX
+from tests.fakes.x_api import FakeX, Scripted
 from tests.support.clock import FakeClock
 from tests.support.configs import Raw
 
@@ -25,6 +25,7 @@ SUBJECT = "subject"
 #: connector waits, and a refusal no retry will cure (revoked credentials, a feed that is gone).
 FAILURES = ("rate_limit", "server_error", "timeout", "permanent")
 RATE_LIMIT_WAIT = 120
+SEARCH = "/2/tweets/search/recent"
 
 
 class Platform:
@@ -73,8 +74,9 @@ class Platform:
         """A complaint addressed to our account, which the desk acknowledges automatically."""
         raise NotImplementedError
 
-    def fail(self, failure: str) -> None:
-        """The next fetch fails this way (every request it makes, where the platform has several)."""
+    def fail(self, failure: str, *, midway: bool = False) -> None:
+        """The next fetch fails this way: from its first request, or ``midway`` after a page (or a
+        feed) was read."""
         raise NotImplementedError
 
     def delete(self, post_id: str) -> None:
@@ -140,13 +142,16 @@ class XPlatform(Platform):
         self._published.append(tweet)
         return tweet
 
-    def fail(self, failure: str) -> None:
+    def fail(self, failure: str, *, midway: bool = False) -> None:
+        path = SEARCH if midway else None
+        if midway:
+            self.fake.script.append(Scripted(path=SEARCH))  # the first page answers normally
         if failure == "rate_limit":
-            self.fake.fail_next(429, reset_in=RATE_LIMIT_WAIT)
+            self.fake.fail_next(429, reset_in=RATE_LIMIT_WAIT, path=path)
         elif failure == "server_error":
-            self.fake.fail_next(503)
+            self.fake.fail_next(503, path=path)
         elif failure == "timeout":
-            self.fake.delay_next(1.0)
+            self.fake.delay_next(1.0, path=path)
         else:
             self.fake.credentials.bearer_token = "rotated-by-x"
 
@@ -224,15 +229,16 @@ class RedditPlatform(Platform):
         self._published.append(submission)
         return submission
 
-    def fail(self, failure: str) -> None:
+    def fail(self, failure: str, *, midway: bool = False) -> None:
+        after = 1 if midway else 0
         if failure == "rate_limit":
             reset = str(self.rate_limit_wait)
             headers = {"x-ratelimit-remaining": "0", "x-ratelimit-used": "100", "x-ratelimit-reset": reset}
-            self.fake.fail(429, path="/r/", headers=headers)
+            self.fake.fail(429, path="/r/", headers=headers, after=after)
         elif failure == "server_error":
-            self.fake.fail(503, path="/r/")
+            self.fake.fail(503, path="/r/", after=after)
         elif failure == "timeout":
-            self.fake.fail(0, path="/r/", delay=1.0)
+            self.fake.fail(0, path="/r/", delay=1.0, after=after)
         else:
             # Access withdrawn (a suspended account, an app no longer approved). A revoked token
             # would do too, but prawcore answers a 401 by sleeping up to 2 s and asking again.
@@ -298,8 +304,8 @@ class FeedPlatform(Platform):
         self.fake.add_entry(self.PATHS[0], Entry(id=None, title=None, link=None, summary="Velora Casa"))
         return "no id, link or title"
 
-    def fail(self, failure: str) -> None:
-        for path in self.PATHS:
+    def fail(self, failure: str, *, midway: bool = False) -> None:
+        for path in self.PATHS[1:] if midway else self.PATHS:
             if failure == "rate_limit":
                 self.fake.fail_next(429, path=path, **{"Retry-After": str(RATE_LIMIT_WAIT)})
             elif failure == "server_error":

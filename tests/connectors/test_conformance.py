@@ -173,6 +173,25 @@ def test_a_transient_failure_stores_nothing_keeps_the_cursor_and_the_next_poll_c
     assert_each_published_post_stored_once(world)
 
 
+@pytest.mark.parametrize(("platform", "failure"), TRANSIENT, indirect=["platform"])
+def test_a_failure_in_the_middle_of_a_long_fetch_loses_and_doubles_nothing(
+    world: World, failure: str
+) -> None:
+    published = world.platform.publish(world.platform.page_overflow)
+    continued_before = world.platform.continuation_requests()
+    world.platform.fail(failure, midway=True)
+
+    interrupted = world.poll()
+    pages_turned = world.platform.continuation_requests() - continued_before
+    recovered = world.poll_when_due()
+
+    assert interrupted.error or 0 < interrupted.new < len(published), "nothing failed midway"
+    assert pages_turned > 0 or not world.platform.paginated, "it failed on the first page"
+    assert world.poll_when_due().new == 0
+    assert interrupted.new + recovered.new == len(published)
+    assert_each_published_post_stored_once(world)
+
+
 @pytest.mark.parametrize("moment", ["while storing the posts", "while moving the cursor"])
 @pytest.mark.parametrize("platform", names_with(), indirect=True)
 def test_a_crash_after_fetching_but_before_committing_loses_and_doubles_nothing(

@@ -47,6 +47,7 @@ class Failure:
     times: int
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    after: int = 0
 
 
 @dataclass
@@ -135,10 +136,12 @@ class FakeReddit:
         times: int = 1,
         headers: dict[str, str] | None = None,
         delay: float = 0.0,
+        after: int = 0,
     ) -> None:
-        """The next ``times`` requests under ``path`` answer ``status`` after ``delay`` (0: normally)."""
+        """The next ``times`` requests under ``path`` answer ``status`` after ``delay`` (0: normally),
+        once ``after`` requests under ``path`` were answered normally."""
         with self._lock:
-            self._failures.append(Failure(status, path, times, headers or {}, delay))
+            self._failures.append(Failure(status, path, times, headers or {}, delay, after))
 
     def delete(self, fullname: str) -> None:
         """The author deleted it: listed as ``[deleted]``, and a reply to it is refused."""
@@ -180,9 +183,13 @@ class FakeReddit:
     def _scripted_failure(self, path: str) -> Failure | None:
         with self._lock:
             for failure in self._failures:
-                if path.startswith(failure.path) and failure.times > 0:
-                    failure.times -= 1
-                    return failure
+                if not path.startswith(failure.path) or failure.times <= 0:
+                    continue
+                if failure.after > 0:
+                    failure.after -= 1
+                    return None
+                failure.times -= 1
+                return failure
         return None
 
     def handle(
