@@ -60,6 +60,8 @@ TWEET_FIELDS = [
 ]
 USER_FIELDS = ["username", "name", "public_metrics"]
 EXPANSIONS = ["author_id", "referenced_tweets.id"]
+# What X says in a 403 that concerns one reply rather than our account.
+REPLY_REFUSALS = ("deleted or not visible", "reply to this conversation is not allowed", "duplicate content")
 
 
 class XOptions(BaseModel):
@@ -427,8 +429,6 @@ def _query(terms: list[str], suffix: str) -> str:
 @contextmanager
 def _translated_errors(connector: XConnector, *, replying_to: str | None = None) -> Iterator[None]:
     """Turn tweepy and requests failures into ConnectorError, permanent or transient."""
-    import tweepy
-
     try:
         yield
     except ConnectorError:
@@ -437,10 +437,26 @@ def _translated_errors(connector: XConnector, *, replying_to: str | None = None)
         translated = _connector_error(error, connector)
         if translated is None:
             raise
-        if replying_to and isinstance(error, tweepy.BadRequest | tweepy.Forbidden | tweepy.NotFound):
+        if replying_to and _refuses_only_this_post(error):
             message = f"{translated} (replying to {replying_to})"
             translated = ConnectorError(message, permanent=True, only_this_post=True)
         raise translated from error
+
+
+def _refuses_only_this_post(error: Exception) -> bool:
+    """X refused this reply, not our account: the post is gone or closed to us, or the reply is invalid.
+
+    Any other 403 (the app lacks write permission, the account is suspended or not
+    enrolled) is the source's problem.
+    """
+    import tweepy
+
+    if isinstance(error, tweepy.BadRequest | tweepy.NotFound):
+        return True
+    if isinstance(error, tweepy.Forbidden):
+        said = " ".join(str(message) for message in error.api_messages).lower()
+        return any(phrase in said for phrase in REPLY_REFUSALS)
+    return False
 
 
 def _connector_error(error: Exception, connector: XConnector) -> ConnectorError | None:

@@ -357,3 +357,19 @@ def test_a_raw_query_longer_than_x_allows_is_a_permanent_error(fake: FakeX, cloc
     with pytest.raises(ConnectorError, match=r"watch.queries\[0\] is 600 characters") as raised:
         x(fake, clock, queries=["a" * 600]).fetch(None)
     assert raised.value.permanent and fake.requests == []
+
+
+def test_a_reply_to_a_deleted_tweet_is_refused_for_that_post_only(fake: FakeX, clock: FakeClock) -> None:
+    complaint = fake.add_tweet("ada", "@velora help")
+    fake.delete_tweet(complaint)
+    with pytest.raises(ConnectorError, match="deleted or not visible") as raised:
+        x(fake, clock).reply(complaint, "Sorry to hear that")
+    assert raised.value.permanent and raised.value.only_this_post and fake.replies == []
+
+
+def test_any_other_403_on_a_reply_is_the_accounts_problem(fake: FakeX, clock: FakeClock) -> None:
+    complaint = fake.add_tweet("ada", "@velora help")
+    fake.fail_next(403, path="/2/tweets")  # e.g. an app without write permission
+    with pytest.raises(ConnectorError, match="403") as raised:
+        x(fake, clock).reply(complaint, "Sorry to hear that")
+    assert raised.value.permanent and not raised.value.only_this_post
