@@ -50,13 +50,6 @@ def test_posts_are_released_a_few_per_minute_and_never_twice(tmp_path: Path, clo
     assert [post.external_id for post in third.posts] == ["d0005", "d0006", "d0007", "d0008"]
 
 
-def test_a_restart_resumes_from_the_stored_cursor(tmp_path: Path, clock: FakeClock) -> None:
-    cursor = demo(tmp_path, clock, initial_burst=3).fetch(None).cursor
-    clock.advance(minutes=1)
-    resumed = demo(tmp_path, clock, initial_burst=3).fetch(cursor)
-    assert [post.external_id for post in resumed.posts] == ["d0004", "d0005", "d0006", "d0007"]
-
-
 def test_when_the_set_runs_out_it_starts_again_under_new_ids(tmp_path: Path, clock: FakeClock) -> None:
     total = len(POSTS.read_text(encoding="utf-8").splitlines())
     batch = demo(tmp_path, clock, initial_burst=total + 2).fetch(None)
