@@ -10,6 +10,7 @@ scenarios in ``test_conformance.py`` never look past this interface.
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
@@ -184,8 +185,8 @@ class RedditPlatform(Platform):
     def __init__(self, clock: FakeClock, tmp_path: Path) -> None:
         super().__init__(clock, tmp_path)
         self.fake = FakeReddit()
-        self._running = self.fake.running()
-        self._running.__enter__()
+        self._serving = ExitStack()
+        self._serving.enter_context(self.fake.running())
         self.fake.page_size = 4
         client_id, client_secret, username, password = self.fake.credentials
         self.environ = {
@@ -198,7 +199,7 @@ class RedditPlatform(Platform):
         self._published.append(self._thread)
 
     def stop(self) -> None:
-        self._running.__exit__(None, None, None)
+        self._serving.close()
 
     def source(self) -> Raw:
         return {
