@@ -20,6 +20,7 @@ from social_care import events
 from social_care.config.models import Config, Source
 from social_care.sla import policy_for, response_window
 from social_care.storage.tables import Author, Case, Mention, OutboxEntry, saved_id
+from social_care.switches import current_pause
 from social_care.text import fold, tokenize
 from social_care.watchlist import bare_handle, own_handles
 
@@ -89,8 +90,11 @@ class Acknowledger:
                 next_attempt_at=now,
             )
         )
-        events.record(session, case, "acknowledgement_queued", at=now, dry_run=state == "dry_run")
-        return decision
+        paused = current_pause(session) is not None
+        events.record(
+            session, case, "acknowledgement_queued", at=now, dry_run=state == "dry_run", held=paused
+        )
+        return Decision(True, "held until automatic replies resume") if paused else decision
 
     def decide(self, session: Session, subject: Subject, now: datetime) -> Decision:
         case, mention, author, source, connector = (

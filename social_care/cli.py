@@ -173,6 +173,54 @@ def poll(
         raise typer.Exit(1)
 
 
+@app.command()
+def pause(
+    reason: Annotated[str, typer.Option(help="Why, shown in the inbox to everyone")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Stop every automatic reply now; they wait, and go out after `resume`."""
+    from sqlmodel import Session
+
+    from social_care.clock import system_clock
+    from social_care.runtime import open_database
+    from social_care.switches import pause_automatic_replies
+
+    settings, _ = load_or_exit(config)
+    with Session(open_database(settings, os.environ)) as session:
+        pause_automatic_replies(session, reason=reason.strip(), by=_operator(), now=system_clock())
+    console.print(
+        "Automatic replies are paused"
+        + (f" ({reason.strip()})" if reason.strip() else "")
+        + ": nothing automatic is sent until `social-care resume`. Replies wait; none is lost.",
+        markup=False,
+    )
+
+
+@app.command()
+def resume(config: ConfigOption = None) -> None:
+    """Let automatic replies go out again, the held ones first."""
+    from sqlmodel import Session
+
+    from social_care.clock import system_clock
+    from social_care.runtime import open_database
+    from social_care.switches import resume_automatic_replies
+
+    settings, _ = load_or_exit(config)
+    with Session(open_database(settings, os.environ)) as session:
+        resume_automatic_replies(session, by=_operator(), now=system_clock())
+    console.print("Automatic replies resumed.")
+
+
+def _operator() -> str:
+    """Who flipped the switch from a terminal, for the record."""
+    import getpass
+
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except (KeyError, OSError):
+        return "command line"
+
+
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOption = None) -> None:
     """Create or migrate the database to the newest schema."""
