@@ -22,6 +22,8 @@ from sqlmodel import Session
 from connectors.base import Connector, SourceContext
 from connectors.registry import connector_class
 from responders.acknowledger import Acknowledger
+from responders.handoff import HandOff, SweepReport
+from responders.mailer import MailSender
 from responders.outbox import OutboxSender
 from responders.replies import ReplyRenderer
 from social_care.classify import RuleClassifier
@@ -29,6 +31,7 @@ from social_care.clock import Clock, system_clock
 from social_care.config.models import Config, Source
 from social_care.config.secrets import read_secret
 from social_care.directory import sync_directory
+from social_care.mail import Mailer, MailTemplates
 from social_care.matching import WatchMatcher
 from social_care.pipeline import Pipeline
 from social_care.poller import Poller, ReadLimit
@@ -50,6 +53,13 @@ class Service:
     pipeline: Pipeline
     poller: Poller
     sender: OutboxSender
+    handoff: HandOff
+    mail_sender: MailSender
+    clock: Clock = system_clock
+
+    def sweep_handoffs(self) -> SweepReport:
+        with Session(self.engine) as session:
+            return self.handoff.sweep(session, self.clock())
 
 
 def worker_name() -> str:
@@ -101,11 +111,13 @@ def build_service(
         for source in config.sources
         if source.enabled
     }
+    handoff = HandOff(config, MailTemplates(bundled("templates") / "mail"))
     pipeline = Pipeline(
         config,
         matcher=WatchMatcher(watch_terms(config)),
         classifier=RuleClassifier(product_tiers(config)),
         acknowledger=Acknowledger(config, ReplyRenderer(bundled("templates") / "replies")),
+        handoff=handoff,
         connector_types={source_id: type(connector) for source_id, connector in connectors.items()},
     )
     return Service(
@@ -115,6 +127,9 @@ def build_service(
         pipeline=pipeline,
         poller=Poller(engine, connectors, pipeline, clock=clock, owner=owner, limits=read_limits(config)),
         sender=OutboxSender(engine, connectors, clock=clock, owner=owner),
+        handoff=handoff,
+        mail_sender=MailSender(engine, Mailer(config.smtp, environ), clock=clock, owner=owner),
+        clock=clock,
     )
 
 
@@ -166,8 +181,46 @@ def start_workers(service: Service) -> BackgroundScheduler:
         name="send outbox",
         next_run_time=now,
     )
+    scheduler.add_job(
+        _send_mail,
+        "interval",
+        seconds=OUTBOX_INTERVAL_SECONDS,
+        args=(service,),
+        id="mail",
+        name="send mail",
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        _sweep,
+        "interval",
+        seconds=service.config.handoff.sweep_interval_seconds,
+        args=(service,),
+        id="handoff",
+        name="reassign waiting cases",
+        next_run_time=now,
+    )
     scheduler.start()
     return scheduler
+
+
+def _send_mail(service: Service) -> None:
+    try:
+        report = service.mail_sender.run_once()
+    except Exception:
+        log.exception("sending mail failed")
+        return
+    if report.sent or report.failed or report.dead:
+        log.info("mail: %d sent, %d to retry, %d dead", report.sent, report.failed, report.dead)
+
+
+def _sweep(service: Service) -> None:
+    try:
+        report = service.sweep_handoffs()
+    except Exception:
+        log.exception("the hand-off sweep failed")
+        return
+    if report.reassigned or report.returned:
+        log.info("hand-off: %d reassigned, %d back to their team", report.reassigned, report.returned)
 
 
 def _poll(service: Service, source_id: str) -> None:

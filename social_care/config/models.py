@@ -233,6 +233,14 @@ class SmtpSettings(Section):
         return self
 
 
+class HandoffPolicy(Section):
+    email_assignee: bool = True
+    alert_supervisor: bool = True
+    reassign_after_minutes: int = Field(default=30, ge=0)
+    sweep_interval_seconds: int = Field(default=60, ge=5)
+    language: Language = "en"
+
+
 class DigestSettings(Section):
     enabled: bool = True
     recipients: list[Email] = []
@@ -256,6 +264,7 @@ class Config(Section):
     acknowledgement: AcknowledgementPolicy = AcknowledgementPolicy()
     smtp: SmtpSettings = SmtpSettings()
     digest: DigestSettings = DigestSettings()
+    handoff: HandoffPolicy = HandoffPolicy()
 
     def source(self, source_id: str) -> Source:
         return next(source for source in self.sources if source.id == source_id)
