@@ -16,11 +16,13 @@ from sqlmodel import Session, select
 
 from connectors.base import Connector
 from responders.acknowledger import Acknowledger, Decision, Subject
+from responders.alerts import CrisisAlert
 from responders.handoff import HandOff
 from social_care import events
 from social_care.cases import thread_into_case
 from social_care.classify import RuleClassifier, Verdict
 from social_care.config.models import Config
+from social_care.crisis import CrisisMonitor
 from social_care.matching import Match, Matcher
 from social_care.routing import CaseFacts, choose_rule
 from social_care.sla import set_due_times
@@ -46,6 +48,8 @@ class Pipeline:
         classifier: RuleClassifier,
         acknowledger: Acknowledger,
         handoff: HandOff,
+        crisis: CrisisMonitor,
+        crisis_alert: CrisisAlert,
         connector_types: Mapping[str, type[Connector]],
         threading_window: timedelta = timedelta(hours=48),
     ) -> None:
@@ -54,6 +58,8 @@ class Pipeline:
         self._classifier = classifier
         self._acknowledger = acknowledger
         self._handoff = handoff
+        self._crisis = crisis
+        self._crisis_alert = crisis_alert
         self._connector_types = connector_types
         self._window = threading_window
         self._own = own_handles(config)
@@ -84,6 +90,8 @@ class Pipeline:
         set_due_times(self._config, case)
         if case.team is None and case.category != "other":
             self._route(session, case, mention, now)
+        if opened:
+            self._watch_for_crisis(session, now)
         decision = self._acknowledge(session, case, mention, author, now) if opened else None
         return Outcome(True, case.id, opened, decision.reason if decision else "")
 
@@ -105,6 +113,11 @@ class Pipeline:
             return
         case.team = rule.team
         self._handoff.assign(session, case, facts, rule=rule.name, now=now)
+
+    def _watch_for_crisis(self, session: Session, now: datetime) -> None:
+        observation = self._crisis.observe(session, now)
+        if observation.started and observation.crisis is not None:
+            self._crisis_alert.send(session, observation.crisis, now)
 
     def _acknowledge(
         self, session: Session, case: Case, mention: Mention, author: Author, now: datetime

@@ -22,6 +22,7 @@ from sqlmodel import Session
 from connectors.base import Connector, SourceContext
 from connectors.registry import connector_class
 from responders.acknowledger import Acknowledger
+from responders.alerts import CrisisAlert
 from responders.handoff import HandOff, SweepReport
 from responders.mailer import MailSender
 from responders.outbox import OutboxSender
@@ -30,6 +31,7 @@ from social_care.classify import RuleClassifier
 from social_care.clock import Clock, system_clock
 from social_care.config.models import Config, Source
 from social_care.config.secrets import read_secret
+from social_care.crisis import CrisisMonitor
 from social_care.directory import sync_directory
 from social_care.mail import Mailer, MailTemplates
 from social_care.matching import WatchMatcher
@@ -111,13 +113,16 @@ def build_service(
         for source in config.sources
         if source.enabled
     }
-    handoff = HandOff(config, MailTemplates(bundled("templates") / "mail"))
+    mail_templates = MailTemplates(bundled("templates") / "mail")
+    handoff = HandOff(config, mail_templates)
     pipeline = Pipeline(
         config,
         matcher=WatchMatcher(watch_terms(config)),
         classifier=RuleClassifier(product_tiers(config)),
         acknowledger=Acknowledger(config, ReplyRenderer(bundled("templates") / "replies")),
         handoff=handoff,
+        crisis=CrisisMonitor(config.acknowledgement.crisis),
+        crisis_alert=CrisisAlert(config, mail_templates),
         connector_types={source_id: type(connector) for source_id, connector in connectors.items()},
     )
     return Service(
