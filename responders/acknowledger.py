@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from connectors.base import Connector
 from responders.replies import ReplyRenderer, describe_window, neutralise
+from responders.reply_limits import NAME_MAX_LENGTH
 from social_care import events
 from social_care.config.models import Config, Source
 from social_care.crisis import current_crisis
@@ -144,7 +145,7 @@ class Acknowledger:
         case, author = subject.case, subject.author
         language = case.language if case.language in {"en", "it"} else "en"
         window = response_window(policy_for(self._config, case.category, case.priority))
-        name = neutralise(author.name) or neutralise(author.handle)
+        name = (neutralise(author.name) or neutralise(author.handle))[:NAME_MAX_LENGTH]
         return self._renderer.render(
             platform=subject.mention.platform,
             purpose=template,

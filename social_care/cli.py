@@ -48,12 +48,21 @@ def config_path(given: Path | None) -> Path:
 
 
 def load_or_exit(given: Path | None) -> tuple[Config, Path]:
+    """The valid configuration, whose reply templates all fit their platforms; else exit 2."""
+    from responders.reply_limits import check_reply_templates
+    from social_care.resources import bundled
+
     path = config_path(given)
     try:
-        return load_config(path), path
+        config = load_config(path)
     except ConfigError as error:
         _print_problems(error)
         raise typer.Exit(2) from None
+    too_long = check_reply_templates(config, bundled("templates") / "replies")
+    if too_long:
+        _print_problems(ConfigError(too_long))
+        raise typer.Exit(2)
+    return config, path
 
 
 def _print_problems(error: ConfigError) -> None:
