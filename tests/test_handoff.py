@@ -303,3 +303,14 @@ def test_with_nobody_else_eligible_a_case_returns_to_the_team_queue_and_the_supe
     with Session(engine) as session:
         assert session.exec(select(Case)).one().status in {"new", "acknowledged"}
     assert service.sweep_handoffs().returned == 0, "alerted once"
+
+
+def test_hand_off_mails_speak_italian_when_configured(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    config = handoff_config(tmp_path, [complaint(1)], strategy="round_robin", language="it")
+    start(config, engine, clock).poller.poll("demo")
+    [entry] = mails(engine, "assignment")
+    assert entry.subject.endswith("assegnato a te")
+    assert "Rispondi entro: 2026-11-23 10:00 UTC" in entry.text and "Ha scritto:" in entry.text
+    assert ">Apri SC-000001</a>" in entry.html
