@@ -266,6 +266,38 @@ def set_password(
     console.print(f"Password set for {email}.")
 
 
+@user_app.command("away")
+def user_away(
+    email: Annotated[str, typer.Argument(help="The employee's email, as in the configuration")],
+    config: ConfigOption = None,
+) -> None:
+    """Mark someone unavailable: no new cases, and their open ones go back to the pool."""
+    _set_availability(email, config, available=False)
+    console.print(f"{email} is away: their open cases go to someone else at the next sweep.", markup=False)
+
+
+@user_app.command("back")
+def user_back(
+    email: Annotated[str, typer.Argument(help="The employee's email, as in the configuration")],
+    config: ConfigOption = None,
+) -> None:
+    """Mark someone available again for new cases."""
+    _set_availability(email, config, available=True)
+    console.print(f"{email} is available again.", markup=False)
+
+
+def _set_availability(email: str, config: Path | None, *, available: bool) -> None:
+    from social_care.runtime import open_database
+    from social_care.users import UnknownEmployee, set_availability
+
+    settings, _ = load_or_exit(config)
+    try:
+        set_availability(settings, open_database(settings, os.environ), email, available=available)
+    except UnknownEmployee as error:
+        errors.print(str(error), markup=False)
+        raise typer.Exit(2) from None
+
+
 def _configure_logging() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"

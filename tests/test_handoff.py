@@ -314,3 +314,32 @@ def test_hand_off_mails_speak_italian_when_configured(
     assert entry.subject.endswith("assegnato a te")
     assert "Rispondi entro: 2026-11-23 10:00 UTC" in entry.text and "Ha scritto:" in entry.text
     assert ">Apri SC-000001</a>" in entry.html
+
+
+def test_user_away_and_back_from_the_command_line_mark_someone_unavailable_and_available(
+    tmp_path: Path,
+) -> None:
+    from social_care.storage.engine import make_engine
+    from tests.test_cli import social_care
+
+    database = tmp_path / "social-care.db"
+    example = (Path(__file__).parent.parent / "config" / "social-care.example.toml").read_text("utf-8")
+    path = tmp_path / "social-care.toml"
+    path.write_text(example.replace('path = "social-care.db"', f'path = "{database}"'), encoding="utf-8")
+    away = social_care("user", "away", "Luca.Marino@velora.example", "--config", str(path), cwd=tmp_path)
+    assert away.returncode == 0, away.stderr
+    engine = make_engine(f"sqlite:///{database}")
+    with Session(engine) as session:
+        luca = session.exec(select(Employee).where(Employee.email == "luca.marino@velora.example")).one()
+        assert luca.available is False
+    back = social_care("user", "back", "luca.marino@velora.example", "--config", str(path), cwd=tmp_path)
+    assert back.returncode == 0, back.stderr
+    with Session(engine) as session:
+        assert (
+            session.exec(select(Employee).where(Employee.email == "luca.marino@velora.example"))
+            .one()
+            .available
+        )
+    engine.dispose()
+    unknown = social_care("user", "away", "nobody@velora.example", "--config", str(path), cwd=tmp_path)
+    assert unknown.returncode == 2 and "No employee 'nobody@velora.example'" in unknown.stderr
