@@ -112,6 +112,7 @@ class Case(SQLModel, table=True):
         Index("ix_cases_queue", "status", "response_due_at"),
         Index("ix_cases_team_status", "team", "status"),
         Index("ix_cases_assignee_status", "assignee_id", "status"),
+        Index("ix_cases_category_opened", "category", "opened_at"),  # crisis watch: complaints per hour
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -19,6 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index("ix_cases_category_opened", ["category", "opened_at"], unique=False)
     op.create_table(
         "crises",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -83,3 +85,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_crises_started_at"))
 
     op.drop_table("crises")
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_category_opened")
