@@ -87,6 +87,7 @@ class HandOff:
             .join(Employee, col(Employee.id) == col(Case.assignee_id))
             .where(col(Case.status).in_(OPEN_STATES), col(Case.team).is_not(None))
             .order_by(col(Case.id))
+            .with_for_update(skip_locked=True, of=Case)  # PostgreSQL: two sweepers never take one case
         )
         found = []
         minutes = self._policy.reassign_after_minutes
