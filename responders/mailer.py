@@ -59,6 +59,7 @@ class MailReport:
     sent: int = 0
     failed: int = 0
     dead: int = 0
+    last_error: str = ""
 
 
 class MailSender:
@@ -139,4 +140,5 @@ class MailSender:
             session.add(entry)
             session.commit()
         if error is not None:
-            log.warning("mail %s not sent (attempt %s): %s", entry_id, attempts, error)
+            report.last_error = str(error)
+            log.debug("mail %s not sent (attempt %s): %s", entry_id, attempts, error)

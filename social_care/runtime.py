@@ -214,8 +214,16 @@ def _send_mail(service: Service) -> None:
     except Exception:
         log.exception("sending mail failed")
         return
-    if report.sent or report.failed or report.dead:
-        log.info("mail: %d sent, %d to retry, %d dead", report.sent, report.failed, report.dead)
+    if report.failed or report.dead:
+        log.warning(
+            "mail: %d sent, %d to retry, %d given up; last error: %s",
+            report.sent,
+            report.failed,
+            report.dead,
+            report.last_error,
+        )
+    elif report.sent:
+        log.info("mail: %d sent", report.sent)
 
 
 def _sweep(service: Service) -> None:

@@ -162,3 +162,23 @@ def test_a_busy_hour_that_is_usual_for_the_brand_is_no_crisis(
     assert [crisis for _, crisis in acknowledgements(engine)] == [False] * 6
     with Session(engine) as session:
         assert session.exec(select(Crisis)).all() == []
+
+
+def test_the_queue_shows_the_crisis_while_it_lasts(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
+    from fastapi.testclient import TestClient
+
+    from social_care.users import set_employee_password
+    from social_care.web.app import create_app
+    from tests.web.support import ADMIN, DEMO_PASSWORD, log_in
+
+    clock.now = clock.now.replace(minute=40)
+    seed_baseline(engine, clock)
+    config = crisis_config(tmp_path, [complaint(n) for n in range(4)])
+    build_service(config, engine, clock=clock).poller.poll("demo")
+    set_employee_password(config, engine, ADMIN, DEMO_PASSWORD)
+    with TestClient(create_app(config, engine, secret_key="k")) as client:
+        log_in(client)
+        assert (
+            "Crisis</b> since 23 Nov 10:40: 4 complaints in an hour, against 0.5 usually"
+            in client.get("/queue").text
+        )

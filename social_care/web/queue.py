@@ -11,6 +11,7 @@ from sqlalchemy import case as when
 from sqlmodel import Session, col, func, select
 
 from social_care.cases import OPEN_STATES
+from social_care.crisis import current_crisis
 from social_care.storage.tables import Author, Case, Employee, Mention, OutboxEntry, SourceState
 from social_care.switches import current_pause
 from social_care.web.rendering import render
@@ -44,6 +45,7 @@ def show_queue(request: Request, employee: CurrentAgent, session: DatabaseSessio
         sources=sources,
         zone=zone,
         pause=current_pause(session),
+        crisis=current_crisis(session),
     )
 
 
