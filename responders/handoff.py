@@ -23,13 +23,14 @@ from social_care.cases import OPEN_STATES
 from social_care.config.models import Config
 from social_care.mail import MailTemplates
 from social_care.routing import CaseFacts, choose_assignee
-from social_care.storage.tables import Author, Case, Employee, Mention, Team, saved_id
+from social_care.storage.tables import Author, Case, CaseEvent, Employee, Mention, Team, saved_id
 
 
 @dataclass
 class SweepReport:
     reassigned: int = 0
     returned: int = 0
+    assigned: int = 0  # from a team's queue
 
 
 def facts_of(case: Case, text: str = "") -> CaseFacts:
@@ -74,12 +75,56 @@ class HandOff:
         )
 
     def sweep(self, session: Session, now: datetime) -> SweepReport:
-        """Reassign cases left unanswered too long, and those whose assignee became unavailable."""
+        """Reassign cases left unanswered too long, and those whose assignee became unavailable;
+        then give waiting cases of the team queues to whoever can take them now (a shift began)."""
         report = SweepReport()
         for case, reason in self._cases_to_take_back(session, now):
             self._take_back(session, case, reason, now, report)
+        session.flush()
+        for case in self._waiting_in_team_queues(session):
+            self._take_from_queue(session, case, now, report)
         session.commit()
         return report
+
+    def _waiting_in_team_queues(self, session: Session) -> list[Case]:
+        waiting = (
+            select(Case)
+            .where(
+                col(Case.assignee_id).is_(None),
+                col(Case.team).is_not(None),
+                col(Case.status).in_(("new", "acknowledged")),
+                Case.category != "other",
+            )
+            .order_by(col(Case.id))
+            .with_for_update(skip_locked=True)
+        )
+        return list(session.exec(waiting))
+
+    def _take_from_queue(self, session: Session, case: Case, now: datetime, report: SweepReport) -> None:
+        """Someone eligible takes the case, never a person who already let it wait."""
+        let_go = session.exec(
+            select(CaseEvent.detail).where(
+                CaseEvent.case_id == case.id, col(CaseEvent.kind).in_(("reassigned", "returned_to_team"))
+            )
+        ).all()
+        exclude = frozenset(int(detail["from_id"]) for detail in let_go if detail.get("from_id"))
+        person = choose_assignee(
+            session, self._config, case.team or "", facts_of(case), now=now, rng=self._rng, exclude=exclude
+        )
+        if person is None:
+            return
+        self._give(session, case, person, now)
+        events.record(
+            session,
+            case,
+            "assigned",
+            at=now,
+            to_status="assigned",
+            team=case.team,
+            rule="",
+            assignee_id=person.id,
+        )
+        report.assigned += 1
 
     def _cases_to_take_back(self, session: Session, now: datetime) -> list[tuple[Case, str]]:
         held = (

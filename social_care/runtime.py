@@ -232,8 +232,13 @@ def _sweep(service: Service) -> None:
     except Exception:
         log.exception("the hand-off sweep failed")
         return
-    if report.reassigned or report.returned:
-        log.info("hand-off: %d reassigned, %d back to their team", report.reassigned, report.returned)
+    if report.reassigned or report.returned or report.assigned:
+        log.info(
+            "hand-off: %d reassigned, %d back to their team, %d taken from a team's queue",
+            report.reassigned,
+            report.returned,
+            report.assigned,
+        )
 
 
 def _poll(service: Service, source_id: str) -> None:

@@ -343,3 +343,41 @@ def test_user_away_and_back_from_the_command_line_mark_someone_unavailable_and_a
     engine.dispose()
     unknown = social_care("user", "away", "nobody@velora.example", "--config", str(path), cwd=tmp_path)
     assert unknown.returncode == 2 and "No employee 'nobody@velora.example'" in unknown.stderr
+
+
+def test_a_case_waiting_in_the_team_queue_goes_to_the_first_person_who_can_take_it(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    config = handoff_config(tmp_path, [complaint(1)], strategy="round_robin")
+    service = start(config, engine, clock)
+    with Session(engine) as session:
+        session.execute(update(Employee).where(col(Employee.email).in_(ELIGIBLE)).values(available=False))
+        session.commit()
+    service.poller.poll("demo")
+    assert service.sweep_handoffs().assigned == 0
+    with Session(engine) as session:
+        session.execute(update(Employee).where(col(Employee.email) == ELIGIBLE[2]).values(available=True))
+        session.commit()
+    clock.advance(minutes=1)
+    assert service.sweep_handoffs().assigned == 1
+    assert assignees(engine) == ["cid@velora.example"]
+    assert [entry.recipients for entry in mails(engine, "assignment")] == [["cid@velora.example"]]
+
+
+def test_whoever_let_a_case_wait_does_not_get_it_back_from_the_queue(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    config = handoff_config(tmp_path, [complaint(1)], strategy="least_loaded")  # would pick ann first
+    service = start(config, engine, clock)
+    service.poller.poll("demo")
+    with Session(engine) as session:
+        session.execute(update(Employee).where(col(Employee.email).in_(ELIGIBLE[1:])).values(available=False))
+        session.commit()
+    clock.advance(minutes=30)
+    assert service.sweep_handoffs().returned == 1, "ann let it wait, nobody else can take it"
+    with Session(engine) as session:
+        session.execute(update(Employee).values(available=True))
+        session.commit()
+    clock.advance(minutes=1)
+    assert service.sweep_handoffs().assigned == 1
+    assert assignees(engine) == ["ben@velora.example"]
