@@ -45,7 +45,7 @@ class Observation:
 
 
 def current_crisis(session: Session) -> Crisis | None:
-    return session.exec(select(Crisis).where(col(Crisis.ended_at).is_(None))).first()
+    return session.exec(select(Crisis).where(col(Crisis.ongoing).is_(True))).first()
 
 
 class CrisisMonitor:
@@ -60,12 +60,13 @@ class CrisisMonitor:
         baseline = self.baseline(session, now)
         spiking = baseline.spiking(complaints)
         if crisis is not None and not spiking:
-            crisis.ended_at = now
+            crisis.ended_at, crisis.ongoing = now, None
             session.add(crisis)
             return Observation(None)
         if crisis is None and spiking:
             crisis = Crisis(
                 started_at=now,
+                ongoing=True,
                 complaints_last_hour=complaints,
                 threshold=baseline.threshold,
                 baseline_mean=baseline.mean,

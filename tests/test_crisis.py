@@ -123,7 +123,7 @@ def test_the_crisis_ends_when_the_volume_falls_back_and_the_usual_wording_return
     assert acknowledgements(engine)[-1] == ("p4", False)
     with Session(engine) as session:
         crisis = session.exec(select(Crisis)).one()
-        assert crisis.ended_at == clock.now
+        assert (crisis.ended_at, crisis.ongoing) == (clock.now, None)
         assert len(session.exec(select(MailEntry).where(MailEntry.purpose == "crisis")).all()) == 1
 
 
@@ -182,3 +182,28 @@ def test_the_queue_shows_the_crisis_while_it_lasts(engine: Engine, tmp_path: Pat
             "Crisis</b> since 23 Nov 10:40: 4 complaints in an hour, against 0.5 usually"
             in client.get("/queue").text
         )
+
+
+def test_the_database_holds_at_most_one_crisis_open_however_many_workers_see_the_spike(
+    engine: Engine, clock: FakeClock
+) -> None:
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    def spike(ended: bool = False) -> Crisis:
+        return Crisis(
+            started_at=clock(),
+            ended_at=clock() if ended else None,
+            ongoing=None if ended else True,
+            complaints_last_hour=9,
+            threshold=4,
+            baseline_mean=0.5,
+            baseline_deviation=0.5,
+        )
+
+    with Session(engine) as session:
+        session.add_all([spike(ended=True), spike(ended=True), spike()])
+        session.commit()
+        session.add(spike())
+        with pytest.raises(IntegrityError):
+            session.commit()

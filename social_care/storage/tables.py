@@ -274,13 +274,19 @@ class Switch(SQLModel, table=True):
 
 
 class Crisis(SQLModel, table=True):
-    """A spike of complaints well above their recent baseline, from its start to its end."""
+    """A spike of complaints well above their recent baseline, from its start to its end.
+
+    ``ongoing`` is true while it lasts and null after: its unique index lets at
+    most one crisis be open, so two workers seeing the same spike cannot start
+    two (the second one's transaction fails and its post is processed again).
+    """
 
     __tablename__ = "crises"
 
     id: int | None = Field(default=None, primary_key=True)
     started_at: datetime = _when(nullable=False, index=True)
     ended_at: datetime | None = _when()
+    ongoing: bool | None = Field(default=None, unique=True)
     complaints_last_hour: int
     threshold: float
     baseline_mean: float

@@ -30,7 +30,9 @@ def upgrade() -> None:
         sa.Column("threshold", sa.Float(), nullable=False),
         sa.Column("baseline_mean", sa.Float(), nullable=False),
         sa.Column("baseline_deviation", sa.Float(), nullable=False),
+        sa.Column("ongoing", sa.Boolean(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("ongoing"),
     )
     with op.batch_alter_table("crises", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_crises_started_at"), ["started_at"], unique=False)
