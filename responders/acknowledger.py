@@ -16,14 +16,18 @@ from sqlmodel import Session, col, select
 
 from connectors.base import Connector
 from responders.replies import ReplyRenderer, describe_window, neutralise
+from responders.reply_limits import NAME_MAX_LENGTH
 from social_care import events
 from social_care.config.models import Config, Source
+from social_care.crisis import current_crisis
 from social_care.sla import policy_for, response_window
 from social_care.storage.tables import Author, Case, Mention, OutboxEntry, saved_id
+from social_care.switches import current_pause
 from social_care.text import fold, tokenize
 from social_care.watchlist import bare_handle, own_handles
 
 PURPOSE = "acknowledgement"
+CRISIS_TEMPLATE = "crisis"  # replaces the acknowledgement's wording while a crisis lasts
 OPT_OUT_MAX_WORDS = 3
 _HANDLE = re.compile(r"@\w+")
 
@@ -70,7 +74,8 @@ class Acknowledger:
         if not (decision.send or decision.suggest):
             events.record(session, case, "acknowledgement_skipped", at=now, reason=decision.reason)
             return decision
-        text = self._render(subject)
+        crisis = current_crisis(session) is not None
+        text = self._render(subject, template=CRISIS_TEMPLATE if crisis else PURPOSE)
         if decision.suggest:
             case.suggested_reply = text
             events.record(session, case, "acknowledgement_suggested", at=now, reason=decision.reason)
@@ -89,8 +94,17 @@ class Acknowledger:
                 next_attempt_at=now,
             )
         )
-        events.record(session, case, "acknowledgement_queued", at=now, dry_run=state == "dry_run")
-        return decision
+        paused = current_pause(session) is not None
+        events.record(
+            session,
+            case,
+            "acknowledgement_queued",
+            at=now,
+            dry_run=state == "dry_run",
+            held=paused,
+            crisis=crisis,
+        )
+        return Decision(True, "held until automatic replies resume") if paused else decision
 
     def decide(self, session: Session, subject: Subject, now: datetime) -> Decision:
         case, mention, author, source, connector = (
@@ -127,14 +141,14 @@ class Acknowledger:
             return Decision(False, "this source reached its hourly cap", suggest=True)
         return Decision(True, "allowed")
 
-    def _render(self, subject: Subject) -> str:
+    def _render(self, subject: Subject, *, template: str) -> str:
         case, author = subject.case, subject.author
         language = case.language if case.language in {"en", "it"} else "en"
         window = response_window(policy_for(self._config, case.category, case.priority))
-        name = neutralise(author.name) or neutralise(author.handle)
+        name = (neutralise(author.name) or neutralise(author.handle))[:NAME_MAX_LENGTH]
         return self._renderer.render(
             platform=subject.mention.platform,
-            purpose=PURPOSE,
+            purpose=template,
             category=case.category,
             language=language,
             max_length=subject.connector.reply_max_length,

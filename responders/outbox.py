@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Engine, and_, or_
+from sqlalchemy import Engine, and_, or_, true
 from sqlmodel import Session, col, select
 
 from connectors.base import Connector, ConnectorError
@@ -27,8 +27,10 @@ from social_care.clock import Clock
 from social_care.source_health import FAILING, mark_failing
 from social_care.storage.claims import claim
 from social_care.storage.tables import Case, OutboxEntry, SourceState
+from social_care.switches import current_pause
 
 log = logging.getLogger(__name__)
+AUTOMATIC = "system"  # ``created_by`` of the entries no person wrote
 
 
 @dataclass
@@ -60,20 +62,24 @@ class OutboxSender:
         self._rng = rng or random.Random()  # noqa: S311 (jitter, not secrecy)
 
     def run_once(self, limit: int = 50) -> SendReport:
+        """Send what is due; while automatic replies are paused, only what a person wrote."""
         report = SendReport()
+        with Session(self._engine) as session:
+            paused = current_pause(session) is not None
         for _ in range(limit):
-            entry_id = self._claim_next()
+            entry_id = self._claim_next(people_only=paused)
             if entry_id is None:
                 break
             self._deliver(entry_id, report)
         return report
 
-    def _claim_next(self) -> int | None:
+    def _claim_next(self, *, people_only: bool) -> int | None:
         now = self._clock()
         failing = select(SourceState.source_id).where(col(SourceState.status) == FAILING)
         ready = and_(
             col(OutboxEntry.source_id).in_(list(self._connectors)),
             col(OutboxEntry.source_id).not_in(failing),
+            col(OutboxEntry.created_by) != AUTOMATIC if people_only else true(),
             or_(
                 and_(
                     col(OutboxEntry.state).in_(("pending", "failed")), col(OutboxEntry.next_attempt_at) <= now

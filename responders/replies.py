@@ -23,6 +23,10 @@ _MENTION_SIGN = re.compile("[@\uff20]")  # "@" and its full-width twin
 class ReplyTooLong(ValueError):
     """A rendered reply does not fit the platform's length limit."""
 
+    def __init__(self, path: Path, length: int, limit: int) -> None:
+        super().__init__(f"{path.name} renders {length} characters, over the limit of {limit}")
+        self.path, self.template, self.length, self.limit = path, path.name, length, limit
+
 
 def neutralise(value: str) -> str:
     """A stranger's text made safe to repeat in public: no mentions, no links."""
@@ -49,7 +53,7 @@ class ReplyRenderer:
         self._environment = SandboxedEnvironment(
             undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
         )
-        self._folder = folder
+        self.folder = folder
 
     def candidates(self, *, platform: str, purpose: str, category: str, language: str) -> list[str]:
         names = []
@@ -73,11 +77,11 @@ class ReplyRenderer:
         values: dict[str, str],
     ) -> str:
         names = self.candidates(platform=platform, purpose=purpose, category=category, language=language)
-        path = next((self._folder / name for name in names if (self._folder / name).is_file()), None)
+        path = next((self.folder / name for name in names if (self.folder / name).is_file()), None)
         if path is None:
-            raise TemplateNotFound(f"none of {', '.join(names)} in {self._folder}")
+            raise TemplateNotFound(f"none of {', '.join(names)} in {self.folder}")
         template = self._environment.from_string(path.read_text(encoding="utf-8"))
         text = " ".join(template.render(**values).split())
         if len(text) > max_length:
-            raise ReplyTooLong(f"{path.name} renders {len(text)} characters, over the limit of {max_length}")
+            raise ReplyTooLong(path, len(text), max_length)
         return text

@@ -48,12 +48,21 @@ def config_path(given: Path | None) -> Path:
 
 
 def load_or_exit(given: Path | None) -> tuple[Config, Path]:
+    """The valid configuration, whose reply templates all fit their platforms; else exit 2."""
+    from responders.reply_limits import check_reply_templates
+    from social_care.resources import bundled
+
     path = config_path(given)
     try:
-        return load_config(path), path
+        config = load_config(path)
     except ConfigError as error:
         _print_problems(error)
         raise typer.Exit(2) from None
+    too_long = check_reply_templates(config, bundled("templates") / "replies")
+    if too_long:
+        _print_problems(ConfigError(too_long))
+        raise typer.Exit(2)
+    return config, path
 
 
 def _print_problems(error: ConfigError) -> None:
@@ -173,6 +182,54 @@ def poll(
         raise typer.Exit(1)
 
 
+@app.command()
+def pause(
+    reason: Annotated[str, typer.Option(help="Why, shown in the inbox to everyone")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Stop every automatic reply now; they wait, and go out after `resume`."""
+    from sqlmodel import Session
+
+    from social_care.clock import system_clock
+    from social_care.runtime import open_database
+    from social_care.switches import pause_automatic_replies
+
+    settings, _ = load_or_exit(config)
+    with Session(open_database(settings, os.environ)) as session:
+        pause_automatic_replies(session, reason=reason.strip(), by=_operator(), now=system_clock())
+    console.print(
+        "Automatic replies are paused"
+        + (f" ({reason.strip()})" if reason.strip() else "")
+        + ": nothing automatic is sent until `social-care resume`. Replies wait; none is lost.",
+        markup=False,
+    )
+
+
+@app.command()
+def resume(config: ConfigOption = None) -> None:
+    """Let automatic replies go out again, the held ones first."""
+    from sqlmodel import Session
+
+    from social_care.clock import system_clock
+    from social_care.runtime import open_database
+    from social_care.switches import resume_automatic_replies
+
+    settings, _ = load_or_exit(config)
+    with Session(open_database(settings, os.environ)) as session:
+        resume_automatic_replies(session, by=_operator(), now=system_clock())
+    console.print("Automatic replies resumed.")
+
+
+def _operator() -> str:
+    """Who flipped the switch from a terminal, for the record."""
+    import getpass
+
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except (KeyError, OSError):
+        return "command line"
+
+
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOption = None) -> None:
     """Create or migrate the database to the newest schema."""
@@ -207,6 +264,38 @@ def set_password(
         errors.print(str(error), markup=False)
         raise typer.Exit(2) from None
     console.print(f"Password set for {email}.")
+
+
+@user_app.command("away")
+def user_away(
+    email: Annotated[str, typer.Argument(help="The employee's email, as in the configuration")],
+    config: ConfigOption = None,
+) -> None:
+    """Mark someone unavailable: no new cases, and their open ones go back to the pool."""
+    _set_availability(email, config, available=False)
+    console.print(f"{email} is away: their open cases go to someone else at the next sweep.", markup=False)
+
+
+@user_app.command("back")
+def user_back(
+    email: Annotated[str, typer.Argument(help="The employee's email, as in the configuration")],
+    config: ConfigOption = None,
+) -> None:
+    """Mark someone available again for new cases."""
+    _set_availability(email, config, available=True)
+    console.print(f"{email} is available again.", markup=False)
+
+
+def _set_availability(email: str, config: Path | None, *, available: bool) -> None:
+    from social_care.runtime import open_database
+    from social_care.users import UnknownEmployee, set_availability
+
+    settings, _ = load_or_exit(config)
+    try:
+        set_availability(settings, open_database(settings, os.environ), email, available=available)
+    except UnknownEmployee as error:
+        errors.print(str(error), markup=False)
+        raise typer.Exit(2) from None
 
 
 def _configure_logging() -> None:

@@ -8,7 +8,6 @@ it; one that fails stays unprocessed and is retried on the next cycle.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,12 +16,15 @@ from sqlmodel import Session, select
 
 from connectors.base import Connector
 from responders.acknowledger import Acknowledger, Decision, Subject
+from responders.alerts import CrisisAlert
+from responders.handoff import HandOff
 from social_care import events
 from social_care.cases import thread_into_case
 from social_care.classify import RuleClassifier, Verdict
 from social_care.config.models import Config
+from social_care.crisis import CrisisMonitor
 from social_care.matching import Match, Matcher
-from social_care.routing import CaseFacts, choose_assignee, choose_rule
+from social_care.routing import CaseFacts, choose_rule
 from social_care.sla import set_due_times
 from social_care.storage.tables import Author, Case, Classification, Mention, TermMatch, saved_id
 from social_care.text import tokenize
@@ -45,16 +47,20 @@ class Pipeline:
         matcher: Matcher,
         classifier: RuleClassifier,
         acknowledger: Acknowledger,
+        handoff: HandOff,
+        crisis: CrisisMonitor,
+        crisis_alert: CrisisAlert,
         connector_types: Mapping[str, type[Connector]],
-        rng: random.Random | None = None,
         threading_window: timedelta = timedelta(hours=48),
     ) -> None:
         self._config = config
         self._matcher = matcher
         self._classifier = classifier
         self._acknowledger = acknowledger
+        self._handoff = handoff
+        self._crisis = crisis
+        self._crisis_alert = crisis_alert
         self._connector_types = connector_types
-        self._rng = rng or random.Random()  # noqa: S311 (spreading work, not secrecy)
         self._window = threading_window
         self._own = own_handles(config)
 
@@ -84,6 +90,8 @@ class Pipeline:
         set_due_times(self._config, case)
         if case.team is None and case.category != "other":
             self._route(session, case, mention, now)
+        if opened:
+            self._watch_for_crisis(session, now)
         decision = self._acknowledge(session, case, mention, author, now) if opened else None
         return Outcome(True, case.id, opened, decision.reason if decision else "")
 
@@ -104,21 +112,12 @@ class Pipeline:
             events.record(session, case, "unrouted", at=now)
             return
         case.team = rule.team
-        person = choose_assignee(session, self._config, rule.team, facts, now=now, rng=self._rng)
-        if person is None:
-            events.record(session, case, "queued_for_team", at=now, team=rule.team, rule=rule.name)
-            return
-        case.assignee_id, case.assigned_at = person.id, now
-        events.record(
-            session,
-            case,
-            "assigned",
-            at=now,
-            to_status="assigned",
-            team=rule.team,
-            rule=rule.name,
-            assignee_id=person.id,
-        )
+        self._handoff.assign(session, case, facts, rule=rule.name, now=now)
+
+    def _watch_for_crisis(self, session: Session, now: datetime) -> None:
+        observation = self._crisis.observe(session, now)
+        if observation.started and observation.crisis is not None:
+            self._crisis_alert.send(session, observation.crisis, now)
 
     def _acknowledge(
         self, session: Session, case: Case, mention: Mention, author: Author, now: datetime

@@ -95,7 +95,9 @@ def choose_assignee(
     *,
     now: datetime,
     rng: random.Random,
+    exclude: frozenset[int] = frozenset(),
 ) -> tables.Employee | None:
+    """Someone eligible in the team by its strategy, never anyone in ``exclude``."""
     team = session.exec(select(tables.Team).where(tables.Team.name == team_name)).one()
     loads = open_loads(session)
     rows = {row.email: row for row in session.exec(select(tables.Employee).where(tables.Employee.active))}
@@ -104,6 +106,7 @@ def choose_assignee(
             row
             for person in config.employees
             if (row := rows.get(person.email)) is not None
+            and row.id not in exclude
             and row.available
             and loads.get(row.id or 0, 0) < row.capacity
             and eligible(person, team_name, facts, now)

@@ -22,13 +22,18 @@ from sqlmodel import Session
 from connectors.base import Connector, SourceContext
 from connectors.registry import connector_class
 from responders.acknowledger import Acknowledger
+from responders.alerts import CrisisAlert
+from responders.handoff import HandOff, SweepReport
+from responders.mailer import MailSender
 from responders.outbox import OutboxSender
 from responders.replies import ReplyRenderer
 from social_care.classify import RuleClassifier
 from social_care.clock import Clock, system_clock
 from social_care.config.models import Config, Source
 from social_care.config.secrets import read_secret
+from social_care.crisis import CrisisMonitor
 from social_care.directory import sync_directory
+from social_care.mail import Mailer, MailTemplates
 from social_care.matching import WatchMatcher
 from social_care.pipeline import Pipeline
 from social_care.poller import Poller, ReadLimit
@@ -51,6 +56,13 @@ class Service:
     pipeline: Pipeline
     poller: Poller
     sender: OutboxSender
+    handoff: HandOff
+    mail_sender: MailSender
+    clock: Clock = system_clock
+
+    def sweep_handoffs(self) -> SweepReport:
+        with Session(self.engine) as session:
+            return self.handoff.sweep(session, self.clock())
 
 
 def worker_name() -> str:
@@ -103,11 +115,16 @@ def build_service(
         for source in config.sources
         if source.enabled
     }
+    mail_templates = MailTemplates(bundled("templates") / "mail")
+    handoff = HandOff(config, mail_templates)
     pipeline = Pipeline(
         config,
         matcher=WatchMatcher(watch_terms(config)),
         classifier=RuleClassifier(product_tiers(config)),
         acknowledger=Acknowledger(config, ReplyRenderer(bundled("templates") / "replies")),
+        handoff=handoff,
+        crisis=CrisisMonitor(config.acknowledgement.crisis),
+        crisis_alert=CrisisAlert(config, mail_templates),
         connector_types={source_id: type(connector) for source_id, connector in connectors.items()},
     )
     return Service(
@@ -117,6 +134,9 @@ def build_service(
         pipeline=pipeline,
         poller=Poller(engine, connectors, pipeline, clock=clock, owner=owner, limits=read_limits(config)),
         sender=OutboxSender(engine, connectors, clock=clock, owner=owner),
+        handoff=handoff,
+        mail_sender=MailSender(engine, Mailer(config.smtp, environ), clock=clock, owner=owner),
+        clock=clock,
     )
 
 
@@ -168,8 +188,59 @@ def start_workers(service: Service) -> BackgroundScheduler:
         name="send outbox",
         next_run_time=now,
     )
+    scheduler.add_job(
+        _send_mail,
+        "interval",
+        seconds=OUTBOX_INTERVAL_SECONDS,
+        args=(service,),
+        id="mail",
+        name="send mail",
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        _sweep,
+        "interval",
+        seconds=service.config.handoff.sweep_interval_seconds,
+        args=(service,),
+        id="handoff",
+        name="reassign waiting cases",
+        next_run_time=now,
+    )
     scheduler.start()
     return scheduler
+
+
+def _send_mail(service: Service) -> None:
+    try:
+        report = service.mail_sender.run_once()
+    except Exception:
+        log.exception("sending mail failed")
+        return
+    if report.failed or report.dead:
+        log.warning(
+            "mail: %d sent, %d to retry, %d given up; last error: %s",
+            report.sent,
+            report.failed,
+            report.dead,
+            report.last_error,
+        )
+    elif report.sent:
+        log.info("mail: %d sent", report.sent)
+
+
+def _sweep(service: Service) -> None:
+    try:
+        report = service.sweep_handoffs()
+    except Exception:
+        log.exception("the hand-off sweep failed")
+        return
+    if report.reassigned or report.returned or report.assigned:
+        log.info(
+            "hand-off: %d reassigned, %d back to their team, %d taken from a team's queue",
+            report.reassigned,
+            report.returned,
+            report.assigned,
+        )
 
 
 def _poll(service: Service, source_id: str) -> None:

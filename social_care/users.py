@@ -31,6 +31,18 @@ def set_employee_password(config: Config, engine: Engine, email: str, password: 
         session.commit()
 
 
+def set_availability(config: Config, engine: Engine, email: str, *, available: bool) -> None:
+    """Mark someone away (their open cases go back to the pool at the next sweep) or back."""
+    with Session(engine) as session:
+        sync_directory(session, config)
+        employee = session.exec(select(Employee).where(Employee.email == email.strip().lower())).first()
+        if employee is None or not employee.active:
+            raise UnknownEmployee(f"No employee {email!r} in the configuration.")
+        employee.available = available
+        session.add(employee)
+        session.commit()
+
+
 def first_admin_password(config: Config, engine: Engine) -> tuple[str, str | None] | None:
     """When nobody can sign in yet, give the first admin a generated password.
 

@@ -60,7 +60,7 @@ def problems_from_validation(
             problems.append(Problem(file, key, _one_of(str(location[-1]), allowed), "an unknown key"))
             continue
         expected = _EXPECTED.get(detail["type"]) or _expected_from_message(detail["msg"])
-        found = "nothing" if detail["type"] == "missing" else repr(detail.get("input"))
+        found = "nothing" if detail["type"] == "missing" else _found(detail["msg"], detail.get("input"))
         problems.append(Problem(file, key, expected, found))
     return problems
 
@@ -75,6 +75,11 @@ def _expected_from_message(message: str) -> str:
         return message.split(", found ")[0]
     lowered = message[0].lower() + message[1:]
     return lowered.removeprefix("input should be ").removeprefix("input ")
+
+
+def _found(message: str, value: object) -> str:
+    """What was found: as the validator put it when it did (a whole section's check), else the value."""
+    return message.split(", found ", 1)[1] if ", found " in message else repr(value)
 
 
 def _one_of(key: str, allowed: list[str]) -> str:

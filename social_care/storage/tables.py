@@ -112,6 +112,7 @@ class Case(SQLModel, table=True):
         Index("ix_cases_queue", "status", "response_due_at"),
         Index("ix_cases_team_status", "team", "status"),
         Index("ix_cases_assignee_status", "assignee_id", "status"),
+        Index("ix_cases_category_opened", "category", "opened_at"),  # crisis watch: complaints per hour
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -258,3 +259,59 @@ class CsatResponse(SQLModel, table=True):
     score: int
     comment: str = ""
     answered_at: datetime = _when(nullable=False)
+
+
+class Switch(SQLModel, table=True):
+    """A service-wide switch a person flips (the kill switch), shared by web and worker processes."""
+
+    __tablename__ = "switches"
+
+    name: str = Field(primary_key=True)
+    engaged: bool = False
+    reason: str = ""
+    changed_by: str = ""
+    changed_at: datetime = _when(nullable=False)
+
+
+class Crisis(SQLModel, table=True):
+    """A spike of complaints well above their recent baseline, from its start to its end.
+
+    ``ongoing`` is true while it lasts and null after: its unique index lets at
+    most one crisis be open, so two workers seeing the same spike cannot start
+    two (the second one's transaction fails and its post is processed again).
+    """
+
+    __tablename__ = "crises"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = _when(nullable=False, index=True)
+    ended_at: datetime | None = _when()
+    ongoing: bool | None = Field(default=None, unique=True)
+    complaints_last_hour: int
+    threshold: float
+    baseline_mean: float
+    baseline_deviation: float
+
+
+class MailEntry(SQLModel, table=True):
+    """An e-mail to send, rendered when queued, claimed with a lease, sent once per key."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_due", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True)
+    purpose: str
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    recipients: list[str] = _json([])
+    subject: str
+    text: str
+    html: str
+    state: str = "pending"
+    attempts: int = 0
+    created_at: datetime = _when(nullable=False)
+    next_attempt_at: datetime = _when(nullable=False)
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = _when()
+    sent_at: datetime | None = _when()
+    last_error: str = ""

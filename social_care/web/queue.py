@@ -11,7 +11,9 @@ from sqlalchemy import case as when
 from sqlmodel import Session, col, func, select
 
 from social_care.cases import OPEN_STATES
+from social_care.crisis import current_crisis
 from social_care.storage.tables import Author, Case, Employee, Mention, OutboxEntry, SourceState
+from social_care.switches import current_pause
 from social_care.web.rendering import render
 from social_care.web.security import CurrentAgent, DatabaseSession
 
@@ -35,7 +37,16 @@ def show_queue(request: Request, employee: CurrentAgent, session: DatabaseSessio
     rows = queue_rows(session)
     sources = session.exec(select(SourceState).order_by(col(SourceState.source_id))).all()
     zone = ZoneInfo(request.app.state.config.service.timezone)
-    return render(request, "queue.html", employee=employee, rows=rows, sources=sources, zone=zone)
+    return render(
+        request,
+        "queue.html",
+        employee=employee,
+        rows=rows,
+        sources=sources,
+        zone=zone,
+        pause=current_pause(session),
+        crisis=current_crisis(session),
+    )
 
 
 def queue_rows(session: Session, limit: int = QUEUE_LIMIT) -> list[QueueRow]:

@@ -1,0 +1,138 @@
+"""The acknowledgement policy, through the pipeline: who never gets an automatic reply, and how often."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from social_care.config import Config
+from social_care.runtime import build_service
+from social_care.storage.tables import Author, Case, CaseEvent, Mention, OutboxEntry
+from tests.support.clock import FakeClock
+from tests.support.scenario import post, scenario_config
+
+
+def complaint(
+    number: int, handle: str | None = None, text: str = "my Velora Pulse is broken"
+) -> dict[str, Any]:
+    return post(f"p{number}", f"@velora {text}", handle=handle or f"c{number}", name="", direct=True)
+
+
+def with_policy(config: Config, **changes: Any) -> Config:
+    return config.model_copy(update={"acknowledgement": config.acknowledgement.model_copy(update=changes)})
+
+
+def outcome(engine: Engine, external_id: str) -> tuple[bool, str]:
+    """Whether the post's case got an automatic acknowledgement queued, and the recorded reason if not."""
+    with Session(engine) as session:
+        mention = session.exec(select(Mention).where(Mention.external_id == external_id)).one()
+        if mention.case_id is None:
+            return False, "no case"
+        queued = session.exec(select(OutboxEntry).where(OutboxEntry.case_id == mention.case_id)).first()
+        events = session.exec(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == mention.case_id, col(CaseEvent.kind).like("acknowledgement_%"))
+            .order_by(col(CaseEvent.id))
+        ).all()
+        reasons = [str(event.detail.get("reason", "")) for event in events]
+        return queued is not None, reasons[-1] if reasons else ""
+
+
+def resolve_all(engine: Engine) -> None:
+    with Session(engine) as session:
+        session.execute(update(Case).values(status="resolved"))
+        session.commit()
+
+
+def test_never_to_our_own_or_staff_accounts_which_open_no_case(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    posts = [
+        complaint(1, handle="velora_help"),  # the brand's own handle
+        complaint(2, handle="luca_at_velora"),  # a colleague's personal account
+    ]
+    config = scenario_config(tmp_path, posts)
+    staff = [
+        person.model_copy(update={"handles": ["@Luca_at_Velora"]}) if person.name == "Luca Marino" else person
+        for person in config.employees
+    ]
+    build_service(config.model_copy(update={"employees": staff}), engine, clock=clock).poller.poll("demo")
+    assert outcome(engine, "p1") == (False, "no case")
+    assert outcome(engine, "p2") == (False, "no case")
+
+
+def test_never_to_a_blocked_account_whether_configured_or_marked(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    posts = [complaint(1, handle="troll"), complaint(2, handle="spammer"), complaint(3, handle="anna")]
+    config = with_policy(scenario_config(tmp_path, posts, initial_burst=1), blocked_handles=["@Troll"])
+    service = build_service(config, engine, clock=clock)
+    service.poller.poll("demo")
+    with Session(engine) as session:
+        session.add(Author(platform="demo", external_id="id-spammer", handle="spammer", blocked=True))
+        session.commit()
+    clock.advance(minutes=1)
+    service.poller.poll("demo")
+    assert outcome(engine, "p1") == (False, "the author is blocked")
+    assert outcome(engine, "p2") == (False, "the author is blocked")
+    assert outcome(engine, "p3") == (True, "")
+
+
+def test_an_author_who_says_basta_gets_no_more_automatic_replies(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    posts = [
+        post("s1", "@velora basta!", handle="giulia", direct=True, lang="it"),
+        post("s2", "@velora il mio Velora Pulse non funziona", handle="giulia", direct=True, lang="it"),
+    ]
+    build_service(scenario_config(tmp_path, posts), engine, clock=clock).poller.poll("demo")
+    assert outcome(engine, "s2") == (False, "the author asked for no automatic replies")
+
+
+def test_a_sentence_that_merely_contains_stop_is_not_an_opt_out(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    posts = [complaint(1, handle="mia", text="my Velora Pulse will not stop rebooting, please help")]
+    build_service(scenario_config(tmp_path, posts), engine, clock=clock).poller.poll("demo")
+    assert outcome(engine, "p1") == (True, "")
+
+
+def test_the_author_cooldown_holds_a_second_case_back_until_it_has_passed(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    """One post every 100 minutes from the same author, each a new case; the cooldown is 240 minutes."""
+    posts = [complaint(n, handle="anna", text=f"my Velora Pulse is broken, issue {n}") for n in range(4)]
+    config = with_policy(
+        scenario_config(tmp_path, posts, initial_burst=1, per_minute=0.01), author_cooldown_minutes=240
+    )
+    service = build_service(config, engine, clock=clock)
+    service.poller.poll("demo")
+    for _ in range(3):
+        resolve_all(engine)
+        clock.advance(minutes=100)
+        service.poller.poll("demo")
+    assert outcome(engine, "p0") == (True, "")
+    assert outcome(engine, "p1") == (False, "the author was acknowledged recently")  # 100 minutes later
+    assert outcome(engine, "p2") == (False, "the author was acknowledged recently")  # 200 minutes later
+    assert outcome(engine, "p3") == (True, "")  # 300 minutes later
+
+
+def test_the_hourly_cap_per_source_holds_the_rest_back_as_suggestions_for_an_hour(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    posts = [complaint(n) for n in range(4)]
+    config = with_policy(
+        scenario_config(tmp_path, posts, initial_burst=3, per_minute=1 / 61), hourly_cap_per_source=2
+    )
+    service = build_service(config, engine, clock=clock)
+    service.poller.poll("demo")
+    assert [outcome(engine, f"p{n}")[0] for n in range(3)] == [True, True, False]
+    assert outcome(engine, "p2") == (False, "this source reached its hourly cap")
+    with Session(engine) as session:
+        assert session.exec(select(Case).where(Case.suggested_reply != "")).one().id == 3
+    clock.advance(minutes=61)
+    service.poller.poll("demo")
+    assert outcome(engine, "p3") == (True, "")

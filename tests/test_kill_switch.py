@@ -1,0 +1,128 @@
+"""The kill switch: `social-care pause` holds every automatic reply, `resume` lets it go; none is lost."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from social_care.runtime import build_service
+from social_care.storage.engine import make_engine
+from social_care.storage.tables import CaseEvent, OutboxEntry, Switch
+from social_care.switches import current_pause, pause_automatic_replies, resume_automatic_replies
+from social_care.users import set_employee_password
+from social_care.web.app import create_app
+from tests.support.clock import FakeClock
+from tests.support.configs import demo_config
+from tests.support.scenario import post, scenario_config
+from tests.test_cli import social_care
+from tests.web.support import ADMIN, DEMO_PASSWORD, log_in
+
+DIRECT = post("p1", "@velora my Velora Pulse is not working, terrible", direct=True)
+
+
+def replies(tmp_path: Path) -> list[str]:
+    path = tmp_path / "demo-replies.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return [json.loads(line)["in_reply_to"] for line in lines]
+
+
+def test_pause_and_resume_from_the_command_line_are_kept_in_the_database(tmp_path: Path) -> None:
+    database = tmp_path / "social-care.db"
+    config = tmp_path / "social-care.toml"
+    example = (Path(__file__).parent.parent / "config" / "social-care.example.toml").read_text("utf-8")
+    config.write_text(example.replace('path = "social-care.db"', f'path = "{database}"'), encoding="utf-8")
+
+    paused = social_care("pause", "--reason", "product recall <b>", "--config", str(config), cwd=tmp_path)
+    assert paused.returncode == 0, paused.stderr
+    assert "paused (product recall <b>)" in paused.stdout
+    engine = make_engine(f"sqlite:///{database}")
+    with Session(engine) as session:
+        pause = current_pause(session)
+        assert pause is not None and pause.reason == "product recall <b>"
+        assert "command line" in pause.by
+
+    resumed = social_care("resume", "--config", str(config), cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    with Session(engine) as session:
+        assert current_pause(session) is None
+        assert session.exec(select(Switch)).one().engaged is False
+    engine.dispose()
+
+
+def test_while_paused_the_acknowledgement_waits_pending_and_goes_out_once_on_resume(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    service = build_service(scenario_config(tmp_path, [DIRECT]), engine, clock=clock)
+    with Session(engine) as session:
+        pause_automatic_replies(session, reason="outage", by="chiara", now=clock())
+    service.poller.poll("demo")
+    clock.advance(minutes=10)
+    assert service.sender.run_once().sent == 0
+    assert replies(tmp_path) == []
+    with Session(engine) as session:
+        entry = session.exec(select(OutboxEntry)).one()
+        assert (entry.state, entry.attempts) == ("pending", 0)
+        queued = session.exec(select(CaseEvent).where(CaseEvent.kind == "acknowledgement_queued")).one()
+        assert queued.detail["held"] is True
+        resume_automatic_replies(session, by="chiara", now=clock())
+    assert service.sender.run_once().sent == 1
+    assert service.sender.run_once().sent == 0
+    assert replies(tmp_path) == ["p1"]
+
+
+def test_a_reply_a_person_wrote_still_goes_out_while_automatic_ones_are_paused(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    service = build_service(scenario_config(tmp_path, [DIRECT]), engine, clock=clock)
+    service.poller.poll("demo")
+    with Session(engine) as session:
+        automatic = session.exec(select(OutboxEntry)).one()
+        session.add(
+            OutboxEntry(
+                idempotency_key=f"case:{automatic.case_id}:reply:1",
+                case_id=automatic.case_id,
+                source_id="demo",
+                purpose="reply",
+                in_reply_to="p1",
+                text="Hi Anna, Luca here: please try a restart.",
+                created_by="luca.marino@velora.example",
+                created_at=clock(),
+                next_attempt_at=clock(),
+            )
+        )
+        session.commit()
+        pause_automatic_replies(session, reason="", by="chiara", now=clock())
+    assert service.sender.run_once().sent == 1
+    with Session(engine) as session:
+        states = {entry.purpose: entry.state for entry in session.exec(select(OutboxEntry))}
+    assert states == {"acknowledgement": "pending", "reply": "sent"}
+
+
+def test_pausing_twice_keeps_the_first_start_and_the_new_reason(engine: Engine, clock: FakeClock) -> None:
+    with Session(engine) as session:
+        pause_automatic_replies(session, reason="", by="chiara", now=clock())
+        started = clock()
+        clock.advance(minutes=5)
+        pause_automatic_replies(session, reason="recall", by="luca", now=clock())
+        pause = current_pause(session)
+    assert pause is not None and (pause.since, pause.by, pause.reason) == (started, "chiara", "recall")
+
+
+def test_the_queue_says_automatic_replies_are_paused_and_why_escaped(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    config = demo_config(tmp_path)
+    build_service(config, engine, clock=clock)
+    set_employee_password(config, engine, ADMIN, DEMO_PASSWORD)
+    with TestClient(create_app(config, engine, secret_key="k")) as client:
+        log_in(client)
+        assert "Automatic replies are paused" not in client.get("/queue").text
+        with Session(engine) as session:
+            pause_automatic_replies(session, reason="<script>recall</script>", by="chiara", now=clock())
+        html = client.get("/queue").text
+    assert "Automatic replies are paused" in html and "by chiara" in html
+    assert "&lt;script&gt;recall&lt;/script&gt;" in html and "<script>recall" not in html

@@ -1,0 +1,63 @@
+"""The mail outbox: queued once per reason, sent by a worker, retried with backoff, given up in the end."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from responders.mailer import MailSender, queue_mail
+from social_care.config.models import SmtpSettings
+from social_care.mail import Mail, Mailer
+from social_care.storage.tables import MailEntry
+from tests.fakes.smtp_server import MailServer
+from tests.support.clock import FakeClock
+
+NOTICE = Mail(subject="SC-000001 is yours", text="plain", html="<p>html</p>")
+
+
+def queue(engine: Engine, clock: FakeClock, key: str = "case:1:assignment") -> bool:
+    with Session(engine) as session:
+        queued = queue_mail(
+            session, key=key, purpose="assignment", to=["ann@velora.example"], mail=NOTICE, now=clock()
+        )
+        session.commit()
+    return queued
+
+
+def sender(engine: Engine, clock: FakeClock, port: int) -> MailSender:
+    mailer = Mailer(SmtpSettings(port=port, timeout_seconds=2), {})
+    return MailSender(engine, mailer, clock=clock, owner="worker", max_attempts=3)
+
+
+def test_the_same_reason_queues_one_mail_and_it_is_sent_once(engine: Engine, clock: FakeClock) -> None:
+    assert queue(engine, clock) is True
+    assert queue(engine, clock) is False
+    server = MailServer()
+    try:
+        assert sender(engine, clock, server.port).run_once().sent == 1
+        assert sender(engine, clock, server.port).run_once().sent == 0
+    finally:
+        server.stop()
+    assert [mail.message["Subject"] for mail in server.inbox.mails] == ["SC-000001 is yours"]
+
+
+def test_an_unreachable_server_is_retried_with_growing_waits_then_given_up(
+    engine: Engine, clock: FakeClock
+) -> None:
+    queue(engine, clock)
+    nobody = sender(engine, clock, 9)
+    assert nobody.run_once().failed == 1
+    clock.advance(minutes=1)
+    assert nobody.run_once().failed == 0, "the first wait is two minutes"
+    clock.advance(minutes=1)
+    assert nobody.run_once().failed == 1
+    clock.advance(minutes=3)
+    assert nobody.run_once().failed == 0, "the second wait is four minutes"
+    clock.advance(minutes=1)
+    report = nobody.run_once()
+    assert report.dead == 1 and "127.0.0.1:9" in report.last_error
+    clock.advance(hours=1)
+    assert nobody.run_once().dead == 0
+    with Session(engine) as session:
+        entry = session.exec(select(MailEntry)).one()
+    assert (entry.state, entry.attempts, entry.sent_at) == ("dead", 3, None)

@@ -1,0 +1,72 @@
+"""No customer gets a reply twice, however often the sender dies between claiming and recording.
+
+The crash is honest: the demo platform (the real connector, with its replies on
+disk, as a platform keeps them) either accepts the reply and then the process
+dies before recording it, or the process dies before the platform sees it. The
+outbox code runs unchanged; each "process" is a new sender with a new name.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from responders.outbox import OutboxSender
+from social_care.runtime import build_service
+from social_care.storage.tables import OutboxEntry
+from tests.support.clock import FakeClock
+from tests.support.platforms import CrashingPlatform, ProcessDied, like
+from tests.support.scenario import post, scenario_config
+
+CRASHES = 200
+CUSTOMERS = 120
+
+
+def replies_per_post(tmp_path: Path) -> Counter[str]:
+    lines = (tmp_path / "demo-replies.jsonl").read_text(encoding="utf-8").splitlines()
+    return Counter(json.loads(line)["in_reply_to"] for line in lines)
+
+
+def test_two_hundred_crashes_between_claim_and_record_send_no_reply_twice_and_lose_none(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    posts = [
+        post(f"p{n}", "@velora my Velora Pulse is not working, terrible", handle=f"c{n}", direct=True)
+        for n in range(CUSTOMERS)
+    ]
+    config = scenario_config(tmp_path, posts)
+    uncapped = config.acknowledgement.model_copy(update={"hourly_cap_per_source": CUSTOMERS})
+    service = build_service(config.model_copy(update={"acknowledgement": uncapped}), engine, clock=clock)
+    service.poller.poll("demo")
+    platform = service.connectors["demo"]
+    rng = random.Random(2026)  # a reproducible mix of crash points
+
+    crashes = {True: 0, False: 0}
+    while sum(crashes.values()) < CRASHES:
+        after_send = rng.random() < 0.5
+        dying = like(platform, CrashingPlatform, crash_after_send=after_send)
+        process = OutboxSender(engine, {"demo": dying}, clock=clock, owner=f"process-{sum(crashes.values())}")
+        with pytest.raises(ProcessDied):
+            process.run_once(limit=CUSTOMERS)
+        crashes[after_send] += 1
+        clock.advance(minutes=3)  # the dead process's lease runs out
+
+    survivor = OutboxSender(engine, {"demo": platform}, clock=clock, owner="survivor")
+    report = survivor.run_once(limit=CUSTOMERS)
+
+    assert min(crashes.values()) > 50, "both kinds of crash happened many times"
+    sent = replies_per_post(tmp_path)
+    assert set(sent) == {f"p{n}" for n in range(CUSTOMERS)}, "every customer got the acknowledgement"
+    assert max(sent.values()) == 1, "and nobody got it twice"
+    assert report.reconciled >= 1
+    with Session(engine) as session:
+        entries = session.exec(select(OutboxEntry)).all()
+    assert len(entries) == CUSTOMERS
+    assert {entry.state for entry in entries} == {"sent"}
+    assert all(entry.platform_reply_id for entry in entries)
