@@ -33,6 +33,7 @@ from social_care.matching import WatchMatcher
 from social_care.pipeline import Pipeline
 from social_care.poller import Poller, ReadLimit
 from social_care.resources import bundled
+from social_care.sla.sweeper import Notifier, Sweeper
 from social_care.storage import migrate
 from social_care.storage.engine import database_url, make_engine
 from social_care.storage.tables import SourceState
@@ -50,6 +51,7 @@ class Service:
     pipeline: Pipeline
     poller: Poller
     sender: OutboxSender
+    sweeper: Sweeper
 
 
 def worker_name() -> str:
@@ -91,6 +93,7 @@ def build_service(
     environ: Mapping[str, str] | None = None,
     clock: Clock = system_clock,
     owner: str | None = None,
+    notifier: Notifier | None = None,
 ) -> Service:
     environ = os.environ if environ is None else environ
     owner = owner or worker_name()
@@ -115,6 +118,7 @@ def build_service(
         pipeline=pipeline,
         poller=Poller(engine, connectors, pipeline, clock=clock, owner=owner, limits=read_limits(config)),
         sender=OutboxSender(engine, connectors, clock=clock, owner=owner),
+        sweeper=Sweeper(engine, config, clock=clock, notifier=notifier),
     )
 
 
@@ -138,7 +142,7 @@ def clear_failures(service: Service) -> None:
 
 
 def start_workers(service: Service) -> BackgroundScheduler:
-    """Poll every enabled source at its interval and drain the outbox, starting now.
+    """Poll every enabled source at its interval, drain the outbox and sweep SLA clocks, starting now.
 
     APScheduler is only the timer: cursors, due times and outbox entries live in
     the database, so the jobs are simply rebuilt from the configuration at start.
@@ -164,6 +168,15 @@ def start_workers(service: Service) -> BackgroundScheduler:
         args=(service,),
         id="outbox",
         name="send outbox",
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        _sweep,
+        "interval",
+        seconds=service.config.sla_alerts.sweep_interval_seconds,
+        args=(service,),
+        id="sla-sweeper",
+        name="warn and escalate on SLA targets",
         next_run_time=now,
     )
     scheduler.start()
@@ -202,3 +215,13 @@ def _send(service: Service) -> None:
             report.failed,
             report.dead,
         )
+
+
+def _sweep(service: Service) -> None:
+    try:
+        report = service.sweeper.run_once()
+    except Exception:
+        log.exception("sweeping the SLA clocks failed")
+        return
+    if report.warnings or report.escalations:
+        log.info("SLA: %d warnings, %d escalations", report.warnings, report.escalations)

@@ -60,13 +60,20 @@ def problems_from_validation(
             problems.append(Problem(file, key, _one_of(str(location[-1]), allowed), "an unknown key"))
             continue
         expected = _EXPECTED.get(detail["type"]) or _expected_from_message(detail["msg"])
-        found = "nothing" if detail["type"] == "missing" else repr(detail.get("input"))
+        found = "nothing" if detail["type"] == "missing" else _found(detail["msg"], detail.get("input"))
         problems.append(Problem(file, key, expected, found))
     return problems
 
 
 def _is_union_tag(part: str | int) -> bool:
     return isinstance(part, str) and ("[" in part or part in {"function-after"})
+
+
+def _found(message: str, value: object) -> str:
+    """What a check said it found, else the value itself."""
+    if message.startswith("Value error, ") and ", found " in message:
+        return message.split(", found ", 1)[1]
+    return repr(value)
 
 
 def _expected_from_message(message: str) -> str:
