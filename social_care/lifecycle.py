@@ -45,6 +45,14 @@ def _working_status(case: Case) -> str:
     return "acknowledged" if case.acknowledged_at else "new"
 
 
+def assign(session: Session, case: Case, at: datetime, *, team: str, employee_id: int, rule: str) -> None:
+    case.team, case.assignee_id, case.assigned_at = team, employee_id, at
+    to_status = "assigned" if case.status in ("new", "acknowledged") else None
+    events.record(
+        session, case, "assigned", at=at, to_status=to_status, team=team, rule=rule, assignee_id=employee_id
+    )
+
+
 def acknowledged(session: Session, case: Case, at: datetime, *, outbox_id: int | None) -> None:
     """Our acknowledgement reached the customer: the acknowledgement clock stops."""
     if case.acknowledged_at is not None:

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from connectors.base import Connector
 from responders.acknowledger import Acknowledger, Decision, Subject
-from social_care import events
+from social_care import events, lifecycle
 from social_care.cases import thread_into_case
 from social_care.classify import RuleClassifier, Verdict
 from social_care.config.models import Config
@@ -108,17 +108,7 @@ class Pipeline:
         if person is None:
             events.record(session, case, "queued_for_team", at=now, team=rule.team, rule=rule.name)
             return
-        case.assignee_id, case.assigned_at = person.id, now
-        events.record(
-            session,
-            case,
-            "assigned",
-            at=now,
-            to_status="assigned",
-            team=rule.team,
-            rule=rule.name,
-            assignee_id=person.id,
-        )
+        lifecycle.assign(session, case, now, team=rule.team, employee_id=saved_id(person), rule=rule.name)
 
     def _acknowledge(
         self, session: Session, case: Case, mention: Mention, author: Author, now: datetime
