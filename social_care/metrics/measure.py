@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from social_care.cases import OPEN_STATES
-from social_care.config.models import Config
+from social_care.config.models import Config, SlaPolicy
 from social_care.metrics.summary import Durations
 from social_care.sla import ACKNOWLEDGEMENT, RESOLUTION, RESPONSE, TARGETS, policy_for
 from social_care.storage.tables import Case, CaseEvent, CsatResponse
@@ -238,21 +238,29 @@ def _clock_outcomes(history: _History, period: Period) -> list[tuple[str, bool]]
 
 
 def _attainment(config: Config, histories: list[_History], period: Period) -> list[SlaAttainment]:
+    """Every configured policy and target, measured or not, in the configuration's order."""
     tally: dict[tuple[str, str], Counter[bool]] = defaultdict(Counter)
-    floors = {policy.name: policy.floor_percent for policy in config.sla}
     for history in histories:
         policy = policy_for(config, history.case.category, history.case.priority)
-        if policy is None:
-            continue
-        for target, met in _clock_outcomes(history, period):
-            tally[(policy.name, target)][met] += 1
-    order = {policy.name: index for index, policy in enumerate(config.sla)}
-    return [
-        SlaAttainment(name, target, counts[True], counts[True] + counts[False], floors[name])
-        for (name, target), counts in sorted(
-            tally.items(), key=lambda item: (order[item[0][0]], TARGETS.index(item[0][1]))
-        )
-    ]
+        if policy is not None:
+            for target, met in _clock_outcomes(history, period):
+                tally[(policy.name, target)][met] += 1
+    rows = []
+    for policy in config.sla:
+        for target, minutes in zip(TARGETS, _targets(policy), strict=True):
+            if minutes:
+                counts = tally[(policy.name, target)]
+                measured = counts[True] + counts[False]
+                rows.append(SlaAttainment(policy.name, target, counts[True], measured, policy.floor_percent))
+    return rows
+
+
+def _targets(policy: SlaPolicy) -> tuple[int | None, ...]:
+    return (
+        policy.acknowledge_within_minutes,
+        policy.first_response_within_minutes,
+        policy.resolve_within_minutes,
+    )
 
 
 def _backlog(histories: list[_History], moment: datetime) -> Backlog:

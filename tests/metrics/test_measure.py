@@ -192,7 +192,15 @@ def test_figures_for_one_team(day: tuple[Engine, Config]) -> None:
 def test_figures_for_one_category(day: tuple[Engine, Config]) -> None:
     figures = report(day, Filters(category="inquiry", source="demo"))
     assert figures.resolution == Durations.of(minutes(45))
-    assert [item.target for item in figures.attainment] == ["acknowledgement", "response", "resolution"]
+    measured = {(item.policy, item.target): item.measured for item in figures.attainment}
+    assert measured == {
+        ("complaints", "acknowledgement"): 0,
+        ("complaints", "response"): 0,
+        ("complaints", "resolution"): 0,
+        ("inquiries", "acknowledgement"): 1,
+        ("inquiries", "response"): 1,
+        ("inquiries", "resolution"): 1,
+    }
     assert report(day, Filters(source="elsewhere")).opened == 0
 
 
