@@ -44,6 +44,7 @@ class Desk:
         priority: str = "normal",
         reply_to: str | None = None,
         source: str = "demo",
+        language: str = "en",
     ) -> int:
         """A customer's post at the clock's time; the id of the case it opened or joined."""
         now, self._posts = self.clock.now, self._posts + 1
@@ -67,7 +68,7 @@ class Desk:
             )
             session.add(mention)
             session.flush()
-            verdict = Verdict(category, 0.9, "not_working", -0.5, "en", priority)
+            verdict = Verdict(category, 0.9, "not_working", -0.5, language, priority)
             case, _ = thread_into_case(
                 session, mention, verdict, brand="Velora", product="", now=now, window=_NO_WINDOW
             )
@@ -97,14 +98,16 @@ class Desk:
             )
         self._send()
 
-    def reply(self, case_id: int, email: str, *, resolves: bool = False) -> None:
+    def reply(
+        self, case_id: int, email: str, *, resolves: bool = False, text: str = "Thanks, fixed."
+    ) -> None:
         """A person's reply, queued and sent through the outbox now."""
         employee_id = self.employee(email)
         with self._case(case_id) as (session, case):
             lifecycle.queue_reply(
                 session,
                 case,
-                "Thanks, fixed.",
+                text,
                 self.clock.now,
                 employee_id=employee_id,
                 in_reply_to=case.thread_key,
