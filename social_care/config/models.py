@@ -12,7 +12,7 @@ from datetime import date, time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Category = Literal["complaint", "inquiry", "praise", "other"]
 Cluster = Literal["technical_fault", "how_to", "not_working", "delivery", "billing", "account", "other"]
@@ -240,9 +240,18 @@ class SmtpSettings(Section):
     port: int = Field(default=25, gt=0, lt=65536)
     sender: Email = "social-care@localhost.localdomain"
     starttls: bool = False
+    ssl: bool = False
     username_env: EnvName | None = None
     password_env: EnvName | None = None
     timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> SmtpSettings:
+        if self.starttls and self.ssl:
+            raise ValueError("starttls = true or ssl = true but not both, found both")
+        if self.username_env and not self.password_env:
+            raise ValueError("password_env with username_env, found only username_env")
+        return self
 
 
 class DigestSettings(Section):

@@ -69,19 +69,17 @@ def _is_union_tag(part: str | int) -> bool:
     return isinstance(part, str) and ("[" in part or part in {"function-after"})
 
 
-def _found(message: str, value: object) -> str:
-    """What a check said it found, else the value itself."""
-    if message.startswith("Value error, ") and ", found " in message:
-        return message.split(", found ", 1)[1]
-    return repr(value)
-
-
 def _expected_from_message(message: str) -> str:
     message = message.removeprefix("Value error, ")
     if ", found " in message:
         return message.split(", found ")[0]
     lowered = message[0].lower() + message[1:]
     return lowered.removeprefix("input should be ").removeprefix("input ")
+
+
+def _found(message: str, value: object) -> str:
+    """What was found: as the validator put it when it did (a whole section's check), else the value."""
+    return message.split(", found ", 1)[1] if ", found " in message else repr(value)
 
 
 def _one_of(key: str, allowed: list[str]) -> str:
