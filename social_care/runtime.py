@@ -29,10 +29,12 @@ from social_care.clock import Clock, system_clock
 from social_care.config.models import Config, Source
 from social_care.config.secrets import read_secret
 from social_care.directory import sync_directory
+from social_care.mail import Mailer, MailTemplates
 from social_care.matching import WatchMatcher
 from social_care.pipeline import Pipeline
 from social_care.poller import Poller, ReadLimit
 from social_care.resources import bundled
+from social_care.sla.notices import MailNotifier
 from social_care.sla.sweeper import Notifier, Sweeper
 from social_care.storage import migrate
 from social_care.storage.engine import database_url, make_engine
@@ -118,8 +120,13 @@ def build_service(
         pipeline=pipeline,
         poller=Poller(engine, connectors, pipeline, clock=clock, owner=owner, limits=read_limits(config)),
         sender=OutboxSender(engine, connectors, clock=clock, owner=owner),
-        sweeper=Sweeper(engine, config, clock=clock, notifier=notifier),
+        sweeper=Sweeper(engine, config, clock=clock, notifier=notifier or mail_notifier(config, environ)),
     )
+
+
+def mail_notifier(config: Config, environ: Mapping[str, str]) -> MailNotifier:
+    """SLA warnings and escalations by e-mail through the configured SMTP server."""
+    return MailNotifier(config, Mailer(config.smtp, environ), MailTemplates(bundled("templates") / "mail"))
 
 
 def read_limits(config: Config) -> dict[str, ReadLimit]:

@@ -19,7 +19,7 @@ from social_care.cases import thread_into_case
 from social_care.classify import Verdict
 from social_care.config import Config
 from social_care.runtime import Service, build_service
-from social_care.sla.sweeper import Notifier, refresh_clocks
+from social_care.sla.sweeper import LogNotifier, Notifier, refresh_clocks
 from social_care.storage.tables import Author, Case, Employee, Mention, OutboxEntry, saved_id
 from tests.support.clock import FakeClock
 
@@ -29,6 +29,7 @@ class Desk:
         self, engine: Engine, config: Config, clock: FakeClock, notifier: Notifier | None = None
     ) -> None:
         self.engine, self.config, self.clock = engine, config, clock
+        notifier = notifier or LogNotifier()  # no SMTP server unless the test brings one
         self.service: Service = build_service(config, engine, clock=clock, notifier=notifier)
         self._posts = 0
 
