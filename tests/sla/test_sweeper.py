@@ -3,7 +3,7 @@ once each, at the right minute of business time."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -11,11 +11,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from social_care.config import Config
+from social_care.runtime import build_service
 from social_care.sla.sweeper import Alert, Sweeper
-from social_care.storage.tables import CaseEvent
+from social_care.storage.tables import Case, CaseEvent, Employee
 from tests.support.clock import FakeClock
 from tests.support.configs import Raw, demo_config
 from tests.support.desk import Desk
+from tests.support.scenario import post, scenario_config
 
 ROME = ZoneInfo("Europe/Rome")
 AGENT = "luca.marino@velora.example"
@@ -174,3 +176,61 @@ def test_two_sweepers_at_the_same_minute_alert_once(engine: Engine, tmp_path: Pa
     ]
     assert second.alerts == []
     assert len(alert_events(engine)) == 2
+
+
+def new_york_config(tmp_path: Path) -> Config:
+    def change(raw: Raw) -> None:
+        raw["calendars"].append(
+            {
+                "name": "new-york",
+                "timezone": "America/New_York",
+                "hours": {"days": ["mon", "tue", "wed", "thu", "fri"], "start": time(9), "end": time(17)},
+                "holidays": [date(2026, 11, 26), date(2026, 11, 27)],  # Thanksgiving and the day after
+            }
+        )
+        raw["sla"] = [
+            {
+                "name": "complaints",
+                "categories": ["complaint"],
+                "first_response_within_minutes": 60,
+                "calendar": "new-york",
+            }
+        ]
+
+    return demo_config(tmp_path, change)
+
+
+def test_alerts_follow_the_calendars_own_time_zone_and_holidays(engine: Engine, tmp_path: Path) -> None:
+    new_york = ZoneInfo("America/New_York")
+    opened = datetime(2026, 11, 25, 16, 30, tzinfo=new_york)  # 21:30 UTC, half an hour before closing
+    clock = FakeClock(opened.astimezone(UTC))
+    desk = Desk(engine, new_york_config(tmp_path), clock)
+    desk.post()
+    monday = datetime(2026, 11, 30, 9, 0, tzinfo=new_york).astimezone(UTC)
+    made: dict[tuple[str, str], datetime] = {}
+    while clock.now <= monday + timedelta(
+        minutes=40
+    ):  # every quarter hour over the holidays, then every minute
+        for alert in desk.service.sweeper.run_once().alerts:
+            made[(alert.level, alert.target)] = clock.now
+        clock.advance(minutes=15 if clock.now < monday else 1)
+    assert made == {
+        ("warning", "response"): datetime(2026, 11, 30, 14, 18, tzinfo=UTC),  # 09:18 in New York
+        ("breach", "response"): datetime(2026, 11, 30, 14, 30, tzinfo=UTC),
+    }
+
+
+def test_cases_from_the_pipeline_are_swept(engine: Engine, tmp_path: Path, clock: FakeClock) -> None:
+    config = scenario_config(tmp_path, [post("p1", "@velora my Velora Pulse is not working", direct=True)])
+    inbox = Inbox()
+    service = build_service(config, engine, clock=clock, notifier=inbox)
+    service.poller.poll("demo")
+    service.sender.run_once()  # the acknowledgement goes out at once: that clock stops
+    clock.advance(minutes=48)  # the example's complaints: a person's answer within 60 minutes
+    service.sweeper.run_once()
+    with Session(engine) as session:
+        case = session.exec(select(Case)).one()
+        assignee = session.get_one(Employee, case.assignee_id)
+    assert [(alert.level, alert.target, alert.recipient) for alert in inbox.alerts] == [
+        ("warning", "response", assignee.email)
+    ]
