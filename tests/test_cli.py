@@ -119,7 +119,7 @@ def test_poll_names_the_enabled_sources_when_given_an_unknown_one(tmp_path: Path
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     result = social_care("db", "upgrade", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "is at revision 0003" in result.stdout and (tmp_path / "social-care.db").exists()
+    assert "is at revision 0004" in result.stdout and (tmp_path / "social-care.db").exists()
 
 
 def test_set_password_rejects_short_passwords_and_unknown_people(tmp_path: Path) -> None:

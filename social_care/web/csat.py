@@ -19,7 +19,7 @@ def _language(case: Case | None) -> str:
     return "it" if case is not None and case.language == "it" else "en"
 
 
-def _case(request: Request, session: DatabaseSession, token: str) -> tuple[int | None, str]:
+def _case_id(request: Request, token: str) -> tuple[int | None, str]:
     """The case of a valid token, else ``None`` and why."""
     state = request.app.state
     try:
@@ -30,7 +30,7 @@ def _case(request: Request, session: DatabaseSession, token: str) -> tuple[int |
 
 @router.get("/csat/{token}", response_class=HTMLResponse)
 def survey(request: Request, session: DatabaseSession, token: str) -> HTMLResponse:
-    case_id, problem = _case(request, session, token)
+    case_id, problem = _case_id(request, token)
     case = session.get(Case, case_id) if case_id else None
     if case is None:
         return render(request, "csat.html", status_code=400, state=problem or "invalid", lang="en")
@@ -42,7 +42,7 @@ def survey(request: Request, session: DatabaseSession, token: str) -> HTMLRespon
 def answer(
     request: Request, session: DatabaseSession, token: str, score: Annotated[int, Form()] = 0
 ) -> HTMLResponse:
-    case_id, problem = _case(request, session, token)
+    case_id, problem = _case_id(request, token)
     case = session.get(Case, case_id) if case_id else None
     if case is None:
         return render(request, "csat.html", status_code=400, state=problem or "invalid", lang="en")
