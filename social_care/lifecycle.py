@@ -95,7 +95,7 @@ def resolve(session: Session, case: Case, at: datetime, *, employee_id: int | No
     if case.status == "resolved":
         return
     detail = _measured(case.resolution_due_at, at)
-    case.resolved_at = at
+    case.resolved_at, case.awaiting_reply_since = at, None
     case.ack_due_at = case.response_due_at = case.resolution_due_at = case.sla_next_alert_at = None
     actor = EMPLOYEE if employee_id else events.SYSTEM
     events.record(

@@ -91,6 +91,16 @@ def test_a_new_mention_reopens_a_resolved_case_and_restarts_its_clocks(desk: Des
     ]
 
 
+def test_a_case_closed_without_a_reply_waits_only_from_the_next_mention(desk: Desk, clock: FakeClock) -> None:
+    case_id = desk.post()
+    clock.advance(minutes=10)
+    desk.resolve(case_id, AGENT)
+    assert history(desk, case_id)[-1] == ("resolved", "employee", "resolved")
+    clock.advance(days=2)
+    desk.post(reply_to=desk.case(case_id).thread_key)
+    assert desk.case(case_id).response_due_at == clock.now + timedelta(minutes=60)
+
+
 def test_spam_leaves_the_clocks_and_a_new_mention_brings_it_back(desk: Desk, clock: FakeClock) -> None:
     case_id = desk.post()
     desk.dismiss(case_id, "spam", AGENT)

@@ -116,6 +116,12 @@ class Desk:
             )
         self._send()
 
+    def resolve(self, case_id: int, email: str) -> None:
+        """Closed by a person without a reply (the customer was answered elsewhere)."""
+        employee_id = self.employee(email)
+        with self._case(case_id) as (session, case):
+            lifecycle.resolve(session, case, self.clock.now, employee_id=employee_id)
+
     def dismiss(self, case_id: int, reason: str, email: str) -> None:
         employee_id = self.employee(email)
         with self._case(case_id) as (session, case):
