@@ -155,5 +155,6 @@ def _insert_once(session: Session, case: Case, clock: Clock, level: str, now: da
         "made_at": now,
     }
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(SlaAlert).values(**values).on_conflict_do_nothing()
-    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+    statement = dialect.insert(SlaAlert).values(**values).on_conflict_do_nothing().returning(col(SlaAlert.id))
+    # RETURNING says whether this insert made the row; rowcount is not reliable here (psycopg reports -1).
+    return session.execute(statement).first() is not None

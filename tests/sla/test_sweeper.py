@@ -3,6 +3,7 @@ once each, at the right minute of business time."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -234,3 +235,19 @@ def test_cases_from_the_pipeline_are_swept(engine: Engine, tmp_path: Path, clock
     assert [(alert.level, alert.target, alert.recipient) for alert in inbox.alerts] == [
         ("warning", "response", assignee.email)
     ]
+
+
+def test_sweepers_racing_in_parallel_alert_once_per_case_and_target(engine: Engine, tmp_path: Path) -> None:
+    clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    config = office_hours_config(tmp_path, calendar="24/7")
+    desk = Desk(engine, config, clock)
+    cases = [desk.post(handle=f"customer{index}") for index in range(20)]
+    clock.advance(minutes=20)
+    inboxes = [Inbox() for _ in range(4)]
+    sweepers = [Sweeper(engine, config, clock=clock, notifier=inbox) for inbox in inboxes]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for future in [pool.submit(sweeper.run_once) for sweeper in sweepers]:
+            future.result()
+    made = sorted((alert.case_id, alert.level) for inbox in inboxes for alert in inbox.alerts)
+    assert made == sorted((case_id, level) for case_id in cases for level in ("warning", "breach"))
+    assert len(alert_events(engine)) == 2 * len(cases)
