@@ -18,7 +18,7 @@ from social_care.clock import Clock, system_clock
 from social_care.config.models import Config
 from social_care.resources import bundled
 from social_care.storage.tables import Employee
-from social_care.web import csat, queue
+from social_care.web import case_page, csat, queue
 from social_care.web.passwords import verify_password
 from social_care.web.rendering import render
 from social_care.web.security import (
@@ -82,6 +82,7 @@ def create_app(
 
     _add_login_routes(app)
     app.include_router(queue.router)
+    app.include_router(case_page.router)
     app.include_router(csat.router)
     return app
 

@@ -46,6 +46,7 @@ class Desk:
         reply_to: str | None = None,
         source: str = "demo",
         language: str = "en",
+        text: str = "Velora Pulse",
     ) -> int:
         """A customer's post at the clock's time; the id of the case it opened or joined."""
         now, self._posts = self.clock.now, self._posts + 1
@@ -60,7 +61,7 @@ class Desk:
                 platform="demo",
                 external_id=f"post-{self._posts}",
                 author_id=saved_id(author),
-                text="Velora Pulse",
+                text=text,
                 posted_at=now,
                 fetched_at=now,
                 thread_id=reply_to,
