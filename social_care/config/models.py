@@ -211,6 +211,7 @@ class SlaAlerts(Section):
 
     warn_at_fraction: float = Field(default=0.8, gt=0, lt=1)
     sweep_interval_seconds: int = Field(default=60, ge=5, le=3600)
+    language: Language = "en"
 
 
 class CsatSettings(Section):

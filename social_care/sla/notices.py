@@ -10,6 +10,7 @@ from social_care.mail import Mailer, MailError, MailTemplates
 from social_care.sla.sweeper import Alert
 
 log = logging.getLogger(__name__)
+_OBIETTIVI = {"acknowledgement": "presa in carico", "response": "risposta", "resolution": "risoluzione"}
 
 
 class MailNotifier:
@@ -25,12 +26,14 @@ class MailNotifier:
         zone = ZoneInfo(self._config.service.timezone)
         mail = self._templates.render(
             f"sla_{alert.level}",
+            language=self._config.sla_alerts.language,
             values={
                 "reference": alert.reference,
                 "target": alert.target,
+                "obiettivo": _OBIETTIVI[alert.target],
                 "due_at": alert.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
                 "zone": zone.key,
-                "link": f"{self._config.service.public_url.rstrip('/')}/queue",
+                "link": f"{self._config.service.public_url.rstrip('/')}/cases/{alert.case_id}",
             },
         )
         try:

@@ -50,9 +50,30 @@ def test_the_assignee_is_warned_and_the_supervisor_alerted_by_mail_once(
     assert [mail.message["Subject"] for mail in escalations] == [
         f"SLA breached: {reference} acknowledgement was due at 2026-11-23 10:15"
     ]
-    assert "http://127.0.0.1:8000/queue" in escalations[0].part("plain")
+    assert f"http://127.0.0.1:8000/cases/{case_id}" in escalations[0].part("plain")
     assert "Europe/Rome" in escalations[0].part("html")
     assert len(server.inbox.mails) == 2
+
+
+def test_alerts_can_be_written_in_italian(engine: Engine, tmp_path: Path, server: MailServer) -> None:
+    def italian(raw: Raw) -> None:
+        raw["smtp"].update({"host": "127.0.0.1", "port": server.port})
+        raw["sla_alerts"]["language"] = "it"
+
+    config = demo_config(tmp_path, italian)
+    clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    desk = Desk(engine, config, clock, notifier=mail_notifier(config, {}))
+    case_id = desk.post()
+    desk.assign(case_id, "care-it", AGENT)
+    clock.advance(minutes=12)
+    desk.service.sweeper.run_once()
+    [warning] = server.inbox.to(AGENT)
+    reference = desk.case(case_id).reference
+    assert (
+        warning.message["Subject"].strip()  # a long subject is folded onto its own line
+        == f"Scadenza SLA vicina: {reference}, presa in carico entro 2026-11-23 10:15"
+    )
+    assert "va gestito entro 2026-11-23 10:15 (Europe/Rome)" in warning.part("plain")
 
 
 def test_an_unreachable_mail_server_does_not_stop_the_sweeper(engine: Engine, tmp_path: Path) -> None:
