@@ -183,6 +183,7 @@ def report(
     team: Annotated[str | None, typer.Option(help="Only cases of this team")] = None,
     source: Annotated[str | None, typer.Option(help="Only cases from this source")] = None,
     category: Annotated[str | None, typer.Option(help="Only cases of this category")] = None,
+    by: Annotated[str | None, typer.Option(help="Also one row per team, source or category")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Print the service figures of a period: response times, SLA attainment, backlog, CSAT.
@@ -194,21 +195,26 @@ def report(
 
     from sqlmodel import Session
 
-    from social_care.metrics import measure
-    from social_care.report_command import BadReportRequest, report_filters, report_period, tables
+    from social_care.metrics import measure, measure_by
+    from social_care.report_command import BadReportRequest, breakdown, report_filters, report_period, tables
     from social_care.runtime import open_database
 
     settings, _ = load_or_exit(config)
     try:
         period = report_period(settings, since, until or datetime.now(UTC).isoformat())
         filters = report_filters(settings, team, source, category)
+        if by not in (None, "team", "source", "category"):
+            raise BadReportRequest(f"--by: expected one of team, source, category, found {by!r}")
     except BadReportRequest as error:
         errors.print(str(error), markup=False)
         raise typer.Exit(2) from None
     with Session(open_database(settings, os.environ)) as session:
         figures = measure(session, settings, period, filters)
+        groups = measure_by(session, settings, period, by, filters) if by else None
     for table in tables(figures, ZoneInfo(settings.service.timezone)):
         console.print(table)
+    if groups is not None and by:
+        console.print(breakdown(groups, by))
 
 
 @db_app.command("upgrade")

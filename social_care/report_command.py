@@ -147,3 +147,34 @@ def _workload(report: Report) -> Table:
 def _ages(report: Report) -> str:
     age = report.backlog.age
     return f"{duration(age.median)} / {duration(age.p90)} / {duration(report.backlog.oldest)}"
+
+
+def breakdown(reports: dict[str, Report], dimension: str) -> Table:
+    """One row per group: the figures a manager compares across teams, sources or categories."""
+    table = Table(title=f"By {dimension}")
+    columns = (
+        "opened",
+        "resolved",
+        "backlog",
+        "ack. median",
+        "1st reply median",
+        "resolution p90",
+        "attainment",
+    )
+    table.add_column(dimension)
+    for column in columns:
+        table.add_column(column, justify="right")
+    for name, report in reports.items():
+        met = sum(item.met for item in report.attainment)
+        measured = sum(item.measured for item in report.attainment)
+        table.add_row(
+            name,
+            str(report.opened),
+            percent(report.resolution_rate),
+            str(report.backlog.open_cases),
+            duration(report.acknowledgement.median),
+            duration(report.first_response.median),
+            duration(report.resolution.p90),
+            percent(100 * met / measured if measured else None),
+        )
+    return table

@@ -54,6 +54,17 @@ def test_the_report_prints_response_times_attainment_and_workload(tmp_path: Path
     assert ["messages from demo", "1"] in printed
 
 
+def test_the_report_breaks_the_figures_down_by_team(tmp_path: Path) -> None:
+    a_morning_of_work(tmp_path)
+    config = str(example_config())
+    result = social_care("report", "--since", "2026-11-23", "--by", "team", "-c", config, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "By team" in result.stdout
+    printed = rows(result.stdout)
+    assert ["care-it", "1", "100.0%", "0", "5m 00s", "30m 00s", "30m 00s", "100.0%"] in printed
+    assert ["payments", "0", "-", "0", "-", "-", "-", "-"] in printed
+
+
 def test_a_period_before_the_work_reports_nothing_measured(tmp_path: Path) -> None:
     a_morning_of_work(tmp_path)
     config = str(example_config())
@@ -74,6 +85,12 @@ def test_bad_dates_and_names_are_explained_without_a_traceback(tmp_path: Path) -
         "(2026-11-23)",
         ("--since", "2026-11-23", "--category", "rant"): "--category: expected one of complaint, inquiry, "
         "praise, other, found 'rant'",
+        (
+            "--since",
+            "2026-11-23",
+            "--by",
+            "mood",
+        ): "--by: expected one of team, source, category, found 'mood'",
     }
     for arguments, message in cases.items():
         result = social_care("report", *arguments, "-c", config, cwd=tmp_path)

@@ -8,7 +8,7 @@ through the due time stored on the event that met (or missed) it.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -132,6 +132,24 @@ def measure(session: Session, config: Config, period: Period, filters: Filters =
         volume_by_channel=_volume_by_channel(histories, period),
         csat=_csat(session, period, {history.case.id for history in histories}),
     )
+
+
+def measure_by(
+    session: Session, config: Config, period: Period, dimension: str, filters: Filters = Filters()
+) -> dict[str, Report]:
+    """The figures once per team, source or category named in the configuration, within ``filters``."""
+    groups = {
+        "team": [team.name for team in config.teams],
+        "source": [source.id for source in config.sources],
+        "category": ["complaint", "inquiry", "praise", "other"],
+    }
+    if dimension not in groups:
+        raise ValueError(f"figures are broken down by one of {', '.join(groups)}, not {dimension!r}")
+    return {
+        name: measure(session, config, period, replace(filters, **{dimension: name}))
+        for name in groups[dimension]
+        if getattr(filters, dimension) in (None, name)
+    }
 
 
 def _histories(session: Session, period: Period, filters: Filters) -> list[_History]:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from social_care.config import Config
-from social_care.metrics import Durations, Filters, Period, Report, SlaAttainment, measure
+from social_care.metrics import Durations, Filters, Period, Report, SlaAttainment, measure, measure_by
 from social_care.storage.tables import CsatResponse
 from tests.support.clock import FakeClock
 from tests.support.configs import Raw, demo_config
@@ -202,6 +202,27 @@ def test_figures_for_one_category(day: tuple[Engine, Config]) -> None:
         ("inquiries", "resolution"): 1,
     }
     assert report(day, Filters(source="elsewhere")).opened == 0
+
+
+def test_figures_team_by_team(day: tuple[Engine, Config]) -> None:
+    engine, config = day
+    with Session(engine) as session:
+        teams = measure_by(session, config, DAY, "team")
+    # care-it: A (F opened before the period); care-en: B and C; D and E were never routed.
+    assert {name: figures.opened for name, figures in teams.items()} == {
+        "care-it": 1,
+        "care-en": 2,
+        "payments": 0,
+    }
+    assert teams["care-it"].resolution == Durations.of(minutes(80, 110))
+
+
+def test_a_breakdown_within_a_filter_keeps_only_that_group(day: tuple[Engine, Config]) -> None:
+    engine, config = day
+    with Session(engine) as session:
+        assert list(measure_by(session, config, DAY, "team", Filters(team="care-en"))) == ["care-en"]
+        with pytest.raises(ValueError, match="team, source, category"):
+            measure_by(session, config, DAY, "author")
 
 
 def test_a_period_that_ends_before_it_starts_is_refused() -> None:
