@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from responders.mailer import queue_mail
-from social_care import events
+from social_care import events, lifecycle
 from social_care.cases import OPEN_STATES
 from social_care.config.models import Config
 from social_care.mail import MailTemplates
@@ -62,17 +62,8 @@ class HandOff:
             events.record(session, case, "queued_for_team", at=now, team=team, rule=rule)
             self._alert_supervisor(session, case, now, why="no one eligible")
             return
-        self._give(session, case, person, now)
-        events.record(
-            session,
-            case,
-            "assigned",
-            at=now,
-            to_status="assigned",
-            team=team,
-            rule=rule,
-            assignee_id=person.id,
-        )
+        lifecycle.assign(session, case, now, team=team, employee_id=saved_id(person), rule=rule)
+        self._tell_assignee(session, case, person, now)
 
     def sweep(self, session: Session, now: datetime) -> SweepReport:
         """Reassign cases left unanswered too long, and those whose assignee became unavailable;
@@ -113,17 +104,8 @@ class HandOff:
         )
         if person is None:
             return
-        self._give(session, case, person, now)
-        events.record(
-            session,
-            case,
-            "assigned",
-            at=now,
-            to_status="assigned",
-            team=case.team,
-            rule="",
-            assignee_id=person.id,
-        )
+        lifecycle.assign(session, case, now, team=case.team or "", employee_id=saved_id(person), rule="")
+        self._tell_assignee(session, case, person, now)
         report.assigned += 1
 
     def _cases_to_take_back(self, session: Session, now: datetime) -> list[tuple[Case, str]]:
@@ -175,6 +157,9 @@ class HandOff:
     def _give(self, session: Session, case: Case, person: Employee, now: datetime) -> None:
         case.assignee_id, case.assigned_at = person.id, now
         session.add(case)
+        self._tell_assignee(session, case, person, now)
+
+    def _tell_assignee(self, session: Session, case: Case, person: Employee, now: datetime) -> None:
         if self._policy.email_assignee:
             self._mail(session, case, person, "assignment", now=now, why="")
 

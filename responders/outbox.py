@@ -22,11 +22,11 @@ from sqlalchemy import Engine, and_, or_, true
 from sqlmodel import Session, col, select
 
 from connectors.base import Connector, ConnectorError
-from social_care import events
+from social_care import lifecycle
 from social_care.clock import Clock
 from social_care.source_health import FAILING, mark_failing
 from social_care.storage.claims import claim
-from social_care.storage.tables import Case, OutboxEntry, SourceState
+from social_care.storage.tables import OutboxEntry, SourceState
 from social_care.switches import current_pause
 
 log = logging.getLogger(__name__)
@@ -142,11 +142,7 @@ class OutboxSender:
         entry.state, entry.platform_reply_id, entry.sent_at = "sent", platform_id, now
         entry.lease_owner = entry.lease_expires_at = None
         session.add(entry)
-        case = session.get_one(Case, entry.case_id)
-        if entry.purpose == "acknowledgement" and case.acknowledged_at is None:
-            case.acknowledged_at = now
-            to_status = "acknowledged" if case.status == "new" else None
-            events.record(session, case, "acknowledged", at=now, to_status=to_status, outbox_id=entry.id)
+        lifecycle.reply_sent(session, entry, now)
         session.commit()
 
     def _record_failure(self, entry_id: int, error: ConnectorError, report: SendReport) -> None:

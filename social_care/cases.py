@@ -3,7 +3,8 @@
 A mention joins the case of the post it answers (same conversation); failing
 that, an open case of the same author on the same source that was active
 within the threading window; otherwise it opens a new case. A new mention on a
-resolved case reopens it. Retweets never reach here.
+resolved (or dismissed) case reopens it, and a mention on a case waiting on
+the customer starts its reply clock again. Retweets never reach here.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from social_care import events
+from social_care import events, lifecycle
 from social_care.classify import Verdict
 from social_care.storage.tables import Case, Mention
 
@@ -39,9 +40,7 @@ def thread_into_case(
     mention.case_id = case.id
     session.add(mention)
     _escalate(case, verdict, product)
-    events.record(session, case, "mention_added", at=now, mention_id=mention.id)
-    if case.status == "resolved":
-        events.record(session, case, "reopened", at=now, to_status="assigned" if case.assignee_id else "new")
+    lifecycle.customer_wrote(session, case, now, mention.id)
     return case, False
 
 
@@ -88,6 +87,7 @@ def _open(
         product=product,
         opened_at=now,
         last_activity_at=now,
+        awaiting_reply_since=now,
     )
     session.add(case)
     session.flush()

@@ -230,6 +230,50 @@ def _operator() -> str:
         return "command line"
 
 
+@app.command()
+def report(
+    *,
+    since: Annotated[
+        str, typer.Option(help="Start of the period: a date (2026-11-23) or a time (2026-11-23T09:00)")
+    ],
+    until: Annotated[str, typer.Option(help="End of the period, excluded \\[default: now]")] = "",
+    team: Annotated[str | None, typer.Option(help="Only cases of this team")] = None,
+    source: Annotated[str | None, typer.Option(help="Only cases from this source")] = None,
+    category: Annotated[str | None, typer.Option(help="Only cases of this category")] = None,
+    by: Annotated[str | None, typer.Option(help="Also one row per team, source or category")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print the service figures of a period: response times, SLA attainment, backlog, CSAT.
+
+    Dates and times without an offset are in the service's time zone.
+    """
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from sqlmodel import Session
+
+    from social_care.metrics import measure, measure_by
+    from social_care.report_command import BadReportRequest, breakdown, report_filters, report_period, tables
+    from social_care.runtime import open_database
+
+    settings, _ = load_or_exit(config)
+    try:
+        period = report_period(settings, since, until or datetime.now(UTC).isoformat())
+        filters = report_filters(settings, team, source, category)
+        if by not in (None, "team", "source", "category"):
+            raise BadReportRequest(f"--by: expected one of team, source, category, found {by!r}")
+    except BadReportRequest as error:
+        errors.print(str(error), markup=False)
+        raise typer.Exit(2) from None
+    with Session(open_database(settings, os.environ)) as session:
+        figures = measure(session, settings, period, filters)
+        groups = measure_by(session, settings, period, by, filters) if by else None
+    for table in tables(figures, ZoneInfo(settings.service.timezone)):
+        console.print(table)
+    if groups is not None and by:
+        console.print(breakdown(groups, by))
+
+
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOption = None) -> None:
     """Create or migrate the database to the newest schema."""

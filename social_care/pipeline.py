@@ -25,7 +25,7 @@ from social_care.config.models import Config
 from social_care.crisis import CrisisMonitor
 from social_care.matching import Match, Matcher
 from social_care.routing import CaseFacts, choose_rule
-from social_care.sla import set_due_times
+from social_care.sla.sweeper import refresh_clocks
 from social_care.storage.tables import Author, Case, Classification, Mention, TermMatch, saved_id
 from social_care.text import tokenize
 from social_care.watchlist import bare_handle, own_handles
@@ -87,7 +87,7 @@ class Pipeline:
         case, opened = thread_into_case(
             session, mention, verdict, brand=brand, product=product, now=now, window=self._window
         )
-        set_due_times(self._config, case)
+        refresh_clocks(session, self._config, case)
         if case.team is None and case.category != "other":
             self._route(session, case, mention, now)
         if opened:

@@ -38,6 +38,8 @@ from social_care.matching import WatchMatcher
 from social_care.pipeline import Pipeline
 from social_care.poller import Poller, ReadLimit
 from social_care.resources import bundled
+from social_care.sla.notices import MailNotifier
+from social_care.sla.sweeper import Notifier, Sweeper
 from social_care.source_health import FAILING
 from social_care.storage import migrate
 from social_care.storage.engine import database_url, make_engine
@@ -58,6 +60,7 @@ class Service:
     sender: OutboxSender
     handoff: HandOff
     mail_sender: MailSender
+    sweeper: Sweeper
     clock: Clock = system_clock
 
     def sweep_handoffs(self) -> SweepReport:
@@ -105,6 +108,7 @@ def build_service(
     environ: Mapping[str, str] | None = None,
     clock: Clock = system_clock,
     owner: str | None = None,
+    notifier: Notifier | None = None,
 ) -> Service:
     environ = os.environ if environ is None else environ
     owner = owner or worker_name()
@@ -137,7 +141,15 @@ def build_service(
         handoff=handoff,
         mail_sender=MailSender(engine, Mailer(config.smtp, environ), clock=clock, owner=owner),
         clock=clock,
+        sweeper=Sweeper(
+            engine, config, clock=clock, notifier=notifier or mail_notifier(config, engine, clock)
+        ),
     )
+
+
+def mail_notifier(config: Config, engine: Engine, clock: Clock) -> MailNotifier:
+    """SLA warnings and escalations by e-mail, queued in the mail outbox."""
+    return MailNotifier(config, engine, MailTemplates(bundled("templates") / "mail"), clock=clock)
 
 
 def read_limits(config: Config) -> dict[str, ReadLimit]:
@@ -160,7 +172,7 @@ def clear_failures(service: Service) -> None:
 
 
 def start_workers(service: Service) -> BackgroundScheduler:
-    """Poll every enabled source at its interval and drain the outbox, starting now.
+    """Poll every enabled source at its interval, drain the outbox and sweep SLA clocks, starting now.
 
     APScheduler is only the timer: cursors, due times and outbox entries live in
     the database, so the jobs are simply rebuilt from the configuration at start.
@@ -198,12 +210,21 @@ def start_workers(service: Service) -> BackgroundScheduler:
         next_run_time=now,
     )
     scheduler.add_job(
-        _sweep,
+        _sweep_handoffs,
         "interval",
         seconds=service.config.handoff.sweep_interval_seconds,
         args=(service,),
         id="handoff",
         name="reassign waiting cases",
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        _sweep_sla,
+        "interval",
+        seconds=service.config.sla_alerts.sweep_interval_seconds,
+        args=(service,),
+        id="sla-sweeper",
+        name="warn and escalate on SLA targets",
         next_run_time=now,
     )
     scheduler.start()
@@ -228,7 +249,17 @@ def _send_mail(service: Service) -> None:
         log.info("mail: %d sent", report.sent)
 
 
-def _sweep(service: Service) -> None:
+def _sweep_sla(service: Service) -> None:
+    try:
+        report = service.sweeper.run_once()
+    except Exception:
+        log.exception("sweeping the SLA clocks failed")
+        return
+    if report.warnings or report.escalations:
+        log.info("SLA: %d warnings, %d escalations", report.warnings, report.escalations)
+
+
+def _sweep_handoffs(service: Service) -> None:
     try:
         report = service.sweep_handoffs()
     except Exception:
@@ -275,3 +306,13 @@ def _send(service: Service) -> None:
             report.failed,
             report.dead,
         )
+
+
+def _sweep(service: Service) -> None:
+    try:
+        report = service.sweeper.run_once()
+    except Exception:
+        log.exception("sweeping the SLA clocks failed")
+        return
+    if report.warnings or report.escalations:
+        log.info("SLA: %d warnings, %d escalations", report.warnings, report.escalations)

@@ -160,3 +160,18 @@ def test_every_setting_is_documented_in_the_example(tmp_path: Path) -> None:
 
     walk(Config, "")
     assert missing == []
+
+
+def test_alert_and_survey_settings_out_of_range_are_reported_with_their_keys(tmp_path: Path) -> None:
+    text = example_config().read_text(encoding="utf-8")
+    for setting, wrong in (("warn_at_fraction = 0.8", "1.5"), ("link_valid_days = 14", "0")):
+        assert setting in text
+        text = text.replace(setting, f"{setting.split(' = ')[0]} = {wrong}")
+    path = tmp_path / "social-care.toml"
+    path.write_text(text, "utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_config(path, environ={})
+    assert [str(problem) for problem in error.value.problems] == [
+        f"{path}: sla_alerts.warn_at_fraction: expected less than 1, found 1.5",
+        f"{path}: csat.link_valid_days: expected greater than or equal to 1, found 0",
+    ]

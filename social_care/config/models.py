@@ -12,7 +12,7 @@ from datetime import date, time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Category = Literal["complaint", "inquiry", "praise", "other"]
 Cluster = Literal["technical_fault", "how_to", "not_working", "delivery", "billing", "account", "other"]
@@ -185,6 +185,15 @@ class BusinessCalendar(Section):
     hours: WorkingHours = WorkingHours()
     holidays: list[date] = []
 
+    @field_validator("hours")
+    @classmethod
+    def _opens_some_time(cls, hours: WorkingHours) -> WorkingHours:
+        if not hours.days:
+            raise ValueError("at least one working day in days, found none")
+        if hours.start >= hours.end:
+            raise ValueError(f"start before end, found {hours.start:%H:%M} to {hours.end:%H:%M}")
+        return hours
+
 
 class SlaPolicy(Section):
     name: str = Field(min_length=1)
@@ -195,6 +204,19 @@ class SlaPolicy(Section):
     resolve_within_minutes: int | None = Field(default=None, gt=0)
     floor_percent: float = Field(default=90.0, gt=0, le=100)
     calendar: str = "24/7"
+
+
+class SlaAlerts(Section):
+    """When the sweeper warns the assignee and escalates to the team's supervisor."""
+
+    warn_at_fraction: float = Field(default=0.8, gt=0, lt=1)
+    sweep_interval_seconds: int = Field(default=60, ge=5, le=3600)
+    language: Language = "en"
+
+
+class CsatSettings(Section):
+    enabled: bool = True
+    link_valid_days: int = Field(default=14, ge=1, le=365)
 
 
 class CrisisPolicy(Section):
@@ -261,6 +283,8 @@ class Config(Section):
     routing: list[RoutingRule] = []
     calendars: list[BusinessCalendar] = []
     sla: list[SlaPolicy] = []
+    sla_alerts: SlaAlerts = SlaAlerts()
+    csat: CsatSettings = CsatSettings()
     acknowledgement: AcknowledgementPolicy = AcknowledgementPolicy()
     smtp: SmtpSettings = SmtpSettings()
     digest: DigestSettings = DigestSettings()

@@ -139,6 +139,11 @@ class Case(SQLModel, table=True):
     ack_due_at: datetime | None = _when()
     response_due_at: datetime | None = _when()
     resolution_due_at: datetime | None = _when()
+    # The customer's oldest message still waiting for a person's answer; None while we wait on them.
+    awaiting_reply_since: datetime | None = _when()
+    reopened_at: datetime | None = _when()
+    # The earliest SLA warning or escalation not yet made: what the sweeper looks for.
+    sla_next_alert_at: datetime | None = _when(index=True)
 
     @property
     def reference(self) -> str:
@@ -251,8 +256,23 @@ class RejectedPayload(SQLModel, table=True):
     payload: str
 
 
+class SlaAlert(SQLModel, table=True):
+    """A warning or escalation made for one clock of a case; unique, so it is made once."""
+
+    __tablename__ = "sla_alerts"
+    __table_args__ = (UniqueConstraint("case_id", "target", "level", "due_at", name="uq_sla_alerts_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    target: str
+    level: str
+    due_at: datetime = _when(nullable=False)
+    made_at: datetime = _when(nullable=False)
+
+
 class CsatResponse(SQLModel, table=True):
     __tablename__ = "csat_responses"
+    __table_args__ = (UniqueConstraint("case_id", name="uq_csat_responses_case_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)

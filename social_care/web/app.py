@@ -1,4 +1,4 @@
-"""The web application: login, logout and the queue of cases."""
+"""The web application: login, logout, the queue of cases and the public satisfaction survey."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from social_care.clock import Clock, system_clock
 from social_care.config.models import Config
 from social_care.resources import bundled
 from social_care.storage.tables import Employee
-from social_care.web import queue
+from social_care.web import case_page, csat, queue
 from social_care.web.passwords import verify_password
 from social_care.web.rendering import render
 from social_care.web.security import (
@@ -38,11 +39,18 @@ _SECURITY_HEADERS = {
 
 
 def create_app(
-    config: Config, engine: Engine, *, secret_key: str, templates_dir: Path | None = None
+    config: Config,
+    engine: Engine,
+    *,
+    secret_key: str,
+    templates_dir: Path | None = None,
+    clock: Clock = system_clock,
 ) -> FastAPI:
     app = FastAPI(title="social-care", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
     app.state.engine = engine
+    app.state.secret_key = secret_key
+    app.state.clock = clock
     folder = templates_dir or bundled("templates") / "web"
     app.mount("/static", StaticFiles(directory=folder / "static"), name="static")
     environment = Environment(
@@ -74,6 +82,8 @@ def create_app(
 
     _add_login_routes(app)
     app.include_router(queue.router)
+    app.include_router(case_page.router)
+    app.include_router(csat.router)
     return app
 
 

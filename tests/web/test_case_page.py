@@ -1,0 +1,128 @@
+"""The case page: its posts shown as text, and a reply, resolution or dismissal by someone allowed to."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from social_care.config import Config
+from social_care.storage.tables import OutboxEntry
+from social_care.users import set_employee_password
+from social_care.web.app import create_app
+from tests.support.clock import FakeClock
+from tests.support.desk import Desk
+from tests.web.support import DEMO_PASSWORD, SCRIPT, csrf_of, log_in
+
+SECRET_KEY = "test-secret-key"
+ASSIGNEE = "luca.marino@velora.example"
+OTHER_AGENT = "sara.greco@velora.example"
+SUPERVISOR = "chiara.conti@velora.example"
+
+
+@pytest.fixture
+def desk(engine: Engine, config: Config, clock: FakeClock) -> Desk:
+    desk = Desk(engine, config, clock)
+    for email in (ASSIGNEE, OTHER_AGENT, SUPERVISOR):
+        set_employee_password(config, engine, email, DEMO_PASSWORD)
+    return desk
+
+
+@pytest.fixture
+def case_id(desk: Desk) -> int:
+    case_id = desk.post(text=f"@velora my Pulse is dead {SCRIPT}")
+    desk.assign(case_id, "care-it", ASSIGNEE)
+    return case_id
+
+
+@pytest.fixture
+def client(desk: Desk, config: Config, engine: Engine, clock: FakeClock) -> Iterator[TestClient]:
+    with TestClient(create_app(config, engine, secret_key=SECRET_KEY, clock=clock)) as client:
+        yield client
+
+
+def reply(client: TestClient, case_id: int, text: str, *, resolve: bool = False) -> int:
+    token = csrf_of(client.get(f"/cases/{case_id}").text)
+    form = {"csrf": token, "text": text} | ({"resolve": "true"} if resolve else {})
+    return client.post(f"/cases/{case_id}/reply", data=form, follow_redirects=False).status_code
+
+
+def sent_texts(tmp_path: Path) -> list[str]:
+    lines = (tmp_path / "demo-replies.jsonl").read_text("utf-8").splitlines()
+    return [json.loads(line)["text"] for line in lines]
+
+
+def test_the_page_needs_a_signed_in_person(client: TestClient, case_id: int) -> None:
+    response = client.get(f"/cases/{case_id}", follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/login")
+
+
+def test_the_customers_post_is_shown_as_text(client: TestClient, case_id: int) -> None:
+    log_in(client, ASSIGNEE)
+    page = client.get(f"/cases/{case_id}").text
+    assert SCRIPT not in page and "&lt;script&gt;" in page
+
+
+def test_the_assignees_reply_is_sent_once_and_recorded_as_theirs(
+    client: TestClient, case_id: int, desk: Desk, tmp_path: Path
+) -> None:
+    log_in(client, ASSIGNEE)
+    assert reply(client, case_id, "Sorry! Try holding the button for 10 seconds.") == 303
+    assert desk.service.sender.run_once().sent == 1
+    assert desk.service.sender.run_once().sent == 0
+    assert sent_texts(tmp_path) == ["Sorry! Try holding the button for 10 seconds."]
+    case = desk.case(case_id)
+    assert (case.status, case.first_response_at) == ("responded", desk.clock.now)
+    assert "responded → responded · employee" in client.get(f"/cases/{case_id}").text
+
+
+def test_a_resolving_reply_carries_the_survey_link_and_closes_the_case(
+    client: TestClient, case_id: int, desk: Desk, tmp_path: Path
+) -> None:
+    log_in(client, ASSIGNEE)
+    assert reply(client, case_id, "Replaced under warranty.", resolve=True) == 303
+    desk.service.sender.run_once()
+    [text] = sent_texts(tmp_path)
+    assert text.startswith("Replaced under warranty.\n\nHow did we do?")
+    assert "http://127.0.0.1:8000/csat/" in text
+    assert desk.case(case_id).status == "resolved"
+
+
+def test_another_agent_may_not_act_but_a_supervisor_may(
+    client: TestClient, case_id: int, engine: Engine
+) -> None:
+    log_in(client, OTHER_AGENT)
+    assert "Send reply" not in client.get(f"/cases/{case_id}").text
+    assert reply(client, case_id, "Not my case") == 403
+    log_in(client, SUPERVISOR)
+    assert reply(client, case_id, "Taking this one.") == 303
+    with Session(engine) as session:
+        assert [entry.text for entry in session.exec(select(OutboxEntry))] == ["Taking this one."]
+
+
+def test_a_reply_without_the_forms_token_is_refused(client: TestClient, case_id: int, engine: Engine) -> None:
+    log_in(client, ASSIGNEE)
+    response = client.post(f"/cases/{case_id}/reply", data={"csrf": "forged", "text": "hi"})
+    assert response.status_code == 403
+    with Session(engine) as session:
+        assert session.exec(select(OutboxEntry)).all() == []
+
+
+def test_an_empty_reply_is_refused(client: TestClient, case_id: int) -> None:
+    log_in(client, ASSIGNEE)
+    assert reply(client, case_id, "   ") == 422
+
+
+def test_a_case_can_be_marked_spam(client: TestClient, case_id: int, desk: Desk) -> None:
+    log_in(client, ASSIGNEE)
+    token = csrf_of(client.get(f"/cases/{case_id}").text)
+    response = client.post(
+        f"/cases/{case_id}/dismiss", data={"csrf": token, "reason": "spam"}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert desk.case(case_id).status == "spam"
