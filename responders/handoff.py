@@ -33,20 +33,6 @@ class SweepReport:
     assigned: int = 0  # from a team's queue
 
 
-def facts_of(case: Case, text: str = "") -> CaseFacts:
-    return CaseFacts(
-        category=case.category,
-        cluster=case.cluster,
-        brand=case.brand,
-        product=case.product,
-        language=case.language,
-        platform=case.platform,
-        priority=case.priority,
-        source_id=case.source_id,
-        text=text,
-    )
-
-
 class HandOff:
     def __init__(self, config: Config, templates: MailTemplates, rng: random.Random | None = None) -> None:
         self._config = config
@@ -100,7 +86,13 @@ class HandOff:
         ).all()
         exclude = frozenset(int(detail["from_id"]) for detail in let_go if detail.get("from_id"))
         person = choose_assignee(
-            session, self._config, case.team or "", facts_of(case), now=now, rng=self._rng, exclude=exclude
+            session,
+            self._config,
+            case.team or "",
+            CaseFacts.of(case),
+            now=now,
+            rng=self._rng,
+            exclude=exclude,
         )
         if person is None:
             return
@@ -137,7 +129,13 @@ class HandOff:
         previous = case.assignee_id
         exclude = frozenset({previous}) if previous else frozenset()
         person = choose_assignee(
-            session, self._config, case.team or "", facts_of(case), now=now, rng=self._rng, exclude=exclude
+            session,
+            self._config,
+            case.team or "",
+            CaseFacts.of(case),
+            now=now,
+            rng=self._rng,
+            exclude=exclude,
         )
         if person is not None:
             self._give(session, case, person, now)

@@ -96,17 +96,7 @@ class Pipeline:
         return Outcome(True, case.id, opened, decision.reason if decision else "")
 
     def _route(self, session: Session, case: Case, mention: Mention, now: datetime) -> None:
-        facts = CaseFacts(
-            category=case.category,
-            cluster=case.cluster,
-            brand=case.brand,
-            product=case.product,
-            language=case.language,
-            platform=case.platform,
-            priority=case.priority,
-            source_id=case.source_id,
-            text=mention.text,
-        )
+        facts = CaseFacts.of(case, mention.text)
         rule = choose_rule(self._config.routing, facts)
         if rule is None:
             events.record(session, case, "unrouted", at=now)

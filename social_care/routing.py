@@ -36,6 +36,21 @@ class CaseFacts:
     source_id: str
     text: str
 
+    @classmethod
+    def of(cls, case: tables.Case, text: str = "") -> CaseFacts:
+        """The facts of ``case``; ``text`` is the post that opened it, for keyword rules."""
+        return cls(
+            category=case.category,
+            cluster=case.cluster,
+            brand=case.brand,
+            product=case.product,
+            language=case.language,
+            platform=case.platform,
+            priority=case.priority,
+            source_id=case.source_id,
+            text=text,
+        )
+
 
 def choose_rule(rules: Sequence[RoutingRule], facts: CaseFacts) -> RoutingRule | None:
     return next((rule for rule in rules if _fits(rule, facts)), None)

@@ -191,42 +191,16 @@ def start_workers(service: Service) -> BackgroundScheduler:
             name=f"poll {connector.platform} source {source_id}",
             next_run_time=now,
         )
-    scheduler.add_job(
-        _send,
-        "interval",
-        seconds=OUTBOX_INTERVAL_SECONDS,
-        args=(service,),
-        id="outbox",
-        name="send outbox",
-        next_run_time=now,
-    )
-    scheduler.add_job(
-        _send_mail,
-        "interval",
-        seconds=OUTBOX_INTERVAL_SECONDS,
-        args=(service,),
-        id="mail",
-        name="send mail",
-        next_run_time=now,
-    )
-    scheduler.add_job(
-        _sweep_handoffs,
-        "interval",
-        seconds=service.config.handoff.sweep_interval_seconds,
-        args=(service,),
-        id="handoff",
-        name="reassign waiting cases",
-        next_run_time=now,
-    )
-    scheduler.add_job(
-        _sweep_sla,
-        "interval",
-        seconds=service.config.sla_alerts.sweep_interval_seconds,
-        args=(service,),
-        id="sla-sweeper",
-        name="warn and escalate on SLA targets",
-        next_run_time=now,
-    )
+    every_few_seconds = [
+        (_send, OUTBOX_INTERVAL_SECONDS, "outbox", "send outbox"),
+        (_send_mail, OUTBOX_INTERVAL_SECONDS, "mail", "send mail"),
+        (_sweep_handoffs, service.config.handoff.sweep_interval_seconds, "handoff", "reassign waiting cases"),
+        (_sweep_sla, service.config.sla_alerts.sweep_interval_seconds, "sla-sweeper", "warn and escalate"),
+    ]
+    for job, seconds, job_id, name in every_few_seconds:
+        scheduler.add_job(
+            job, "interval", seconds=seconds, args=(service,), id=job_id, name=name, next_run_time=now
+        )
     scheduler.start()
     return scheduler
 

@@ -175,3 +175,22 @@ def test_alert_and_survey_settings_out_of_range_are_reported_with_their_keys(tmp
         f"{path}: sla_alerts.warn_at_fraction: expected less than 1, found 1.5",
         f"{path}: csat.link_valid_days: expected greater than or equal to 1, found 0",
     ]
+
+
+def test_two_entries_under_one_name_are_reported_where_the_second_stands(tmp_path: Path) -> None:
+    path = tmp_path / "twins.toml"
+    twin_source = '\n[[sources]]\nid = "demo"\nplatform = "demo"\nbrand = "Velora"\n'
+    twin_person = '\n[[employees]]\nemail = "CHIARA.CONTI@velora.example"\nname = "Chiara again"\n'
+    text = example_config().read_text(encoding="utf-8")
+    path.write_text(text + twin_source + twin_person, encoding="utf-8")
+    sources = text.count("[[sources]]")
+    employees = text.count("[[employees]]")
+    problems = problems_of(path)
+    assert any(
+        p.startswith(f"{path}: sources[{sources}].id: expected a unique id (sources[0] has it")
+        and p.endswith("found 'demo'")
+        for p in problems
+    ), problems
+    assert any(
+        p.startswith(f"{path}: employees[{employees}].email: expected a unique email") for p in problems
+    )

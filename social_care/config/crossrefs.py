@@ -19,12 +19,25 @@ Raw = Mapping[str, Any]
 
 def check_references(raw: Raw, *, file: str, environ: Mapping[str, str]) -> list[Problem]:
     checker = _Checker(raw, file, environ)
+    checker.unique_names()
     checker.sources()
     checker.people_and_teams()
     checker.routing()
     checker.sla()
     checker.service_secrets()
     return checker.problems
+
+
+# Lists whose entries are referred to by one key, which must therefore name one entry only.
+_NAMED_BY = {
+    "brands": "name",
+    "sources": "id",
+    "teams": "name",
+    "employees": "email",
+    "routing": "name",
+    "calendars": "name",
+    "sla": "name",
+}
 
 
 def _items(raw: Raw, section: str) -> Iterator[tuple[int, Raw]]:
@@ -53,6 +66,23 @@ class _Checker:
     def report(self, key: str, expected: str, found: str) -> None:
         self.problems.append(Problem(self.file, key, expected, found))
 
+    def unique_names(self) -> None:
+        for section, key in _NAMED_BY.items():
+            first: dict[str, int] = {}
+            for index, item in _items(self.raw, section):
+                value = item.get(key)
+                if not isinstance(value, str):
+                    continue
+                folded = value.casefold() if key == "email" else value
+                if folded in first:
+                    self.report(
+                        f"{section}[{index}].{key}",
+                        f"a unique {key} ({section}[{first[folded]}] has it already)",
+                        repr(value),
+                    )
+                else:
+                    first[folded] = index
+
     def refers(self, key: str, value: object, known: set[str], what: str) -> None:
         if isinstance(value, str) and value not in known:
             choices = ", ".join(sorted(known)) or f"none defined yet in [[{what}]]"
@@ -66,14 +96,9 @@ class _Checker:
         from connectors import registry
 
         brands = _names(self.raw, "brands")
-        seen: set[object] = set()
         for index, source in _items(self.raw, "sources"):
             key = f"sources[{index}]"
             self.refers(f"{key}.brand", source.get("brand"), brands, "brands")
-            source_id = source.get("id")
-            if source_id in seen:
-                self.report(f"{key}.id", "an id used by one source only", repr(source_id))
-            seen.add(source_id)
             platform = source.get("platform")
             if isinstance(platform, str) and platform not in registry.PLATFORMS:
                 known = ", ".join(sorted(registry.PLATFORMS))
