@@ -193,10 +193,13 @@ def start_workers(service: Service) -> BackgroundScheduler:
         )
     every_few_seconds = [
         (_send, OUTBOX_INTERVAL_SECONDS, "outbox", "send outbox"),
-        (_send_mail, OUTBOX_INTERVAL_SECONDS, "mail", "send mail"),
         (_sweep_handoffs, service.config.handoff.sweep_interval_seconds, "handoff", "reassign waiting cases"),
         (_sweep_sla, service.config.sla_alerts.sweep_interval_seconds, "sla-sweeper", "warn and escalate"),
     ]
+    if service.config.smtp.enabled:
+        every_few_seconds.append((_send_mail, OUTBOX_INTERVAL_SECONDS, "mail", "send mail"))
+    else:
+        log.warning("e-mail is off ([smtp] enabled = false): mails to colleagues wait in the mail outbox")
     for job, seconds, job_id, name in every_few_seconds:
         scheduler.add_job(
             job, "interval", seconds=seconds, args=(service,), id=job_id, name=name, next_run_time=now

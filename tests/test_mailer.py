@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from responders.mailer import MailSender, queue_mail
 from social_care.config.models import SmtpSettings
 from social_care.mail import Mail, Mailer
+from social_care.runtime import build_service, start_workers
 from social_care.storage.tables import MailEntry
 from tests.fakes.smtp_server import MailServer
 from tests.support.clock import FakeClock
+from tests.support.configs import Raw, demo_config
 
 NOTICE = Mail(subject="SC-000001 is yours", text="plain", html="<p>html</p>")
 
@@ -61,3 +66,22 @@ def test_an_unreachable_server_is_retried_with_growing_waits_then_given_up(
     with Session(engine) as session:
         entry = session.exec(select(MailEntry)).one()
     assert (entry.state, entry.attempts, entry.sent_at) == ("dead", 3, None)
+
+
+def test_mail_switched_off_is_kept_in_the_outbox_and_no_worker_sends_it(
+    engine: Engine, clock: FakeClock, tmp_path: Path
+) -> None:
+    def smtp(enabled: bool) -> Callable[[Raw], None]:
+        return lambda raw: raw["smtp"].update({"enabled": enabled})
+
+    off = build_service(demo_config(tmp_path, smtp(False)), engine, clock=clock)
+    on = build_service(demo_config(tmp_path, smtp(True)), engine, clock=clock)
+    jobs = {}
+    for name, service in (("off", off), ("on", on)):
+        scheduler = start_workers(service)
+        try:
+            jobs[name] = {job.id for job in scheduler.get_jobs()}
+        finally:
+            scheduler.shutdown(wait=True)
+    assert "mail" not in jobs["off"] and "mail" in jobs["on"]
+    assert jobs["off"] | {"mail"} == jobs["on"]

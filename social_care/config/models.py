@@ -237,6 +237,7 @@ class AcknowledgementPolicy(Section):
 
 
 class SmtpSettings(Section):
+    enabled: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=25, gt=0, lt=65536)
     sender: Email = "social-care@localhost.localdomain"
