@@ -15,12 +15,12 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from connectors.base import Connector
-from responders.replies import ReplyRenderer, describe_window, neutralise
+from responders.replies import ReplyRenderer, describe_due, describe_window, neutralise
 from responders.reply_limits import NAME_MAX_LENGTH
 from social_care import events
 from social_care.config.models import Config, Source
 from social_care.crisis import current_crisis
-from social_care.sla import policy_for, response_window
+from social_care.sla import calendar_for, policy_for, response_window
 from social_care.storage.tables import Author, Case, Mention, OutboxEntry, saved_id
 from social_care.switches import current_pause
 from social_care.text import fold, tokenize
@@ -29,6 +29,8 @@ from social_care.watchlist import bare_handle, own_handles
 PURPOSE = "acknowledgement"
 CRISIS_TEMPLATE = "crisis"  # replaces the acknowledgement's wording while a crisis lasts
 OPT_OUT_MAX_WORDS = 3
+# Past the window by more than this, the promise names the time instead (business hours at work).
+_SLACK = timedelta(minutes=1)
 _HANDLE = re.compile(r"@\w+")
 
 
@@ -75,7 +77,7 @@ class Acknowledger:
             events.record(session, case, "acknowledgement_skipped", at=now, reason=decision.reason)
             return decision
         crisis = current_crisis(session) is not None
-        text = self._render(subject, template=CRISIS_TEMPLATE if crisis else PURPOSE)
+        text = self._render(subject, template=CRISIS_TEMPLATE if crisis else PURPOSE, now=now)
         if decision.suggest:
             case.suggested_reply = text
             events.record(session, case, "acknowledgement_suggested", at=now, reason=decision.reason)
@@ -141,10 +143,9 @@ class Acknowledger:
             return Decision(False, "this source reached its hourly cap", suggest=True)
         return Decision(True, "allowed")
 
-    def _render(self, subject: Subject, *, template: str) -> str:
+    def _render(self, subject: Subject, *, template: str, now: datetime) -> str:
         case, author = subject.case, subject.author
         language = case.language if case.language in {"en", "it"} else "en"
-        window = response_window(policy_for(self._config, case.category, case.priority))
         name = (neutralise(author.name) or neutralise(author.handle))[:NAME_MAX_LENGTH]
         return self._renderer.render(
             platform=subject.mention.platform,
@@ -156,9 +157,18 @@ class Acknowledger:
                 "name": name,
                 "product": case.product,
                 "reference": case.reference,
-                "window": describe_window(window, language),
+                "window": self._promise(case, language, now),
             },
         )
+
+    def _promise(self, case: Case, language: str, now: datetime) -> str:
+        """When a person will answer: the window, or its end when business hours push it further."""
+        policy = policy_for(self._config, case.category, case.priority)
+        window = response_window(policy)
+        due = case.response_due_at
+        if policy is not None and window is not None and due is not None and due - now > window + _SLACK:
+            return describe_due(due, now, calendar_for(self._config, policy).zone, language)
+        return describe_window(window, language)
 
 
 def _already_acknowledged(session: Session, case: Case) -> bool:

@@ -10,8 +10,9 @@ would notify someone else, no links.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from jinja2 import StrictUndefined, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
@@ -46,6 +47,49 @@ def describe_window(window: timedelta | None, language: str) -> str:
         hours = minutes // 60
         return "within 1 hour" if hours == 1 else f"within {hours} hours"
     return f"within {minutes} minutes"
+
+
+_DAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "it": ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"),
+}
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Today, tomorrow, later this week, further on.
+_DUE = {
+    "en": ("by {hour}", "by tomorrow at {hour}", "by {weekday} at {hour}", "by {month} {day} at {hour}"),
+    "it": (
+        "entro le {hour}",
+        "entro domani alle {hour}",
+        "entro {weekday} alle {hour}",
+        "entro il {day}/{month_number} alle {hour}",
+    ),
+}
+_WEEK = 7
+
+
+def describe_due(due: datetime, now: datetime, zone: ZoneInfo, language: str) -> str:
+    """The promise as a time, for a wait that business hours stretch beyond the window.
+
+    "Within 1 hour" said on Friday evening would be broken by Monday morning;
+    the time itself, in the calendar's zone with its abbreviation, is honest.
+    """
+    local = due.astimezone(zone)
+    days = (local.date() - now.astimezone(zone).date()).days
+    phrases = _DUE["it" if language == "it" else "en"]
+    return phrases[min(days, 2) if days < _WEEK else 3].format(
+        hour=f"{local:%H:%M} {local.tzname()}",
+        weekday=_DAYS["it" if language == "it" else "en"][local.weekday()],
+        month=_MONTHS[local.month - 1],
+        month_number=local.month,
+        day=local.day,
+    )
+
+
+def longest_due(zone: ZoneInfo, language: str) -> str:
+    """The longest ``describe_due`` can say in ``zone``, for the reply-length check."""
+    now = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # a year of dues from here: every weekday, month, zone name
+    dues = [now + timedelta(days=days, hours=hours) for days in range(366) for hours in (0, 11)]
+    return max((describe_due(due, now, zone, language) for due in dues), key=len)
 
 
 class ReplyRenderer:

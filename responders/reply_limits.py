@@ -15,10 +15,10 @@ from pathlib import Path
 from jinja2 import TemplateError
 
 from connectors.registry import connector_class
-from responders.replies import ReplyRenderer, ReplyTooLong, describe_window
+from responders.replies import ReplyRenderer, ReplyTooLong, describe_window, longest_due
 from social_care.config.models import Config, Source
 from social_care.config.problems import Problem
-from social_care.sla import response_window
+from social_care.sla import calendar_for, response_window
 
 NAME_MAX_LENGTH = 50  # X's display-name limit; longer names from elsewhere are cut to it
 WORST_REFERENCE = "SC-9999999"
@@ -71,6 +71,7 @@ def _check_source(config: Config, renderer: ReplyRenderer, index: int, source: S
 def _worst_values(config: Config, source: Source, language: str) -> dict[str, str]:
     brand = config.brand(source.brand)
     windows = [describe_window(response_window(policy), language) for policy in config.sla]
+    windows += [longest_due(calendar_for(config, policy).zone, language) for policy in config.sla]
     windows.append(describe_window(None, language))
     return {
         "name": longest_name(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -66,6 +67,36 @@ def test_a_poll_stores_classifies_and_opens_cases(engine: Engine, tmp_path: Path
         assert verdict is not None and verdict.reasons
         assert session.exec(select(TermMatch.term).where(TermMatch.term == "Velora Pulse")).first()
         assert session.get_one(SourceState, "demo").cursor is not None
+
+
+def acknowledgement_at(when: datetime, text: str, engine: Engine, tmp_path: Path) -> str:
+    """The acknowledgement a direct complaint gets at ``when``, the SLA counted in office hours."""
+    config = scenario_config(tmp_path, [post("p1", text, direct=True)])
+    office = [policy.model_copy(update={"calendar": "office"}) for policy in config.sla]
+    service = build_service(config.model_copy(update={"sla": office}), engine, clock=FakeClock(when))
+    service.poller.poll("demo")
+    assert service.sender.run_once().sent == 1
+    [reply] = replies_sent(tmp_path)
+    return reply["text"]
+
+
+def test_the_promised_answer_time_follows_office_hours(engine: Engine, tmp_path: Path) -> None:
+    monday_morning = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Rome, the office is open
+    assert "within 1 hour" in acknowledgement_at(monday_morning, COMPLAINT_DIRECT["text"], engine, tmp_path)
+
+
+def test_a_complaint_on_friday_evening_is_promised_an_answer_on_monday_morning(
+    engine: Engine, tmp_path: Path
+) -> None:
+    friday_evening = datetime(2026, 11, 27, 16, 30, tzinfo=UTC)  # 17:30 in Rome: 30 office minutes left
+    text = acknowledgement_at(friday_evening, COMPLAINT_DIRECT["text"], engine, tmp_path)
+    assert "by Monday at 09:30 CET" in text and "within" not in text
+
+
+def test_the_italian_promise_names_the_day_in_italian(engine: Engine, tmp_path: Path) -> None:
+    friday_evening = datetime(2026, 11, 27, 16, 30, tzinfo=UTC)
+    italian = "@velora il mio Velora Pulse non funziona dopo l'aggiornamento, pessimo"
+    assert "entro lunedì alle 09:30 CET" in acknowledgement_at(friday_evening, italian, engine, tmp_path)
 
 
 def test_fetching_the_same_posts_again_stores_nothing_twice(
