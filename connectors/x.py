@@ -344,7 +344,11 @@ class XConnector(Connector):
             text=str(tweet["text"]),
             created_at=_timestamp(tweet.get("created_at")) or self.clock(),
             language=tweet.get("lang") or None,
-            thread=ThreadRef(thread_id=tweet.get("conversation_id"), parent_id=references.get("replied_to")),
+            thread=ThreadRef(
+                thread_id=tweet.get("conversation_id"),
+                # A quote answers the post it quotes, in a conversation of its own.
+                parent_id=references.get("replied_to") or references.get("quoted"),
+            ),
             direct=self._addresses_us(tweet),
             is_retweet="retweeted" in references or str(tweet["text"]).startswith("RT @"),
             raw={**raw, "includes": {"users": [user], "tweets": tweet["referenced"]}},

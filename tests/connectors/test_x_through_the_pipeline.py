@@ -74,3 +74,21 @@ def test_only_a_post_addressing_our_account_is_answered_and_on_the_right_parent(
         mention = session.exec(select(Mention).where(Mention.external_id == keyword)).one()
         case = session.get_one(Case, mention.case_id)
         assert case.suggested_reply and case.acknowledged_at is None
+
+
+def test_replies_and_quotes_of_a_complaint_join_its_case_and_a_retweet_opens_none(
+    fake: FakeX, service: Service, engine: Engine
+) -> None:
+    complaint = fake.add_tweet("anna", "@velora my Velora Pulse is not working since the update")
+    reply = fake.add_tweet("bob", "@anna same here, my Velora Pulse died too", reply_to=complaint)
+    reply_to_reply = fake.add_tweet("carl", "@bob Velora Pulse support never answers", reply_to=reply)
+    quote = fake.add_tweet("dora", "this Velora Pulse story again", quote_of=complaint)
+    retweet = fake.add_tweet("eve", "RT @anna: @velora my Velora Pulse is not working", retweet_of=complaint)
+    other = fake.add_tweet("fred", "my Velora Casa keeps dropping wifi, worst router ever")
+    service.poller.poll("x-velora")
+    with Session(engine) as session:
+        case_of = {m.external_id: m.case_id for m in session.exec(select(Mention)).all()}
+        assert case_of[reply] == case_of[reply_to_reply] == case_of[quote] == case_of[complaint]
+        assert case_of[retweet] is None
+        assert case_of[other] not in (None, case_of[complaint])
+        assert len(session.exec(select(Case)).all()) == 2
