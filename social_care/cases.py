@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
 from social_care import events, lifecycle
@@ -49,7 +49,7 @@ def _conversation_case(session: Session, mention: Mention) -> Case | None:
     keys = [key for key in (mention.parent_id, mention.thread_id) if key]
     if not keys:
         return None
-    same_conversation = col(Mention.external_id).in_(keys)
+    same_conversation: ColumnElement[bool] = col(Mention.external_id).in_(keys)
     if mention.thread_id:
         same_conversation = or_(same_conversation, col(Mention.thread_id) == mention.thread_id)
     statement = (
