@@ -74,6 +74,9 @@ class Connector(ABC):
     credentials: ClassVar[tuple[str, ...]] = ()
     default_api_base_url: ClassVar[str] = ""
     Options: ClassVar[type[BaseModel]] = NoOptions
+    # The lists of a source's [sources.watch] this platform reads (queries, subreddits, feeds);
+    # any other list given for it would be silently ignored, so the configuration check refuses it.
+    watch_lists: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,

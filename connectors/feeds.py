@@ -115,6 +115,7 @@ class FeedConnector(Connector):
     credentials: ClassVar[tuple[str, ...]] = ()
     default_api_base_url: ClassVar[str] = ""
     Options: ClassVar[type[BaseModel]] = FeedOptions
+    watch_lists: ClassVar[frozenset[str]] = frozenset({"feeds"})
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

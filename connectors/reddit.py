@@ -100,6 +100,7 @@ class RedditConnector(Connector):
     credentials: ClassVar[tuple[str, ...]] = ("client_id", "client_secret", "username", "password")
     default_api_base_url: ClassVar[str] = "https://oauth.reddit.com"
     Options: ClassVar[type[BaseModel]] = RedditOptions
+    watch_lists: ClassVar[frozenset[str]] = frozenset({"queries", "subreddits"})
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

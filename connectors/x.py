@@ -145,6 +145,7 @@ class XConnector(Connector):
     )
     default_api_base_url: ClassVar[str] = "https://api.x.com"
     Options: ClassVar[type[BaseModel]] = XOptions
+    watch_lists: ClassVar[frozenset[str]] = frozenset({"queries"})
 
     def __init__(self, **kwargs: Any) -> None:
         import tweepy

@@ -194,3 +194,14 @@ def test_two_entries_under_one_name_are_reported_where_the_second_stands(tmp_pat
     assert any(
         p.startswith(f"{path}: employees[{employees}].email: expected a unique email") for p in problems
     )
+
+
+def test_a_watch_list_the_platform_does_not_read_is_refused_not_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "lists.toml"
+    text = example_config().read_text(encoding="utf-8")
+    path.write_text(text.replace("queries = []", 'queries = ["velora lang:it"]', 1), encoding="utf-8")
+    [problem] = problems_of(path)
+    assert problem == (
+        f"{path}: sources[0].watch.queries: expected no queries on a demo source, which reads none of them,"
+        " found ['velora lang:it']"
+    )

@@ -116,6 +116,7 @@ class _Checker:
                     error, file=self.file, model=connector.Options, prefix=(*_path(key), "options")
                 )
             )
+        self.watch_lists(key, source, connector)
         credentials = source.get("credentials", {})
         if not isinstance(credentials, Mapping):
             return
@@ -128,6 +129,19 @@ class _Checker:
                 )
             elif source.get("enabled", True) is not False:
                 self.secret(f"{key}.credentials.{name}", credentials[name])
+
+    def watch_lists(self, key: str, source: Raw, connector: Any) -> None:
+        watch = source.get("watch", {})
+        if not isinstance(watch, Mapping):
+            return
+        for name in ("queries", "subreddits", "feeds"):
+            if watch.get(name) and name not in connector.watch_lists:
+                used = ", ".join(sorted(connector.watch_lists)) or "none of them"
+                self.report(
+                    f"{key}.watch.{name}",
+                    f"no {name} on a {connector.platform} source, which reads {used}",
+                    repr(watch[name]),
+                )
 
     def people_and_teams(self) -> None:
         teams = _names(self.raw, "teams")
