@@ -141,15 +141,13 @@ def build_service(
         handoff=handoff,
         mail_sender=MailSender(engine, Mailer(config.smtp, environ), clock=clock, owner=owner),
         clock=clock,
-        sweeper=Sweeper(
-            engine, config, clock=clock, notifier=notifier or mail_notifier(config, engine, clock)
-        ),
+        sweeper=Sweeper(engine, config, clock=clock, notifier=notifier or mail_notifier(config, clock)),
     )
 
 
-def mail_notifier(config: Config, engine: Engine, clock: Clock) -> MailNotifier:
+def mail_notifier(config: Config, clock: Clock) -> MailNotifier:
     """SLA warnings and escalations by e-mail, queued in the mail outbox."""
-    return MailNotifier(config, engine, MailTemplates(bundled("templates") / "mail"), clock=clock)
+    return MailNotifier(config, MailTemplates(bundled("templates") / "mail"), clock=clock)
 
 
 def read_limits(config: Config) -> dict[str, ReadLimit]:

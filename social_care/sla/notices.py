@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
 from sqlmodel import Session
 
 from responders.mailer import queue_mail
@@ -23,13 +22,12 @@ _OBIETTIVI = {"acknowledgement": "presa in carico", "response": "risposta", "res
 
 
 class MailNotifier:
-    def __init__(self, config: Config, engine: Engine, templates: MailTemplates, *, clock: Clock) -> None:
+    def __init__(self, config: Config, templates: MailTemplates, *, clock: Clock) -> None:
         self._config = config
-        self._engine = engine
         self._templates = templates
         self._clock = clock
 
-    def notify(self, alert: Alert) -> None:
+    def notify(self, session: Session, alert: Alert) -> None:
         if not alert.recipient:
             log.warning("%s: %s on %s with nobody to tell", alert.reference, alert.level, alert.target)
             return
@@ -46,14 +44,12 @@ class MailNotifier:
                 "link": f"{self._config.service.public_url.rstrip('/')}/cases/{alert.case_id}",
             },
         )
-        with Session(self._engine) as session:
-            queue_mail(
-                session,
-                key=f"sla:{alert.case_id}:{alert.target}:{alert.level}:{alert.due_at.isoformat()}",
-                purpose=f"sla_{alert.level}",
-                to=[alert.recipient],
-                mail=mail,
-                now=self._clock(),
-                case_id=alert.case_id,
-            )
-            session.commit()
+        queue_mail(
+            session,
+            key=f"sla:{alert.case_id}:{alert.target}:{alert.level}:{alert.due_at.isoformat()}",
+            purpose=f"sla_{alert.level}",
+            to=[alert.recipient],
+            mail=mail,
+            now=self._clock(),
+            case_id=alert.case_id,
+        )

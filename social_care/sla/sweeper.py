@@ -4,7 +4,7 @@ Each warning and escalation is made once per case, target and due time: the
 ``sla_alerts`` row that records it is unique, inserted with "on conflict do
 nothing", so two workers sweeping together cannot both make it. The row, the
 case event and the case's next alert time are written in one transaction;
-the notification goes out after the commit.
+the notification (a mail queued in the mail outbox) is part of it too.
 """
 
 from __future__ import annotations
@@ -42,13 +42,14 @@ class Alert:
 
 
 class Notifier(Protocol):
-    def notify(self, alert: Alert) -> None: ...
+    def notify(self, session: Session, alert: Alert) -> None:
+        """Tell someone, in the transaction that records the alert: both happen, or neither."""
 
 
 class LogNotifier:
     """Writes alerts to the log; the case events are the record either way."""
 
-    def notify(self, alert: Alert) -> None:
+    def notify(self, session: Session, alert: Alert) -> None:
         log.warning(
             "%s %s: %s due at %s (%s)",
             alert.reference,
@@ -92,17 +93,19 @@ class Sweeper:
             due = select(Case.id).where(col(Case.sla_next_alert_at) <= now)
             case_ids = list(session.exec(due.order_by(col(Case.sla_next_alert_at)).limit(limit)))
         for case_id in case_ids:
-            if case_id is not None:
+            if case_id is None:
+                continue
+            try:
                 report.alerts.extend(self._sweep(case_id, now))
+            except Exception:  # one case's trouble must not hold up the others' alerts
+                log.exception(
+                    "sweeping the SLA clocks of case %s failed; it is tried again next time", case_id
+                )
         for alert in report.alerts:
             if alert.level == WARNING:
                 report.warnings += 1
             else:
                 report.escalations += 1
-            try:
-                self._notifier.notify(alert)
-            except Exception:
-                log.exception("could not send the %s for %s", alert.level, alert.reference)
         return report
 
     def _sweep(self, case_id: int, now: datetime) -> list[Alert]:
@@ -119,6 +122,8 @@ class Sweeper:
                             alerts.append(alert)
             set_due_times(self._config, case, made)
             session.add(case)
+            for alert in alerts:
+                self._notifier.notify(session, alert)
             session.commit()
         return alerts
 

@@ -34,7 +34,7 @@ def test_the_assignee_is_warned_and_the_supervisor_alerted_by_mail_once(
 
     config = demo_config(tmp_path, smtp)
     clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
-    desk = Desk(engine, config, clock, notifier=mail_notifier(config, engine, clock))
+    desk = Desk(engine, config, clock, notifier=mail_notifier(config, clock))
     case_id = desk.post()
     desk.assign(case_id, "care-it", AGENT)
     reference = desk.case(case_id).reference
@@ -64,7 +64,7 @@ def test_alerts_can_be_written_in_italian(engine: Engine, tmp_path: Path, server
 
     config = demo_config(tmp_path, italian)
     clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
-    desk = Desk(engine, config, clock, notifier=mail_notifier(config, engine, clock))
+    desk = Desk(engine, config, clock, notifier=mail_notifier(config, clock))
     case_id = desk.post()
     desk.assign(case_id, "care-it", AGENT)
     clock.advance(minutes=12)
@@ -87,7 +87,7 @@ def test_an_unreachable_mail_server_delays_the_alert_and_does_not_stop_the_sweep
 
     config = demo_config(tmp_path, nowhere)
     clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
-    desk = Desk(engine, config, clock, notifier=mail_notifier(config, engine, clock))
+    desk = Desk(engine, config, clock, notifier=mail_notifier(config, clock))
     desk.assign(desk.post(), "care-it", AGENT)
     clock.advance(minutes=15)
     assert desk.service.sweeper.run_once().escalations == 1

@@ -31,8 +31,15 @@ class Inbox:
     def __init__(self) -> None:
         self.alerts: list[Alert] = []
 
-    def notify(self, alert: Alert) -> None:
+    def notify(self, session: Session, alert: Alert) -> None:
         self.alerts.append(alert)
+
+
+class Unreachable:
+    """A notifier that cannot tell anyone yet, for one sweep."""
+
+    def notify(self, session: Session, alert: Alert) -> None:
+        raise RuntimeError("nobody can be told right now")
 
 
 def office_hours_config(tmp_path: Path, calendar: str = "office") -> Config:
@@ -251,3 +258,21 @@ def test_sweepers_racing_in_parallel_alert_once_per_case_and_target(engine: Engi
     made = sorted((alert.case_id, alert.level) for inbox in inboxes for alert in inbox.alerts)
     assert made == sorted((case_id, level) for case_id in cases for level in ("warning", "breach"))
     assert len(alert_events(engine)) == 2 * len(cases)
+
+
+def test_an_alert_nobody_could_be_told_of_is_not_recorded_and_is_made_next_time(
+    engine: Engine, tmp_path: Path
+) -> None:
+    clock = FakeClock(rome(2026, 11, 23, 10, 0))
+    desk = Desk(engine, office_hours_config(tmp_path), clock, notifier=Unreachable())
+    desk.assign(desk.post(), "care-it", AGENT)
+    clock.advance(minutes=12)
+    assert desk.service.sweeper.run_once().alerts == []
+    assert alert_events(engine) == []
+    inbox = Inbox()
+    later = Desk(engine, office_hours_config(tmp_path), clock, notifier=inbox)
+    assert [(a.level, a.target) for a in later.service.sweeper.run_once().alerts] == [
+        ("warning", "acknowledgement")
+    ]
+    assert [(a.level, a.target) for a in inbox.alerts] == [("warning", "acknowledgement")]
+    assert alert_events(engine) == [("sla_warning", "acknowledgement", AGENT)]
