@@ -36,19 +36,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.base import Connector, ConnectorError
+from connectors.x_queries import QUERY_MAX_LENGTH, lang_filter, quoted, split_queries
+from connectors.x_session import RateLimit, RebasedSession
 from social_care.posts import Author, Batch, Post, Rejected, ThreadRef
 
-TWEEPY_HOST = "https://api.twitter.com"
-QUERY_MAX_LENGTH = 512
 TWEET_FIELDS = [
     "author_id",
     "created_at",
@@ -86,49 +84,6 @@ class XOptions(BaseModel):
     first_poll_pages: int = Field(default=1, ge=1)
     find_reply_pages: int = Field(default=3, ge=1)
     timeout_seconds: float = Field(default=10.0, gt=0)
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """The last ``x-rate-limit-*`` headers seen for one endpoint."""
-
-    limit: int
-    remaining: int
-    resets_at: datetime
-
-
-class RebasedSession(requests.Session):
-    """A requests session that sends tweepy's calls to ``base_url``, with a timeout, noting rate limits."""
-
-    def __init__(self, base_url: str, timeout: float) -> None:
-        super().__init__()
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.rate_limits: dict[str, RateLimit] = {}
-        self.hooks["response"].append(self._note_rate_limit)
-
-    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
-        if isinstance(request.url, str) and request.url.startswith(TWEEPY_HOST):
-            request.url = self.base_url + request.url.removeprefix(TWEEPY_HOST)
-        return super().prepare_request(request)
-
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
-        return super().request(*args, **kwargs)
-
-    def _note_rate_limit(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        headers = response.headers
-        try:
-            limit = RateLimit(
-                limit=int(headers["x-rate-limit-limit"]),
-                remaining=int(headers["x-rate-limit-remaining"]),
-                resets_at=datetime.fromtimestamp(int(headers["x-rate-limit-reset"]), UTC),
-            )
-        except (KeyError, ValueError):
-            return
-        path = urlsplit(response.url).path
-        base_path = urlsplit(self.base_url).path
-        self.rate_limits[path.removeprefix(base_path)] = limit
 
 
 class XConnector(Connector):
@@ -183,9 +138,11 @@ class XConnector(Connector):
         within X's length limit, then the source's raw ``watch.queries`` as written."""
         queries = []
         if self.context.watch_search:
-            terms = [_quoted(term) for term in [*self.context.search_terms, *self.context.handles]]
-            suffix = " ".join(part for part in (self._options.query_extra, _lang(self._options.lang)) if part)
-            queries = _split_queries(terms, suffix)
+            terms = [quoted(term) for term in [*self.context.search_terms, *self.context.handles]]
+            suffix = " ".join(
+                part for part in (self._options.query_extra, lang_filter(self._options.lang)) if part
+            )
+            queries = split_queries(terms, suffix)
         for number, query in enumerate(self.context.queries):
             if len(query) > QUERY_MAX_LENGTH:
                 raise ConnectorError(
@@ -401,34 +358,6 @@ def _timestamp(value: Any) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
     except ValueError:
         return None
-
-
-def _quoted(term: str) -> str:
-    term = term.replace('"', "")
-    return f'"{term}"' if " " in term or "-" in term else term
-
-
-def _lang(lang: str) -> str:
-    return f"lang:{lang}" if lang else ""
-
-
-def _split_queries(terms: list[str], suffix: str) -> list[str]:
-    """Join ``terms`` with OR into as few queries as fit in 512 characters, each ending with ``suffix``."""
-    queries: list[str] = []
-    group: list[str] = []
-    for term in terms:
-        if group and len(_query([*group, term], suffix)) > QUERY_MAX_LENGTH:
-            queries.append(_query(group, suffix))
-            group = []
-        group.append(term)
-    if group:
-        queries.append(_query(group, suffix))
-    return queries
-
-
-def _query(terms: list[str], suffix: str) -> str:
-    body = terms[0] if len(terms) == 1 else f"({' OR '.join(terms)})"
-    return f"{body} {suffix}".strip()
 
 
 @contextmanager

@@ -315,7 +315,7 @@ def test_a_malformed_tweet_seen_by_search_and_mentions_is_rejected_once(
 def test_without_a_base_url_setting_calls_go_to_api_x_com() -> None:
     import requests
 
-    from connectors.x import RebasedSession
+    from connectors.x_session import RebasedSession
 
     session = RebasedSession(XConnector.default_api_base_url, timeout=1)
     prepared = session.prepare_request(
