@@ -84,6 +84,8 @@ class WatchMatcher:
         self._exclusions: dict[str, list[_Exclusion]] = defaultdict(list)
         self._deletions: dict[str, set[str]] = defaultdict(set)
         self._anchors_cache: dict[str, tuple[tuple[_Form, int], ...]] = {}
+        # Words known to anchor some form: a post sharing none of them has no match.
+        self._hot: set[str] = set()
         forms = [form for term in terms for form in self._forms_of(term)]
         shared = Counter(word for form in forms for word in set(form.words))
         for form in forms:
@@ -96,21 +98,20 @@ class WatchMatcher:
         return self.match_tokens(text, tokenize(text))
 
     def match_tokens(self, text: str, tokens: Tokens) -> list[Match]:
+        """The post's matches; most posts leave after two set operations done in C."""
         words = tokens.words
-        anchored = list(map(self._anchors_cache.get, words))
-        if None in anchored:
-            anchored = [
-                found if found is not None else self._anchors_for(word)
-                for word, found in zip(words, anchored, strict=True)
-            ]
-        hits = [position for position, forms in enumerate(anchored) if forms]
-        if not hits:
+        cache = self._anchors_cache
+        for word in set(words).difference(cache):
+            self._anchors_for(word)
+        if self._hot.isdisjoint(words):
             return []
+        anchored = [cache[word] if word in cache else self._anchors_for(word) for word in words]
+        hits = [position for position, forms in enumerate(anchored) if forms]
         excluded = self._excluded(words) if self._exclusion_words.intersection(words) else {}
         proposals = {
             (proposal.start, proposal.form): proposal
             for position in hits
-            for proposal in self._proposals(words, position, anchored[position] or (), excluded)
+            for proposal in self._proposals(words, position, anchored[position], excluded)
         }
         return [self._match(text, tokens, proposal) for proposal in _choose(proposals.values())]
 
@@ -142,10 +143,14 @@ class WatchMatcher:
         """Indexed words a letter or two away from ``word`` (not ``word`` itself)."""
         if len(word) < MIN_FUZZY_LENGTH or _DIGIT.search(word):
             return []
-        keys = {word, *_deletions(word)}
+        keys = _deletions(word)
+        keys.append(word)
         if len(word) >= 2 * MIN_FUZZY_LENGTH - 1:
-            keys.update(variant for key in list(keys) for variant in _deletions(key))
-        candidates = {known for key in keys for known in self._deletions.get(key, ())} - {word}
+            keys += _double_deletions(word)
+        found = [*filter(None, map(self._deletions.get, keys))]
+        if not found:
+            return []
+        candidates = set().union(*found) - {word}
         return [known for known in candidates if Indel.normalized_similarity(word, known) >= NEAR_ENOUGH]
 
     def _anchors_for(self, word: str) -> tuple[tuple[_Form, int], ...]:
@@ -156,6 +161,8 @@ class WatchMatcher:
         if len(self._anchors_cache) >= _CACHE_LIMIT:
             self._anchors_cache.clear()
         self._anchors_cache[word] = result = tuple(found)
+        if result:
+            self._hot.add(word)
         return result
 
     def _proposals(
@@ -254,3 +261,13 @@ def _is_excluded(excluded: dict[int, list[tuple[int, Term]]], position: int, len
 
 def _deletions(word: str) -> list[str]:
     return [word[:index] + word[index + 1 :] for index in range(len(word))]
+
+
+def _double_deletions(word: str) -> list[str]:
+    """``word`` with two letters removed, every way."""
+    size = len(word)
+    return [
+        word[:first] + word[first + 1 : second] + word[second + 1 :]
+        for first in range(size)
+        for second in range(first + 1, size)
+    ]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
 
@@ -37,13 +36,39 @@ _LOOK_ALIKES = str.maketrans(
 )
 
 
-@dataclass(frozen=True)
 class Tokens:
-    """A post's words, folded, with their spans in the original text."""
+    """A post's words, folded, with their spans in the original text.
 
-    words: list[str]
-    starts: list[int]
-    ends: list[int]
+    Most posts never need a span (nothing matched), so a post split on the
+    plain path keeps its pieces and works out the spans on first use.
+    """
+
+    __slots__ = ("_ends", "_parts", "_starts", "words")
+
+    def __init__(
+        self,
+        words: list[str],
+        starts: list[int] | None = None,
+        ends: list[int] | None = None,
+        *,
+        parts: list[str] | None = None,
+    ) -> None:
+        self.words = words
+        self._parts = parts
+        self._starts = starts
+        self._ends = ends
+
+    @property
+    def starts(self) -> list[int]:
+        if self._starts is None:
+            self._spans_from_parts()
+        return self._starts  # type: ignore[return-value]
+
+    @property
+    def ends(self) -> list[int]:
+        if self._ends is None:
+            self._spans_from_parts()
+        return self._ends  # type: ignore[return-value]
 
     def span(self, first: int, last: int) -> tuple[int, int]:
         """The original-text span of words ``first`` to ``last`` inclusive."""
@@ -51,6 +76,20 @@ class Tokens:
 
     def __len__(self) -> int:
         return len(self.words)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Tokens):
+            return NotImplemented
+        return (self.words, self.starts, self.ends) == (other.words, other.starts, other.ends)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Tokens(words={self.words!r}, starts={self.starts!r}, ends={self.ends!r})"
+
+    def _spans_from_parts(self) -> None:
+        offsets = list(accumulate(map(len, self._parts or ()), initial=0))
+        self._starts, self._ends = offsets[1:-1:2], offsets[2::2]
 
 
 @lru_cache(maxsize=200_000)
@@ -63,15 +102,37 @@ def fold_word(word: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char)).translate(_LOOK_ALIKES)
 
 
+@lru_cache(maxsize=200_000)
+def _fold_plain(word: str) -> str | None:
+    """The folded word, or ``None`` when it might need splitting (camel case, as a handle)."""
+    if word[1:].islower() or word.isupper() or [part.group() for part in _CAMEL.finditer(word)] == [word]:
+        return fold_word(word)
+    return None
+
+
 def fold(text: str) -> str:
     """The folded form of a whole string (words separated as written)."""
     return " ".join(tokenize(text).words)
 
 
 def tokenize(text: str) -> Tokens:
-    """Split and fold ``text``; most of the work happens inside ``re`` and ``map``."""
+    """Split and fold ``text``; most of the work happens inside ``re`` and ``map``.
+
+    The plain path (no underscores, no invisible characters, no word that could
+    be camel case or a compound handle) folds each word through a per-word
+    cache and leaves the spans for later; anything else takes the full path.
+    """
     if "://" in text or "www." in text:
         text = _URL.sub(_blank, text)
+    if "_" not in text and (text.isascii() or not _INVISIBLE_CHARS.search(text)):
+        parts = _SPLIT.split(text)
+        words = list(map(_fold_plain, parts[1::2]))
+        if None not in words:
+            return Tokens(words, parts=parts)  # type: ignore[arg-type]
+    return _tokenize_fully(text)
+
+
+def _tokenize_fully(text: str) -> Tokens:
     text, positions = _visible(text)
     parts = _SPLIT.split(text)
     offsets = list(accumulate(map(len, parts), initial=0))
