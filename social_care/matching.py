@@ -93,6 +93,11 @@ class WatchMatcher:
                 self._by_word[form.words[index]].append((form, index))
                 self._index_word(form.words[index])
         self._exclusion_words = frozenset(self._exclusions)
+        # The first three letters of the deletion index's keys, by key length.
+        starts: dict[int, set[str]] = defaultdict(set)
+        for key in self._deletions:
+            starts[len(key)].add(key[:3])
+        self._starts = {length: frozenset(found) for length, found in starts.items()}
 
     def match(self, text: str) -> list[Match]:
         return self.match_tokens(text, tokenize(text))
@@ -143,15 +148,37 @@ class WatchMatcher:
         """Indexed words a letter or two away from ``word`` (not ``word`` itself)."""
         if len(word) < MIN_FUZZY_LENGTH or _DIGIT.search(word):
             return []
-        keys = _deletions(word)
-        keys.append(word)
+        keys = self._deletion_keys(word, 1)
         if len(word) >= 2 * MIN_FUZZY_LENGTH - 1:
-            keys += _double_deletions(word)
+            keys += self._deletion_keys(word, 2)
+        keys.append(word)
         found = [*filter(None, map(self._deletions.get, keys))]
         if not found:
             return []
         candidates = set().union(*found) - {word}
         return [known for known in candidates if Indel.normalized_similarity(word, known) >= NEAR_ENOUGH]
+
+    def _deletion_keys(self, word: str, removed: int) -> list[str]:
+        """``word`` with ``removed`` letters taken out every way, except the ways that cannot
+        be in the index: those whose first three letters start no indexed key of their length.
+
+        Every way that keeps the first three letters shares them, so one look-up
+        decides all of those; the few that remove one of them are checked apiece.
+        """
+        starts = self._starts.get(len(word) - removed, frozenset())
+        if removed == 1:
+            keys = [word[1:], word[0] + word[2:], word[:2] + word[3:]]
+            if word[:3] in starts:
+                keys += [word[:index] + word[index + 1 :] for index in range(3, len(word))]
+            return keys
+        keys = [_without(word, first, second) for first in range(3) for second in range(first + 1, 4)]
+        if word[:3] in starts:
+            keys += _double_deletions(word, 3)
+        for first in range(3):
+            shorter = word[:first] + word[first + 1 :]
+            if shorter[:3] in starts:
+                keys += [shorter[:index] + shorter[index + 1 :] for index in range(3, len(shorter))]
+        return keys
 
     def _anchors_for(self, word: str) -> tuple[tuple[_Form, int], ...]:
         """The forms ``word`` can anchor, as spelt or a letter or two off (cached per word)."""
@@ -263,11 +290,11 @@ def _deletions(word: str) -> list[str]:
     return [word[:index] + word[index + 1 :] for index in range(len(word))]
 
 
-def _double_deletions(word: str) -> list[str]:
-    """``word`` with two letters removed, every way."""
+def _double_deletions(word: str, keep: int = 0) -> list[str]:
+    """``word`` with two letters removed, every way that keeps its first ``keep`` letters."""
     size = len(word)
-    return [
-        word[:first] + word[first + 1 : second] + word[second + 1 :]
-        for first in range(size)
-        for second in range(first + 1, size)
-    ]
+    return [_without(word, first, second) for first in range(keep, size) for second in range(first + 1, size)]
+
+
+def _without(word: str, first: int, second: int) -> str:
+    return word[:first] + word[first + 1 : second] + word[second + 1 :]

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from social_care.classify.lexicon import PLAIN, STRONG, Lexicon, available_languages, load_lexicon
+from social_care.classify.lexicon import STRONG, Lexicon, available_languages, joined, load_lexicon
 from social_care.matching import Match
 from social_care.text import Tokens, fold_word, tokenize
 
@@ -86,12 +86,13 @@ class RuleClassifier:
     ) -> Verdict:
         tokens = tokens or tokenize(text)
         lexicon, detected = self._lexicon_for(tokens.words, language)
-        evidence = _scan(tokens.words, lexicon)
+        text_of_words = joined(tokens.words)
+        evidence = _scan(tokens.words, text_of_words, lexicon)
         _emoticons(text, evidence)
         question = "?" in text or bool(evidence.question) or _opens_with_question(text, lexicon)
         personal = not lexicon.first_person.isdisjoint(tokens.words)
         category, confidence, reasons = _decide(evidence, question, personal)
-        cluster = _cluster(tokens.words, lexicon) if category in {"complaint", "inquiry"} else ("other", [])
+        cluster = _cluster(text_of_words, lexicon) if category in {"complaint", "inquiry"} else ("other", [])
         priority, priority_reasons = self._priority(category, evidence, followers, direct, matches or [])
         positive, negative = evidence.weight("positive"), evidence.weight("negative")
         sentiment = round((positive - negative) / (positive + negative + 1), 3)
@@ -114,7 +115,7 @@ class RuleClassifier:
             return self._lexicons[hint], hint
         unique = set(words)
         scores = {
-            name: (len(lexicon.stopwords & unique), len(lexicon.cues.keys() & unique))
+            name: (len(lexicon.stopwords & unique), len(lexicon.heads & unique))
             for name, lexicon in self._lexicons.items()
         }
         best = max(scores, key=lambda name: scores[name])
@@ -141,21 +142,18 @@ class RuleClassifier:
         return PRIORITIES[min(level, len(PRIORITIES) - 1)], reasons
 
 
-def _scan(words: list[str], lexicon: Lexicon) -> _Evidence:
-    """Collect the cues of a post in one pass over the words that carry any."""
+def _scan(words: list[str], text: str, lexicon: Lexicon) -> _Evidence:
+    """Collect the cues of a post, left to right over the positions where one starts."""
     evidence = _Evidence()
-    entries = lexicon.entries(words)
     negated_until, covered_until = -1, 0
-    for position in [index for index, entry in enumerate(entries) if entry is not PLAIN]:
+    for position, cue, negator, lack in lexicon.spots(words, text):
         if position < covered_until:
             continue
-        entry = entries[position]
-        cue = entry.cue_at(words, position)
         negated = position <= negated_until
-        if entry.negator and (cue is None or len(cue.words) == 1):
+        if negator and (cue is None or len(cue.words) == 1):
             negated_until = position + NEGATION_REACH
         if cue is None:
-            if entry.lack and position + 1 < len(words) and entries[position + 1] is PLAIN:
+            if lack and position + 1 < len(words) and lexicon.is_plain(words[position + 1]):
                 lacking = words[position + 1]
                 if lacking not in lexicon.stopwords:
                     evidence.add("negative", f"{words[position]} {lacking}")
@@ -219,15 +217,12 @@ def _complaint(evidence: _Evidence, negative: int, positive: int) -> tuple[str, 
     return "complaint", min(0.5 + 0.1 * (negative - positive + 1), 0.95), reasons
 
 
-def _cluster(words: list[str], lexicon: Lexicon) -> tuple[str, list[str]]:
+def _cluster(text: str, lexicon: Lexicon) -> tuple[str, list[str]]:
     hits: Counter[str] = Counter()
     first: dict[str, str] = {}
-    entries = lexicon.cluster_entries(words)
-    for position in [index for index, entry in enumerate(entries) if entry is not PLAIN]:
-        cue = entries[position].cue_at(words, position)
-        if cue is not None:
-            hits[cue.kind] += 1
-            first.setdefault(cue.kind, cue.text)
+    for cue in lexicon.cluster_cues(text):
+        hits[cue.kind] += 1
+        first.setdefault(cue.kind, cue.text)
     if not hits:
         return "other", []
     best = max(hits, key=lambda name: hits[name])
