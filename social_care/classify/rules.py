@@ -12,9 +12,8 @@ that decided it, so a person can check it and correct it.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from social_care.classify.lexicon import STRONG, Lexicon, available_languages, joined, load_lexicon
 from social_care.matching import Match
@@ -25,6 +24,7 @@ NEGATION_REACH = 3
 WIDE_REACH = 10_000
 _BASE_PRIORITY = {"complaint": 1, "inquiry": 1, "praise": 0, "other": 0}
 _BOOSTED_TIERS = {"premium", "critical"}
+_WITH_CLUSTER = {"complaint", "inquiry"}
 _RETWEET = re.compile(r"^\s*RT\s+@", re.IGNORECASE)
 # The first two words of each sentence, after any leading @handles.
 _OPENERS = re.compile(r"(?:^|[.!?\n]\s*)(?:(?:RT\s+)?@\w+:?\s*)*([^\W\d_]+)[\s'\u2019]+([^\W\d_]+)")
@@ -32,41 +32,53 @@ _OPENERS = re.compile(r"(?:^|[.!?\n]\s*)(?:(?:RT\s+)?@\w+:?\s*)*([^\W\d_]+)[\s'\
 _HAPPY = re.compile(
     r"[:;=]-?[)D]|<3|[\u2764\U0001F600-\U0001F60D\U0001F618\U0001F44D\U0001F389\U0001F64F\U0001F970]"
 )
+_EMOJI = re.compile("[\u2764-\U0010ffff]")
 _UNHAPPY = re.compile(
     r"[:;=]-?\(|[\U0001F620-\U0001F624\U0001F612\U0001F61E\U0001F62D\U0001F44E\U0001F644\U0001F92C]"
 )
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
+    """What a post is, how sure, and why (an immutable record, cheap to make per post)."""
+
     category: str
     confidence: float
     cluster: str
     sentiment: float
     language: str
     priority: str
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[str]
     retweet: bool = False
 
 
-@dataclass
 class _Evidence:
-    """The cues found in a post, by kind, with their weights."""
+    """The cues found in a post, by kind, with their total weights."""
 
-    negative: list[tuple[str, int]] = field(default_factory=list)
-    positive: list[tuple[str, int]] = field(default_factory=list)
-    request: list[tuple[str, int]] = field(default_factory=list)
-    question: list[tuple[str, int]] = field(default_factory=list)
-    urgent: list[tuple[str, int]] = field(default_factory=list)
+    __slots__ = ("found", "totals")
+
+    def __init__(self) -> None:
+        self.found: dict[str, list[str]] = {}
+        self.totals: dict[str, int] = {}
 
     def add(self, kind: str, cue: str, weight: int = 1) -> None:
-        getattr(self, kind).append((cue, weight))
+        if kind in self.found:
+            self.found[kind].append(cue)
+            self.totals[kind] += weight
+        else:
+            self.found[kind] = [cue]
+            self.totals[kind] = weight
+
+    def has(self, kind: str) -> bool:
+        return kind in self.found
 
     def weight(self, kind: str) -> int:
-        return sum(weight for _, weight in getattr(self, kind))
+        return self.totals.get(kind, 0)
+
+    def count(self, kind: str) -> int:
+        return len(self.found.get(kind, ()))
 
     def cues(self, kind: str) -> list[str]:
-        return list(dict.fromkeys(cue for cue, _ in getattr(self, kind)))
+        return list(dict.fromkeys(self.found.get(kind, ())))
 
 
 class RuleClassifier:
@@ -89,10 +101,10 @@ class RuleClassifier:
         text_of_words = joined(tokens.words)
         evidence = _scan(tokens.words, text_of_words, lexicon)
         _emoticons(text, evidence)
-        question = "?" in text or bool(evidence.question) or _opens_with_question(text, lexicon)
+        question = "?" in text or evidence.has("question") or _opens_with_question(text, lexicon)
         personal = not lexicon.first_person.isdisjoint(tokens.words)
         category, confidence, reasons = _decide(evidence, question, personal)
-        cluster = _cluster(text_of_words, lexicon) if category in {"complaint", "inquiry"} else ("other", [])
+        cluster = _cluster(text_of_words, lexicon) if category in _WITH_CLUSTER else ("other", [])
         priority, priority_reasons = self._priority(category, evidence, followers, direct, matches or [])
         positive, negative = evidence.weight("positive"), evidence.weight("negative")
         sentiment = round((positive - negative) / (positive + negative + 1), 3)
@@ -114,12 +126,12 @@ class RuleClassifier:
         if hint in self._lexicons:
             return self._lexicons[hint], hint
         unique = set(words)
-        scores = {
-            name: (len(lexicon.stopwords & unique), len(lexicon.heads & unique))
-            for name, lexicon in self._lexicons.items()
-        }
-        best = max(scores, key=lambda name: scores[name])
-        return self._lexicons[best], best if any(scores[best]) else "und"
+        best, best_score = "", (-1, -1)
+        for name, lexicon in self._lexicons.items():
+            score = (len(lexicon.stopwords & unique), len(lexicon.heads & unique))
+            if score > best_score:
+                best, best_score = name, score
+        return self._lexicons[best], best if any(best_score) else "und"
 
     def _priority(
         self, category: str, evidence: _Evidence, followers: int | None, direct: bool, matches: list[Match]
@@ -128,7 +140,7 @@ class RuleClassifier:
         if not level:
             return PRIORITIES[level], []
         reasons = []
-        if evidence.urgent:
+        if evidence.has("urgent"):
             level += 1
             reasons.append(f"urgency cue '{evidence.cues('urgent')[0]}'")
         if followers is not None and followers >= WIDE_REACH:
@@ -167,8 +179,9 @@ def _scan(words: list[str], text: str, lexicon: Lexicon) -> _Evidence:
 
 
 def _emoticons(text: str, evidence: _Evidence) -> None:
-    if text.isascii() and not any(sign in text for sign in ":;=<"):
-        return  # the common case, decided without a regular expression
+    if ":" not in text and ";" not in text and "=" not in text and "<" not in text:
+        if text.isascii() or not _EMOJI.search(text):
+            return  # the common case, decided without looking for faces
     if happy := _HAPPY.search(text):
         evidence.add("positive", happy.group())
     if unhappy := _UNHAPPY.search(text):
@@ -197,8 +210,8 @@ def _decide(evidence: _Evidence, question: bool, personal: bool) -> tuple[str, f
     negative, positive = evidence.weight("negative"), evidence.weight("positive")
     if negative >= positive and (negative >= STRONG or (negative and personal)):
         return _complaint(evidence, negative, positive)
-    requests = len(evidence.request)
-    if question or (requests and requests >= len(evidence.positive)):
+    requests = evidence.count("request")
+    if question or (requests and requests >= evidence.count("positive")):
         cues = evidence.cues("request") + evidence.cues("question")
         reason = f"asks for something ('{cues[0]}')" if cues else "asks a question"
         return "inquiry", 0.6 if positive or negative else 0.75, [reason]
@@ -218,12 +231,15 @@ def _complaint(evidence: _Evidence, negative: int, positive: int) -> tuple[str, 
 
 
 def _cluster(text: str, lexicon: Lexicon) -> tuple[str, list[str]]:
-    hits: Counter[str] = Counter()
+    """The cluster named most often; on a tie, the one named first."""
+    hits: dict[str, int] = {}
     first: dict[str, str] = {}
     for cue in lexicon.cluster_cues(text):
-        hits[cue.kind] += 1
-        first.setdefault(cue.kind, cue.text)
+        if cue.kind in hits:
+            hits[cue.kind] += 1
+        else:
+            hits[cue.kind], first[cue.kind] = 1, cue.text
     if not hits:
         return "other", []
-    best = max(hits, key=lambda name: hits[name])
+    best = max(hits, key=hits.__getitem__)
     return best, [f"about {best.replace('_', ' ')} ('{first[best]}')"]
