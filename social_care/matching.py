@@ -21,6 +21,7 @@ from typing import Protocol
 
 from rapidfuzz.distance import Indel
 
+from social_care.deletions import DeletionIndex
 from social_care.text import Tokens, tokenize
 from social_care.watchlist import Term
 
@@ -33,6 +34,7 @@ WORD_IN_PHRASE = 0.6
 SHARED_ANCHOR_LIMIT = 4
 _CACHE_LIMIT = 300_000
 _DIGIT = re.compile(r"\d")
+_UNSCORED = -1.0
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class Matcher(Protocol):
     def match_tokens(self, text: str, tokens: Tokens) -> list[Match]: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Form:
     """One written form of a term, as folded words, and the words it can be found by."""
 
@@ -82,8 +84,10 @@ class WatchMatcher:
     def __init__(self, terms: Iterable[Term]) -> None:
         self._by_word: dict[str, list[tuple[_Form, int]]] = defaultdict(list)
         self._exclusions: dict[str, list[_Exclusion]] = defaultdict(list)
-        self._deletions: dict[str, set[str]] = defaultdict(set)
+        self._deletions = DeletionIndex()
         self._anchors_cache: dict[str, tuple[tuple[_Form, int], ...]] = {}
+        # How well a run of words spells a form: real text names a brand with the same few words.
+        self._scores: dict[tuple[object, ...], float | None] = {}
         # Words known to anchor some form: a post sharing none of them has no match.
         self._hot: set[str] = set()
         forms = [form for term in terms for form in self._forms_of(term)]
@@ -93,11 +97,6 @@ class WatchMatcher:
                 self._by_word[form.words[index]].append((form, index))
                 self._index_word(form.words[index])
         self._exclusion_words = frozenset(self._exclusions)
-        # The first three letters of the deletion index's keys, by key length.
-        starts: dict[int, set[str]] = defaultdict(set)
-        for key in self._deletions:
-            starts[len(key)].add(key[:3])
-        self._starts = {length: frozenset(found) for length, found in starts.items()}
 
     def match(self, text: str) -> list[Match]:
         return self.match_tokens(text, tokenize(text))
@@ -140,45 +139,15 @@ class WatchMatcher:
     def _index_word(self, word: str) -> None:
         if len(word) < MIN_FUZZY_LENGTH or _DIGIT.search(word):
             return
-        self._deletions[word].add(word)
-        for variant in _deletions(word):
-            self._deletions[variant].add(word)
+        self._deletions.add(word)
 
     def _near(self, word: str) -> list[str]:
         """Indexed words a letter or two away from ``word`` (not ``word`` itself)."""
         if len(word) < MIN_FUZZY_LENGTH or _DIGIT.search(word):
             return []
-        keys = self._deletion_keys(word, 1)
-        if len(word) >= 2 * MIN_FUZZY_LENGTH - 1:
-            keys += self._deletion_keys(word, 2)
-        keys.append(word)
-        found = [*filter(None, map(self._deletions.get, keys))]
-        if not found:
-            return []
-        candidates = set().union(*found) - {word}
+        removed = 2 if len(word) >= 2 * MIN_FUZZY_LENGTH - 1 else 1
+        candidates = self._deletions.near(word, removed) - {word}
         return [known for known in candidates if Indel.normalized_similarity(word, known) >= NEAR_ENOUGH]
-
-    def _deletion_keys(self, word: str, removed: int) -> list[str]:
-        """``word`` with ``removed`` letters taken out every way, except the ways that cannot
-        be in the index: those whose first three letters start no indexed key of their length.
-
-        Every way that keeps the first three letters shares them, so one look-up
-        decides all of those; the few that remove one of them are checked apiece.
-        """
-        starts = self._starts.get(len(word) - removed, frozenset())
-        if removed == 1:
-            keys = [word[1:], word[0] + word[2:], word[:2] + word[3:]]
-            if word[:3] in starts:
-                keys += [word[:index] + word[index + 1 :] for index in range(3, len(word))]
-            return keys
-        keys = [_without(word, first, second) for first in range(3) for second in range(first + 1, 4)]
-        if word[:3] in starts:
-            keys += _double_deletions(word, 3)
-        for first in range(3):
-            shorter = word[:first] + word[first + 1 :]
-            if shorter[:3] in starts:
-                keys += [shorter[:index] + shorter[index + 1 :] for index in range(3, len(shorter))]
-        return keys
 
     def _anchors_for(self, word: str) -> tuple[tuple[_Form, int], ...]:
         """The forms ``word`` can anchor, as spelt or a letter or two off (cached per word)."""
@@ -207,7 +176,12 @@ class WatchMatcher:
                 continue
             if excluded and _is_excluded(excluded, start, form.length, form.term):
                 continue
-            score = _score(window, form, index)
+            key = (form, index, *window)
+            score = self._scores.get(key, _UNSCORED)
+            if score is _UNSCORED:
+                if len(self._scores) >= _CACHE_LIMIT:
+                    self._scores.clear()
+                self._scores[key] = score = _score(window, form, index)
             if score is not None:
                 proposals.append(_Proposal(start, form, score))
         return proposals
@@ -284,17 +258,3 @@ def _is_excluded(excluded: dict[int, list[tuple[int, Term]]], position: int, len
         for start, spans in excluded.items()
         for end, owner in spans
     )
-
-
-def _deletions(word: str) -> list[str]:
-    return [word[:index] + word[index + 1 :] for index in range(len(word))]
-
-
-def _double_deletions(word: str, keep: int = 0) -> list[str]:
-    """``word`` with two letters removed, every way that keeps its first ``keep`` letters."""
-    size = len(word)
-    return [_without(word, first, second) for first in range(keep, size) for second in range(first + 1, size)]
-
-
-def _without(word: str, first: int, second: int) -> str:
-    return word[:first] + word[first + 1 : second] + word[second + 1 :]

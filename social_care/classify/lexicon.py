@@ -9,6 +9,7 @@ found through a deletion index; that answer is cached per word.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections import defaultdict
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from typing import Any, NamedTuple
 import ahocorasick
 from rapidfuzz.distance import Indel
 
+from social_care.deletions import DeletionIndex
 from social_care.text import tokenize
 
 FOLDER = Path(__file__).parent / "lexicons"
@@ -104,7 +106,7 @@ class Lexicon:
     first_person: frozenset[str]
     lacks: frozenset[str]
     affixes: dict[str, tuple[str, ...]]
-    _deletions: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    _typos: DeletionIndex = field(default_factory=DeletionIndex)
     _unknown: dict[str, Cue | None] = field(default_factory=dict)
     _telling: set[str] = field(default_factory=set)
 
@@ -118,6 +120,12 @@ class Lexicon:
             _, negator, lack = keys.get(cue.words, (None, False, False))
             keys[cue.words] = (cue, negator, lack)
         self._automaton = Automaton(keys)
+        # A telling part at either end of a longer word, with three letters or more besides it.
+        self._affix_patterns = [
+            (kind, re.compile(f"(?:{alternatives}).{{3,}}|.{{3,}}(?:{alternatives})", re.DOTALL))
+            for kind, parts in self.affixes.items()
+            if (alternatives := "|".join(map(re.escape, parts)))
+        ]
         self._cluster_automaton = Automaton(
             {cue.words: cue for cues in self.clusters.values() for cue in cues}
         )
@@ -178,30 +186,24 @@ class Lexicon:
     def _typo_of(self, word: str) -> Cue | None:
         if len(word) < TYPO_MIN_LENGTH or word.isdigit():
             return None
-        keys = [word[:index] + word[index + 1 :] for index in range(len(word))]
-        keys.append(word)
-        found = [*filter(None, map(self._deletions.get, keys))]
-        if not found:
+        candidates = self._typos.near(word)
+        if not candidates:
             return None
-        scored = [(Indel.normalized_similarity(word, known), known) for known in set().union(*found)]
-        best = max(scored)
+        best = max((Indel.normalized_similarity(word, known), known) for known in candidates)
         if best[0] < TYPO_SIMILARITY:
             return None
         return next(cue for cue in self.cues[best[1]] if len(cue.words) == 1)
 
     def _affixed(self, word: str) -> Cue | None:
-        for kind, parts in self.affixes.items():
-            for part in parts:
-                if len(word) > len(part) + 2 and (word.startswith(part) or word.endswith(part)):
-                    return Cue(kind, (word,), STRONG)
+        for kind, pattern in self._affix_patterns:
+            if pattern.fullmatch(word):
+                return Cue(kind, (word,), STRONG)
         return None
 
     def index_typos(self) -> None:
         for word, cues in self.cues.items():
             if len(word) >= TYPO_MIN_LENGTH and any(len(cue.words) == 1 for cue in cues):
-                self._deletions[word].add(word)
-                for index in range(len(word)):
-                    self._deletions[word[:index] + word[index + 1 :]].add(word)
+                self._typos.add(word)
 
 
 def _merge(found: dict[int, Spot], spot: Spot) -> None:

@@ -179,9 +179,9 @@ def _scan(words: list[str], text: str, lexicon: Lexicon) -> _Evidence:
 
 
 def _emoticons(text: str, evidence: _Evidence) -> None:
-    if ":" not in text and ";" not in text and "=" not in text and "<" not in text:
-        if text.isascii() or not _EMOJI.search(text):
-            return  # the common case, decided without looking for faces
+    signs = ":" in text or ";" in text or "=" in text or "<" in text
+    if not signs and (text.isascii() or not _EMOJI.search(text)):
+        return  # the common case, decided without looking for faces
     if happy := _HAPPY.search(text):
         evidence.add("positive", happy.group())
     if unhappy := _UNHAPPY.search(text):
