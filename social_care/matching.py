@@ -153,7 +153,13 @@ class WatchMatcher:
         """The forms ``word`` can anchor, as spelt or a letter or two off (cached per word)."""
         found = list(self._by_word.get(word, ()))
         for known in self._near(word):
-            found.extend(self._by_word.get(known, ()))
+            # A misspelt word that finds a form must itself be close enough for that term.
+            similarity = Indel.normalized_similarity(word, known)
+            found.extend(
+                (form, index)
+                for form, index in self._by_word.get(known, ())
+                if similarity >= form.term.fuzzy_threshold / 100
+            )
         if len(self._anchors_cache) >= _CACHE_LIMIT:
             self._anchors_cache.clear()
         self._anchors_cache[word] = result = tuple(found)
