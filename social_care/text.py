@@ -95,6 +95,8 @@ class Tokens:
 @lru_cache(maxsize=200_000)
 def fold_word(word: str) -> str:
     """Lower case without accents; look-alike letters from other scripts made Latin."""
+    if word.isascii():
+        return _ELONGATED.sub(r"\1\1", word.lower())
     text = _ELONGATED.sub(r"\1\1", unicodedata.normalize("NFKC", word).casefold())
     if text.isascii():
         return text

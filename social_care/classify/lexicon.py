@@ -147,9 +147,9 @@ class Lexicon:
         if not self._telling.isdisjoint(words):
             for position, word in enumerate(words):
                 if word in self._telling:
-                    spot = Spot(position, self._unknown[word], word in self.negators, word in self.lacks)
-                    _merge(found, spot)
-        return [found[position] for position in sorted(found)]
+                    cue = self._unknown[word]
+                    _merge(found, Spot(position, cue, word in self.negators, word in self.lacks))
+        return sorted(found.values())
 
     def is_plain(self, word: str) -> bool:
         """Neither a cue, nor a negator or lack word, nor a telling unknown word."""
