@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from rapidfuzz.distance import Indel
 
@@ -34,11 +34,11 @@ WORD_IN_PHRASE = 0.6
 SHARED_ANCHOR_LIMIT = 4
 _CACHE_LIMIT = 300_000
 _DIGIT = re.compile(r"\d")
-_UNSCORED = -1.0
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
+    """Where a watch term was named in a post, as written there, and how closely (100 = exact)."""
+
     term: str
     kind: str
     brand: str
@@ -65,8 +65,15 @@ class _Form:
     length: int
 
 
-@dataclass(frozen=True)
-class _Proposal:
+class _Group(NamedTuple):
+    """The forms a word finds standing at the same place in them, all of one length."""
+
+    at: int
+    length: int
+    forms: tuple[_Form, ...]
+
+
+class _Proposal(NamedTuple):
     start: int
     form: _Form
     score: float
@@ -85,9 +92,9 @@ class WatchMatcher:
         self._by_word: dict[str, list[tuple[_Form, int]]] = defaultdict(list)
         self._exclusions: dict[str, list[_Exclusion]] = defaultdict(list)
         self._deletions = DeletionIndex()
-        self._anchors_cache: dict[str, tuple[tuple[_Form, int], ...]] = {}
+        self._anchors_cache: dict[str, tuple[_Group, ...]] = {}
         # How well a run of words spells a form: real text names a brand with the same few words.
-        self._scores: dict[tuple[object, ...], float | None] = {}
+        self._scores: dict[tuple[int, tuple[str, ...]], list[tuple[_Form, float]]] = {}
         # Words known to anchor some form: a post sharing none of them has no match.
         self._hot: set[str] = set()
         forms = [form for term in terms for form in self._forms_of(term)]
@@ -109,15 +116,19 @@ class WatchMatcher:
             self._anchors_for(word)
         if self._hot.isdisjoint(words):
             return []
-        anchored = [cache[word] if word in cache else self._anchors_for(word) for word in words]
-        hits = [position for position, forms in enumerate(anchored) if forms]
+        hot = self._hot
         excluded = self._excluded(words) if self._exclusion_words.intersection(words) else {}
         proposals = {
             (proposal.start, proposal.form): proposal
-            for position in hits
-            for proposal in self._proposals(words, position, anchored[position], excluded)
+            for position, word in enumerate(words)
+            if word in hot
+            for proposal in self._proposals(words, position, self._anchored(word), excluded)
         }
         return [self._match(text, tokens, proposal) for proposal in _choose(proposals.values())]
+
+    def _anchored(self, word: str) -> tuple[_Group, ...]:
+        found = self._anchors_cache.get(word)
+        return found if found is not None else self._anchors_for(word)
 
     def _match(self, text: str, tokens: Tokens, proposal: _Proposal) -> Match:
         start, end = tokens.span(proposal.start, proposal.start + proposal.form.length - 1)
@@ -149,8 +160,9 @@ class WatchMatcher:
         candidates = self._deletions.near(word, removed) - {word}
         return [known for known in candidates if Indel.normalized_similarity(word, known) >= NEAR_ENOUGH]
 
-    def _anchors_for(self, word: str) -> tuple[tuple[_Form, int], ...]:
-        """The forms ``word`` can anchor, as spelt or a letter or two off (cached per word)."""
+    def _anchors_for(self, word: str) -> tuple[_Group, ...]:
+        """The forms ``word`` can anchor, as spelt or a letter or two off, grouped by where
+        the word stands in them and how long they are (cached per word)."""
         found = list(self._by_word.get(word, ()))
         for known in self._near(word):
             # A misspelt word that finds a form must itself be close enough for that term.
@@ -160,9 +172,13 @@ class WatchMatcher:
                 for form, index in self._by_word.get(known, ())
                 if similarity >= form.term.fuzzy_threshold / 100
             )
+        groups: dict[tuple[int, int], list[_Form]] = defaultdict(list)
+        for form, index in found:
+            groups[index, form.length].append(form)
         if len(self._anchors_cache) >= _CACHE_LIMIT:
             self._anchors_cache.clear()
-        self._anchors_cache[word] = result = tuple(found)
+        result = tuple(_Group(index, length, tuple(forms)) for (index, length), forms in groups.items())
+        self._anchors_cache[word] = result
         if result:
             self._hot.add(word)
         return result
@@ -171,25 +187,27 @@ class WatchMatcher:
         self,
         words: list[str],
         position: int,
-        anchored: tuple[tuple[_Form, int], ...],
+        groups: tuple[_Group, ...],
         excluded: dict[int, list[tuple[int, Term]]],
     ) -> list[_Proposal]:
+        """The forms found at ``position``; the forms a run of words spells are cached by that run."""
         proposals = []
-        for form, index in anchored:
+        for index, length, forms in groups:
             start = position - index
-            window = words[start : start + form.length]
-            if start < 0 or len(window) < form.length:
+            if start < 0 or start + length > len(words):
                 continue
-            if excluded and _is_excluded(excluded, start, form.length, form.term):
-                continue
-            key = (form, index, *window)
-            score = self._scores.get(key, _UNSCORED)
-            if score is _UNSCORED:
+            window = tuple(words[start : start + length])
+            key = (index, window)
+            scored = self._scores.get(key)
+            if scored is None:
                 if len(self._scores) >= _CACHE_LIMIT:
                     self._scores.clear()
-                self._scores[key] = score = _score(window, form, index)
-            if score is not None:
-                proposals.append(_Proposal(start, form, score))
+                self._scores[key] = scored = [
+                    (form, score) for form in forms if (score := _score(window, form, index)) is not None
+                ]
+            for form, score in scored:
+                if not (excluded and _is_excluded(excluded, start, length, form.term)):
+                    proposals.append(_Proposal(start, form, score))
         return proposals
 
     def _excluded(self, words: list[str]) -> dict[int, list[tuple[int, Term]]]:
