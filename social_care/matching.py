@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple, Protocol
 
+from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
 from social_care.deletions import DeletionIndex
@@ -32,6 +33,8 @@ NEAR_ENOUGH = 0.75
 WORD_IN_PHRASE = 0.6
 # A word in more names than this does not find them on its own (first names, "Pro").
 SHARED_ANCHOR_LIMIT = 4
+# A group of forms this large is narrowed by one rapidfuzz call before each form is scored.
+_PROBE_FROM = 3
 _CACHE_LIMIT = 300_000
 _DIGIT = re.compile(r"\d")
 
@@ -71,6 +74,28 @@ class _Group(NamedTuple):
     at: int
     length: int
     forms: tuple[_Form, ...]
+    # Another place in these forms and the forms' words there, to rule most forms out at once.
+    probe: int
+    probe_words: tuple[str, ...]
+
+    @classmethod
+    def of(cls, at: int, length: int, forms: list[_Form]) -> _Group:
+        probe = 1 if at == 0 else 0
+        words = tuple(form.words[probe] for form in forms) if length > 1 else ()
+        return cls(at, length, tuple(forms), probe, words)
+
+    def plausible(self, window: tuple[str, ...]) -> tuple[_Form, ...]:
+        """The forms whose word at the probe place is near enough the post's (rapidfuzz, in C)."""
+        if len(self.forms) < _PROBE_FROM or self.length < 2:  # noqa: PLR2004
+            return self.forms
+        near = process.extract(
+            window[self.probe],
+            self.probe_words,
+            scorer=Indel.normalized_similarity,
+            score_cutoff=WORD_IN_PHRASE,
+            limit=None,
+        )
+        return tuple(self.forms[index] for _, _, index in near)
 
 
 class _Proposal(NamedTuple):
@@ -177,7 +202,7 @@ class WatchMatcher:
             groups[index, form.length].append(form)
         if len(self._anchors_cache) >= _CACHE_LIMIT:
             self._anchors_cache.clear()
-        result = tuple(_Group(index, length, tuple(forms)) for (index, length), forms in groups.items())
+        result = tuple(_Group.of(index, length, forms) for (index, length), forms in groups.items())
         self._anchors_cache[word] = result
         if result:
             self._hot.add(word)
@@ -192,7 +217,8 @@ class WatchMatcher:
     ) -> list[_Proposal]:
         """The forms found at ``position``; the forms a run of words spells are cached by that run."""
         proposals = []
-        for index, length, forms in groups:
+        for group in groups:
+            index, length = group.at, group.length
             start = position - index
             if start < 0 or start + length > len(words):
                 continue
@@ -203,7 +229,9 @@ class WatchMatcher:
                 if len(self._scores) >= _CACHE_LIMIT:
                     self._scores.clear()
                 self._scores[key] = scored = [
-                    (form, score) for form in forms if (score := _score(window, form, index)) is not None
+                    (form, score)
+                    for form in group.plausible(window)
+                    if (score := _score(window, form, index)) is not None
                 ]
             for form, score in scored:
                 if not (excluded and _is_excluded(excluded, start, length, form.term)):
