@@ -66,6 +66,25 @@ class Spot(NamedTuple):
     lack: bool = False
 
 
+class _Key(NamedTuple):
+    """What one key of the automaton stands for: a cue, a negator or lack word, a cluster cue."""
+
+    cue: Cue | None
+    negator: bool
+    lack: bool
+    cluster: Cue | None
+
+
+_NOTHING = _Key(None, False, False, None)
+
+
+class Reading(NamedTuple):
+    """A post's words and the automaton's hits in them: (first word, number of words, key)."""
+
+    words: list[str]
+    hits: list[tuple[int, int, _Key]]
+
+
 def joined(words: Sequence[str]) -> str:
     """The text an automaton searches: every word padded, so keys match whole words."""
     return " " + _SEPARATOR.join(words) + " "
@@ -113,12 +132,13 @@ class Lexicon:
     def __post_init__(self) -> None:
         self.heads = frozenset(self.cues)
         self.significant = self.heads | self.negators | self.lacks
-        keys: dict[tuple[str, ...], tuple[Cue | None, bool, bool]] = {}
+        keys: dict[tuple[str, ...], _Key] = {}
         for word in self.negators | self.lacks:
-            keys[(word,)] = (None, word in self.negators, word in self.lacks)
+            keys[(word,)] = _Key(None, word in self.negators, word in self.lacks, None)
         for cue in (cue for cues in self.cues.values() for cue in cues):
-            _, negator, lack = keys.get(cue.words, (None, False, False))
-            keys[cue.words] = (cue, negator, lack)
+            keys[cue.words] = keys.get(cue.words, _NOTHING)._replace(cue=cue)
+        for cue in (cue for cues in self.clusters.values() for cue in cues):
+            keys[cue.words] = keys.get(cue.words, _NOTHING)._replace(cluster=cue)
         self._automaton = Automaton(keys)
         # A telling part at either end of a longer word, with three letters or more besides it.
         self._affix_patterns = [
@@ -126,23 +146,27 @@ class Lexicon:
             for kind, parts in self.affixes.items()
             if (alternatives := "|".join(map(re.escape, parts)))
         ]
-        self._cluster_automaton = Automaton(
-            {cue.words: cue for cues in self.clusters.values() for cue in cues}
-        )
 
-    def spots(self, words: list[str], text: str) -> list[Spot]:
+    def read(self, words: list[str]) -> Reading:
+        """Every cue, negator, lack word and cluster cue of a post, in one pass in C."""
+        return Reading(words, self._automaton.find(joined(words)))
+
+    def spots(self, reading: Reading) -> list[Spot]:
         """Left to right, every position where a cue, a negator or a lack word starts.
 
-        ``text`` is :func:`joined` ``words``. At each position the longest cue
-        wins; a word the lists do not hold counts when it is a typo of a cue
-        word or a run-together word with a telling part.
+        At each position the longest cue wins; a word the lists do not hold
+        counts when it is a typo of a cue word or a run-together word with a
+        telling part.
         """
         found: dict[int, Spot] = {}
-        for position, _, (cue, negator, lack) in self._automaton.find(text):
+        for position, _, (cue, negator, lack, _) in reading.hits:
+            if cue is None and not negator and not lack:
+                continue  # a cluster cue only
             if position in found:
                 _merge(found, Spot(position, cue, negator, lack))
             else:
                 found[position] = Spot(position, cue, negator, lack)
+        words = reading.words
         self._learn(words)
         if not self._telling.isdisjoint(words):
             for position, word in enumerate(words):
@@ -155,11 +179,12 @@ class Lexicon:
         """Neither a cue, nor a negator or lack word, nor a telling unknown word."""
         return word not in self.significant and word not in self._telling
 
-    def cluster_cues(self, text: str) -> list[Cue]:
+    def cluster_cues(self, reading: Reading) -> list[Cue]:
         """Left to right, the longest cluster cue starting at each position that has one."""
         longest: dict[int, Cue] = {}
-        for position, size, cue in self._cluster_automaton.find(text):
-            if position not in longest or size > len(longest[position].words):
+        for position, size, key in reading.hits:
+            cue = key.cluster
+            if cue is not None and (position not in longest or size > len(longest[position].words)):
                 longest[position] = cue
         return [longest[position] for position in sorted(longest)]
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from social_care.classify.lexicon import STRONG, Lexicon, available_languages, joined, load_lexicon
+from social_care.classify.lexicon import STRONG, Lexicon, Reading, available_languages, load_lexicon
 from social_care.matching import Match
 from social_care.text import Tokens, fold_word, tokenize
 
@@ -98,13 +98,13 @@ class RuleClassifier:
     ) -> Verdict:
         tokens = tokens or tokenize(text)
         lexicon, detected = self._lexicon_for(tokens.words, language)
-        text_of_words = joined(tokens.words)
-        evidence = _scan(tokens.words, text_of_words, lexicon)
+        reading = lexicon.read(tokens.words)
+        evidence = _scan(reading, lexicon)
         _emoticons(text, evidence)
         question = "?" in text or evidence.has("question") or _opens_with_question(text, lexicon)
         personal = not lexicon.first_person.isdisjoint(tokens.words)
         category, confidence, reasons = _decide(evidence, question, personal)
-        cluster = _cluster(text_of_words, lexicon) if category in _WITH_CLUSTER else ("other", [])
+        cluster = _cluster(reading, lexicon) if category in _WITH_CLUSTER else ("other", [])
         priority, priority_reasons = self._priority(category, evidence, followers, direct, matches or [])
         positive, negative = evidence.weight("positive"), evidence.weight("negative")
         sentiment = round((positive - negative) / (positive + negative + 1), 3)
@@ -154,11 +154,12 @@ class RuleClassifier:
         return PRIORITIES[min(level, len(PRIORITIES) - 1)], reasons
 
 
-def _scan(words: list[str], text: str, lexicon: Lexicon) -> _Evidence:
+def _scan(reading: Reading, lexicon: Lexicon) -> _Evidence:
     """Collect the cues of a post, left to right over the positions where one starts."""
     evidence = _Evidence()
+    words = reading.words
     negated_until, covered_until = -1, 0
-    for position, cue, negator, lack in lexicon.spots(words, text):
+    for position, cue, negator, lack in lexicon.spots(reading):
         if position < covered_until:
             continue
         negated = position <= negated_until
@@ -230,11 +231,11 @@ def _complaint(evidence: _Evidence, negative: int, positive: int) -> tuple[str, 
     return "complaint", min(0.5 + 0.1 * (negative - positive + 1), 0.95), reasons
 
 
-def _cluster(text: str, lexicon: Lexicon) -> tuple[str, list[str]]:
+def _cluster(reading: Reading, lexicon: Lexicon) -> tuple[str, list[str]]:
     """The cluster named most often; on a tie, the one named first."""
     hits: dict[str, int] = {}
     first: dict[str, str] = {}
-    for cue in lexicon.cluster_cues(text):
+    for cue in lexicon.cluster_cues(reading):
         if cue.kind in hits:
             hits[cue.kind] += 1
         else:
