@@ -22,6 +22,8 @@ from social_care.text import Tokens, fold_word, tokenize
 PRIORITIES = ("low", "normal", "high", "urgent")
 NEGATION_REACH = 3
 WIDE_REACH = 10_000
+# Positive weight that makes a question without a request praise ("isn't it amazing?!").
+ENTHUSIASM = 2
 _BASE_PRIORITY = {"complaint": 1, "inquiry": 1, "praise": 0, "other": 0}
 _BOOSTED_TIERS = {"premium", "critical"}
 _WITH_CLUSTER = {"complaint", "inquiry"}
@@ -30,11 +32,14 @@ _RETWEET = re.compile(r"^\s*RT\s+@", re.IGNORECASE)
 _OPENERS = re.compile(r"(?:^|[.!?\n]\s*)(?:(?:RT\s+)?@\w+:?\s*)*([^\W\d_]+)[\s'\u2019]+([^\W\d_]+)")
 # Smileys and emoji that carry a mood: hearts, smiles, thumbs; frowns, anger, eye-rolls.
 _HAPPY = re.compile(
-    r"[:;=]-?[)D]|<3|[\u2764\U0001F600-\U0001F60D\U0001F618\U0001F44D\U0001F389\U0001F64F\U0001F970]"
+    r"[:;=]-?[)D]|<3|[\u2764\u2728\U0001F600-\U0001F60D\U0001F618\U0001F44D\U0001F44C\U0001F44F\U0001F64C"
+    r"\U0001F389\U0001F64F\U0001F970\U0001F929\U0001F973\U0001F4AA\U0001F4AF\U0001F525\U0001F60E"
+    r"\U0001F493-\U0001F49F\U0001F9E1]"
 )
-_EMOJI = re.compile("[\u2764-\U0010ffff]")
+_EMOJI = re.compile("[\u2700-\U0010ffff]")
 _UNHAPPY = re.compile(
-    r"[:;=]-?\(|[\U0001F620-\U0001F624\U0001F612\U0001F61E\U0001F62D\U0001F44E\U0001F644\U0001F92C]"
+    r"[:;=]-?\(|[\U0001F620-\U0001F624\U0001F612\U0001F61E\U0001F629\U0001F62B\U0001F62D\U0001F44E"
+    r"\U0001F644\U0001F92C\U0001F494]"
 )
 
 
@@ -180,6 +185,8 @@ def _scan(reading: Reading, lexicon: Lexicon) -> _Evidence:
 
 
 def _emoticons(text: str, evidence: _Evidence) -> None:
+    if "!" in text and not evidence.has("negative"):
+        evidence.add("positive", "!")
     signs = ":" in text or ";" in text or "=" in text or "<" in text
     if not signs and (text.isascii() or not _EMOJI.search(text)):
         return  # the common case, decided without looking for faces
@@ -212,7 +219,8 @@ def _decide(evidence: _Evidence, question: bool, personal: bool) -> tuple[str, f
     if negative >= positive and (negative >= STRONG or (negative and personal)):
         return _complaint(evidence, negative, positive)
     requests = evidence.count("request")
-    if question or (requests and requests >= evidence.count("positive")):
+    enthusiastic = not requests and not negative and positive >= ENTHUSIASM
+    if (question and not enthusiastic) or (requests and requests >= evidence.count("positive")):
         cues = evidence.cues("request") + evidence.cues("question")
         reason = f"asks for something ('{cues[0]}')" if cues else "asks a question"
         return "inquiry", 0.6 if positive or negative else 0.75, [reason]
