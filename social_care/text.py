@@ -25,6 +25,7 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _SPLIT = re.compile(r"([^\W_]+(?:_[^\W_]+)*)")
 # Where a word may need splitting further: after @ or #, at "_", at a camel hump.
 _COMPOUND_HINT = re.compile(r"[@#_]|[a-z][A-Z]")
+_CAMEL_HUMP = re.compile(r"[a-z][A-Z]")
 # "sooooo", "pleaseeee": three or more of a letter become two.
 _ELONGATED = re.compile(r"([^\W\d_])\1{2,}")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][^\W\d_A-Z])|[A-Z]?[^\W\d_A-Z]+|[A-Z]+|\d+")
@@ -137,7 +138,28 @@ def tokenize(text: str) -> Tokens:
         words = list(map(_fold_plain, parts[1::2]))
         if None not in words:
             return Tokens(words, parts=parts)  # type: ignore[arg-type]
+        return _with_compounds(text, parts, words)
     return _tokenize_fully(text)
+
+
+def _with_compounds(text: str, parts: list[str], words: list[str | None]) -> Tokens:
+    """The plain path's words, with the few that may be compounds split as the full path would.
+
+    A word is split when it is camel-cased or follows "@" or "#"; without
+    underscores in the text, no other word can be.
+    """
+    offsets = list(accumulate(map(len, parts), initial=0))
+    starts, ends = offsets[1:-1:2], offsets[2::2]
+    for index in reversed([index for index, word in enumerate(words) if word is None]):
+        word, start = parts[2 * index + 1], starts[index]
+        if not (_CAMEL_HUMP.search(word) or (start and text[start - 1] in "@#")):
+            words[index] = fold_word(word)
+            continue
+        pieces = list(_CAMEL.finditer(word))
+        words[index : index + 1] = [fold_word(piece.group()) for piece in pieces]
+        starts[index : index + 1] = [start + piece.start() for piece in pieces]
+        ends[index : index + 1] = [start + piece.end() for piece in pieces]
+    return Tokens(words, starts, ends)  # type: ignore[arg-type]
 
 
 def _tokenize_fully(text: str) -> Tokens:
