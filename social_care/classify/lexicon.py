@@ -146,6 +146,9 @@ class Lexicon:
             for kind, parts in self.affixes.items()
             if (alternatives := "|".join(map(re.escape, parts)))
         ]
+        # Shorter words are neither a typo of a cue word nor a telling part and three letters.
+        affix_lengths = [len(part) + 3 for parts in self.affixes.values() for part in parts]
+        self._shortest_unknown = min([TYPO_MIN_LENGTH, *affix_lengths])
 
     def read(self, words: list[str]) -> Reading:
         """Every cue, negator, lack word and cluster cue of a post, in one pass in C."""
@@ -206,6 +209,8 @@ class Lexicon:
         """A cue for a word the lists do not hold: a one-letter typo of a cue
         word ("dissapointed"), or a run-together word with a telling part
         ("#servicefail")."""
+        if len(word) < self._shortest_unknown:
+            return None
         return self._typo_of(word) or self._affixed(word)
 
     def _typo_of(self, word: str) -> Cue | None:
