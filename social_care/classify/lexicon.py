@@ -131,6 +131,8 @@ class Lexicon:
 
     def __post_init__(self) -> None:
         self.heads = frozenset(self.cues)
+        # The words a question can open with ("how do", "is there").
+        self.openers = self.question_words | self.question_verbs
         self.significant = self.heads | self.negators | self.lacks
         keys: dict[tuple[str, ...], _Key] = {}
         for word in self.negators | self.lacks:

@@ -106,7 +106,11 @@ class RuleClassifier:
         reading = lexicon.read(tokens.words)
         evidence = _scan(reading, lexicon)
         _emoticons(text, evidence)
-        question = "?" in text or evidence.has("question") or _opens_with_question(text, lexicon)
+        question = (
+            "?" in text
+            or evidence.has("question")
+            or (not lexicon.openers.isdisjoint(tokens.words) and _opens_with_question(text, lexicon))
+        )
         personal = not lexicon.first_person.isdisjoint(tokens.words)
         category, confidence, reasons = _decide(evidence, question, personal)
         cluster = _cluster(reading, lexicon) if category in _WITH_CLUSTER else ("other", [])
