@@ -137,9 +137,10 @@ class WatchMatcher:
         """The post's matches; most posts leave after two set operations done in C."""
         words = tokens.words
         cache = self._anchors_cache
-        for word in set(words).difference(cache):
+        unique = tokens.unique
+        for word in unique.difference(cache):
             self._anchors_for(word)
-        if self._hot.isdisjoint(words):
+        if self._hot.isdisjoint(unique):
             return []
         hot = self._hot
         excluded = self._excluded(words) if self._exclusion_words.intersection(words) else {}

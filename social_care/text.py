@@ -44,7 +44,7 @@ class Tokens:
     plain path keeps its pieces and works out the spans on first use.
     """
 
-    __slots__ = ("_ends", "_parts", "_starts", "words")
+    __slots__ = ("_ends", "_parts", "_starts", "_unique", "words")
 
     def __init__(
         self,
@@ -58,6 +58,14 @@ class Tokens:
         self._parts = parts
         self._starts = starts
         self._ends = ends
+        self._unique: set[str] | None = None
+
+    @property
+    def unique(self) -> set[str]:
+        """The distinct words, made once and shared by the matcher and the classifier."""
+        if self._unique is None:
+            self._unique = set(self.words)
+        return self._unique
 
     @property
     def starts(self) -> list[int]:

@@ -22,7 +22,7 @@ import ahocorasick
 from rapidfuzz.distance import Indel
 
 from social_care.deletions import DeletionIndex
-from social_care.text import tokenize
+from social_care.text import Tokens, tokenize
 
 FOLDER = Path(__file__).parent / "lexicons"
 TYPO_MIN_LENGTH = 6
@@ -82,6 +82,7 @@ class Reading(NamedTuple):
     """A post's words and the automaton's hits in them: (first word, number of words, key)."""
 
     words: list[str]
+    unique: set[str]
     hits: list[tuple[int, int, _Key]]
 
 
@@ -152,9 +153,9 @@ class Lexicon:
         affix_lengths = [len(part) + 3 for parts in self.affixes.values() for part in parts]
         self._shortest_unknown = min([TYPO_MIN_LENGTH, *affix_lengths])
 
-    def read(self, words: list[str]) -> Reading:
+    def read(self, tokens: Tokens) -> Reading:
         """Every cue, negator, lack word and cluster cue of a post, in one pass in C."""
-        return Reading(words, self._automaton.find(joined(words)))
+        return Reading(tokens.words, tokens.unique, self._automaton.find(joined(tokens.words)))
 
     def spots(self, reading: Reading) -> list[Spot]:
         """Left to right, every position where a cue, a negator or a lack word starts.
@@ -172,8 +173,8 @@ class Lexicon:
             else:
                 found[position] = Spot(position, cue, negator, lack)
         words = reading.words
-        self._learn(words)
-        if not self._telling.isdisjoint(words):
+        self._learn(reading.unique)
+        if not self._telling.isdisjoint(reading.unique):
             for position, word in enumerate(words):
                 if word in self._telling:
                     cue = self._unknown[word]
@@ -193,9 +194,9 @@ class Lexicon:
                 longest[position] = cue
         return [longest[position] for position in sorted(longest)]
 
-    def _learn(self, words: list[str]) -> None:
+    def _learn(self, words: set[str]) -> None:
         """Look up, once per word, whether a word the lists do not hold is a cue all the same."""
-        new = set(words).difference(self._unknown)
+        new = words.difference(self._unknown)
         if not new:
             return
         if len(self._unknown) >= _CACHE_LIMIT:

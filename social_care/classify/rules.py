@@ -102,8 +102,8 @@ class RuleClassifier:
         tokens: Tokens | None = None,
     ) -> Verdict:
         tokens = tokens or tokenize(text)
-        lexicon, detected = self._lexicon_for(tokens.words, language)
-        reading = lexicon.read(tokens.words)
+        lexicon, detected = self._lexicon_for(tokens.unique, language)
+        reading = lexicon.read(tokens)
         evidence = _scan(reading, lexicon)
         _emoticons(text, evidence)
         question = (
@@ -130,11 +130,10 @@ class RuleClassifier:
             retweet,
         )
 
-    def _lexicon_for(self, words: list[str], hint: str | None) -> tuple[Lexicon, str]:
+    def _lexicon_for(self, unique: set[str], hint: str | None) -> tuple[Lexicon, str]:
         """The hinted language's lexicon, else the one whose common words fit best."""
         if hint in self._lexicons:
             return self._lexicons[hint], hint
-        unique = set(words)
         best, best_score = "", (-1, -1)
         for name, lexicon in self._lexicons.items():
             score = (len(lexicon.stopwords & unique), len(lexicon.heads & unique))
