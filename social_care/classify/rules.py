@@ -109,9 +109,9 @@ class RuleClassifier:
         question = (
             "?" in text
             or evidence.has("question")
-            or (not lexicon.openers.isdisjoint(tokens.words) and _opens_with_question(text, lexicon))
+            or (not lexicon.openers.isdisjoint(tokens.unique) and _opens_with_question(text, lexicon))
         )
-        personal = not lexicon.first_person.isdisjoint(tokens.words)
+        personal = not lexicon.first_person.isdisjoint(tokens.unique)
         category, confidence, reasons = _decide(evidence, question, personal)
         cluster = _cluster(reading, lexicon) if category in _WITH_CLUSTER else ("other", [])
         priority, priority_reasons = self._priority(category, evidence, followers, direct, matches or [])
