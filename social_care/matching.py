@@ -174,13 +174,13 @@ class WatchMatcher:
         return [_Form(term, words, " ".join(words), len(words)) for words in spellings]
 
     def _index_word(self, word: str) -> None:
-        if len(word) < MIN_FUZZY_LENGTH or _DIGIT.search(word):
+        if not _fuzzy_enough(word):
             return
         self._deletions.add(word)
 
     def _near(self, word: str) -> list[str]:
         """Indexed words a letter or two away from ``word`` (not ``word`` itself)."""
-        if len(word) < MIN_FUZZY_LENGTH or _DIGIT.search(word):
+        if not _fuzzy_enough(word):
             return []
         removed = 2 if len(word) >= 2 * MIN_FUZZY_LENGTH - 1 else 1
         candidates = self._deletions.near(word, removed) - {word}
@@ -248,6 +248,11 @@ class WatchMatcher:
                 if tuple(words[position : position + length]) == exclusion.words:
                     found[position].append((position + length, exclusion.term))
         return found
+
+
+def _fuzzy_enough(word: str) -> bool:
+    """Long enough to be told from other words by a letter or two, and no number in it."""
+    return len(word) >= MIN_FUZZY_LENGTH and (word.isalpha() or not _DIGIT.search(word))
 
 
 def _anchors(form: _Form, shared: Counter[str]) -> list[int]:

@@ -143,12 +143,15 @@ class Lexicon:
         for cue in (cue for cues in self.clusters.values() for cue in cues):
             keys[cue.words] = keys.get(cue.words, _NOTHING)._replace(cluster=cue)
         self._automaton = Automaton(keys)
-        # A telling part at either end of a longer word, with three letters or more besides it.
-        self._affix_patterns = [
-            (kind, re.compile(f"(?:{alternatives}).{{3,}}|.{{3,}}(?:{alternatives})", re.DOTALL))
-            for kind, parts in self.affixes.items()
-            if (alternatives := "|".join(map(re.escape, parts)))
+        # A telling part at either end of a longer word, with three letters or more besides it;
+        # one pattern, a group per kind, the first kind listed winning.
+        self._affix_kinds = {f"kind{number}": kind for number, kind in enumerate(self.affixes)}
+        branches = [
+            f"(?P<{group}>(?:{alternatives}).{{3,}}|.{{3,}}(?:{alternatives}))"
+            for group, kind in self._affix_kinds.items()
+            if (alternatives := "|".join(map(re.escape, self.affixes[kind])))
         ]
+        self._affix_pattern = re.compile("|".join(branches), re.DOTALL) if branches else None
         # Shorter words are neither a typo of a cue word nor a telling part and three letters.
         affix_lengths = [len(part) + 3 for parts in self.affixes.values() for part in parts]
         self._shortest_unknown = min([TYPO_MIN_LENGTH, *affix_lengths])
@@ -228,10 +231,10 @@ class Lexicon:
         return next(cue for cue in self.cues[best[1]] if len(cue.words) == 1)
 
     def _affixed(self, word: str) -> Cue | None:
-        for kind, pattern in self._affix_patterns:
-            if pattern.fullmatch(word):
-                return Cue(kind, (word,), STRONG)
-        return None
+        found = self._affix_pattern.fullmatch(word) if self._affix_pattern else None
+        if found is None or found.lastgroup is None:
+            return None
+        return Cue(self._affix_kinds[found.lastgroup], (word,), STRONG)
 
     def index_typos(self) -> None:
         for word, cues in self.cues.items():
