@@ -115,18 +115,37 @@ def fold_word(word: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char)).translate(_LOOK_ALIKES)
 
 
-@lru_cache(maxsize=200_000)
-def _fold_plain(word: str) -> str | None:
-    """The folded word, or ``None`` when it might need splitting (camel case, as a handle)."""
+# Each word as written -> folded, or "" when it might need splitting (camel case, as a handle).
+# A plain dict rather than lru_cache: looked up for every word of every post, through map().
+_PLAIN: dict[str, str] = {}
+_PLAIN_LIMIT = 200_000
+
+
+def _fold_plain(word: str) -> str:
+    if len(_PLAIN) >= _PLAIN_LIMIT:
+        _PLAIN.clear()
     if word[1:].islower() or word.isupper() or [part.group() for part in _CAMEL.finditer(word)] == [word]:
-        return fold_word(word)
-    return None
+        _PLAIN[word] = folded = fold_word(word)
+    else:
+        _PLAIN[word] = folded = ""
+    return folded
+
+
+def _folded_plain(written: list[str]) -> list[str]:
+    """Each word folded ("" where it might need splitting), from the cache where it can be."""
+    words = list(map(_PLAIN.get, written))
+    if None in words:
+        return [
+            folded if folded is not None else _fold_plain(word)
+            for folded, word in zip(words, written, strict=True)
+        ]
+    return words  # type: ignore[return-value]
 
 
 def clear_caches() -> None:
     """Forget every folded word (the benchmark starts each measurement cold)."""
     fold_word.cache_clear()
-    _fold_plain.cache_clear()
+    _PLAIN.clear()
 
 
 def fold(text: str) -> str:
@@ -146,14 +165,14 @@ def tokenize(text: str) -> Tokens:
     is_ascii = text.isascii()
     if "_" not in text and (is_ascii or not _INVISIBLE_CHARS.search(text)):
         parts = (_ASCII_SPLIT if is_ascii else _SPLIT).split(text)
-        words = list(map(_fold_plain, parts[1::2]))
-        if None not in words:
-            return Tokens(words, parts=parts)  # type: ignore[arg-type]
+        words = _folded_plain(parts[1::2])
+        if "" not in words:
+            return Tokens(words, parts=parts)
         return _with_compounds(text, parts, words)
     return _tokenize_fully(text)
 
 
-def _with_compounds(text: str, parts: list[str], words: list[str | None]) -> Tokens:
+def _with_compounds(text: str, parts: list[str], words: list[str]) -> Tokens:
     """The plain path's words, with the few that may be compounds split as the full path would.
 
     A word is split when it is camel-cased or follows "@" or "#"; without
@@ -161,7 +180,7 @@ def _with_compounds(text: str, parts: list[str], words: list[str | None]) -> Tok
     """
     offsets = list(accumulate(map(len, parts), initial=0))
     starts, ends = offsets[1:-1:2], offsets[2::2]
-    for index in reversed([index for index, word in enumerate(words) if word is None]):
+    for index in reversed([index for index, word in enumerate(words) if not word]):
         word, start = parts[2 * index + 1], starts[index]
         if not (_CAMEL_HUMP.search(word) or (start and text[start - 1] in "@#")):
             words[index] = fold_word(word)
