@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 _PREFIX = 3
+# The ways of removing two letters that touch the first three.
+_EARLY_PAIRS = [(first, second) for first in range(_PREFIX) for second in range(first + 1, _PREFIX + 1)]
 
 
 class DeletionIndex:
@@ -50,9 +52,7 @@ class DeletionIndex:
                 keys += [word[:index] + word[index + 1 :] for index in range(_PREFIX, len(word))]
             return keys
         keys = [
-            _without(word, first, second)
-            for first in range(_PREFIX)
-            for second in range(first + 1, _PREFIX + 1)
+            word[:first] + word[first + 1 : second] + word[second + 1 :] for first, second in _EARLY_PAIRS
         ]
         if word[:_PREFIX] in starts:
             keys += double_deletions(word, _PREFIX)
@@ -71,8 +71,8 @@ def deletions(word: str) -> list[str]:
 def double_deletions(word: str, keep: int = 0) -> list[str]:
     """``word`` less two letters, every way that keeps its first ``keep`` letters."""
     size = len(word)
-    return [_without(word, first, second) for first in range(keep, size) for second in range(first + 1, size)]
-
-
-def _without(word: str, first: int, second: int) -> str:
-    return word[:first] + word[first + 1 : second] + word[second + 1 :]
+    return [
+        word[:first] + word[first + 1 : second] + word[second + 1 :]
+        for first in range(keep, size)
+        for second in range(first + 1, size)
+    ]

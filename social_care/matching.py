@@ -189,8 +189,14 @@ class WatchMatcher:
     def _anchors_for(self, word: str) -> tuple[_Group, ...]:
         """The forms ``word`` can anchor, as spelt or a letter or two off, grouped by where
         the word stands in them and how long they are (cached per word)."""
+        near = self._near(word)
+        if not near and word not in self._by_word:
+            if len(self._anchors_cache) >= _CACHE_LIMIT:
+                self._anchors_cache.clear()
+            self._anchors_cache[word] = ()
+            return ()
         found = list(self._by_word.get(word, ()))
-        for known in self._near(word):
+        for known in near:
             # A misspelt word that finds a form must itself be close enough for that term.
             similarity = Indel.normalized_similarity(word, known)
             found.extend(
