@@ -102,16 +102,17 @@ class RuleClassifier:
         tokens: Tokens | None = None,
     ) -> Verdict:
         tokens = tokens or tokenize(text)
-        lexicon, detected = self._lexicon_for(tokens.unique, language)
+        unique = tokens.unique
+        lexicon, detected = self._lexicon_for(unique, language)
         reading = lexicon.read(tokens)
         evidence = _scan(reading, lexicon)
         _emoticons(text, evidence)
         question = (
             "?" in text
             or evidence.has("question")
-            or (not lexicon.openers.isdisjoint(tokens.unique) and _opens_with_question(text, lexicon))
+            or (not lexicon.openers.isdisjoint(unique) and _opens_with_question(text, lexicon))
         )
-        personal = not lexicon.first_person.isdisjoint(tokens.unique)
+        personal = not lexicon.first_person.isdisjoint(unique)
         category, confidence, reasons = _decide(evidence, question, personal)
         cluster = _cluster(reading, lexicon) if category in _WITH_CLUSTER else ("other", [])
         priority, priority_reasons = self._priority(category, evidence, followers, direct, matches or [])
@@ -136,7 +137,10 @@ class RuleClassifier:
             return self._lexicons[hint], hint
         best, best_score = "", (-1, -1)
         for name, lexicon in self._lexicons.items():
-            score = (len(lexicon.stopwords & unique), len(lexicon.heads & unique))
+            common = len(lexicon.stopwords & unique)
+            if common < best_score[0]:
+                continue  # cannot win, whatever its cues
+            score = (common, len(lexicon.heads & unique))
             if score > best_score:
                 best, best_score = name, score
         return self._lexicons[best], best if any(best_score) else "und"
