@@ -134,6 +134,10 @@ class Lexicon:
         self.heads = frozenset(self.cues)
         # The words a question can open with ("how do", "is there").
         self.openers = self.question_words | self.question_verbs
+        self.opening_pairs = frozenset(
+            [(first, second) for first in self.question_words for second in self.question_verbs]
+            + [(first, second) for first in self.question_verbs for second in self.question_subjects]
+        )
         self.significant = self.heads | self.negators | self.lacks
         keys: dict[tuple[str, ...], _Key] = {}
         for word in self.negators | self.lacks:

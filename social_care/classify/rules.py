@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from itertools import pairwise
 from typing import NamedTuple
 
 from social_care.classify.lexicon import STRONG, Lexicon, Reading, available_languages, load_lexicon
@@ -110,7 +111,11 @@ class RuleClassifier:
         question = (
             "?" in text
             or evidence.has("question")
-            or (not lexicon.openers.isdisjoint(unique) and _opens_with_question(text, lexicon))
+            or (
+                not lexicon.openers.isdisjoint(unique)
+                and not lexicon.opening_pairs.isdisjoint(pairwise(tokens.words))
+                and _opens_with_question(text, lexicon)
+            )
         )
         personal = not lexicon.first_person.isdisjoint(unique)
         category, confidence, reasons = _decide(evidence, question, personal)
