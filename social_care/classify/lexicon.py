@@ -171,6 +171,14 @@ class Lexicon:
         counts when it is a typo of a cue word or a run-together word with a
         telling part.
         """
+        self._learn(reading.unique)
+        telling = not self._telling.isdisjoint(reading.unique)
+        if not telling and len(reading.hits) <= 1:  # the common case: nothing to order or merge
+            return [
+                Spot(position, cue, negator, lack)
+                for position, _, (cue, negator, lack, _) in reading.hits
+                if cue is not None or negator or lack
+            ]
         found: dict[int, Spot] = {}
         for position, _, (cue, negator, lack, _) in reading.hits:
             if cue is None and not negator and not lack:
@@ -179,10 +187,8 @@ class Lexicon:
                 _merge(found, Spot(position, cue, negator, lack))
             else:
                 found[position] = Spot(position, cue, negator, lack)
-        words = reading.words
-        self._learn(reading.unique)
-        if not self._telling.isdisjoint(reading.unique):
-            for position, word in enumerate(words):
+        if telling:
+            for position, word in enumerate(reading.words):
                 if word in self._telling:
                     cue = self._unknown[word]
                     _merge(found, Spot(position, cue, word in self.negators, word in self.lacks))
