@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 from social_care.classify import RuleClassifier
 from social_care.matching import WatchMatcher
-from social_care.text import fold_word, tokenize
+from social_care.text import clear_caches, tokenize
 from social_care.watchlist import Term
 
 # --- word lists -------------------------------------------------------------------------------
@@ -293,7 +293,7 @@ def posts_per_second(
 
 def fresh_matcher(terms: Sequence[Term], warmup: Sequence[str]) -> tuple[WatchMatcher, float]:
     """A new matcher (and empty word caches), built and then warmed up on posts not timed."""
-    fold_word.cache_clear()
+    clear_caches()
     started = time.perf_counter()
     matcher = WatchMatcher(terms)
     build = time.perf_counter() - started

@@ -17,10 +17,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
+from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
+from social_care.deletions import DeletionIndex
 from social_care.text import Tokens, tokenize
 from social_care.watchlist import Term
 
@@ -31,12 +33,15 @@ NEAR_ENOUGH = 0.75
 WORD_IN_PHRASE = 0.6
 # A word in more names than this does not find them on its own (first names, "Pro").
 SHARED_ANCHOR_LIMIT = 4
+# A group of forms this large is narrowed by one rapidfuzz call before each form is scored.
+_PROBE_FROM = 3
 _CACHE_LIMIT = 300_000
 _DIGIT = re.compile(r"\d")
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
+    """Where a watch term was named in a post, as written there, and how closely (100 = exact)."""
+
     term: str
     kind: str
     brand: str
@@ -53,7 +58,7 @@ class Matcher(Protocol):
     def match_tokens(self, text: str, tokens: Tokens) -> list[Match]: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Form:
     """One written form of a term, as folded words, and the words it can be found by."""
 
@@ -63,8 +68,37 @@ class _Form:
     length: int
 
 
-@dataclass(frozen=True)
-class _Proposal:
+class _Group(NamedTuple):
+    """The forms a word finds standing at the same place in them, all of one length."""
+
+    at: int
+    length: int
+    forms: tuple[_Form, ...]
+    # Another place in these forms and the forms' words there, to rule most forms out at once.
+    probe: int
+    probe_words: tuple[str, ...]
+
+    @classmethod
+    def of(cls, at: int, length: int, forms: list[_Form]) -> _Group:
+        probe = 1 if at == 0 else 0
+        words = tuple(form.words[probe] for form in forms) if length > 1 else ()
+        return cls(at, length, tuple(forms), probe, words)
+
+    def plausible(self, window: tuple[str, ...]) -> tuple[_Form, ...]:
+        """The forms whose word at the probe place is near enough the post's (rapidfuzz, in C)."""
+        if len(self.forms) < _PROBE_FROM or self.length < 2:  # noqa: PLR2004
+            return self.forms
+        near = process.extract(
+            window[self.probe],
+            self.probe_words,
+            scorer=Indel.normalized_similarity,
+            score_cutoff=WORD_IN_PHRASE,
+            limit=None,
+        )
+        return tuple(self.forms[index] for _, _, index in near)
+
+
+class _Proposal(NamedTuple):
     start: int
     form: _Form
     score: float
@@ -82,8 +116,12 @@ class WatchMatcher:
     def __init__(self, terms: Iterable[Term]) -> None:
         self._by_word: dict[str, list[tuple[_Form, int]]] = defaultdict(list)
         self._exclusions: dict[str, list[_Exclusion]] = defaultdict(list)
-        self._deletions: dict[str, set[str]] = defaultdict(set)
-        self._anchors_cache: dict[str, tuple[tuple[_Form, int], ...]] = {}
+        self._deletions = DeletionIndex()
+        self._anchors_cache: dict[str, tuple[_Group, ...]] = {}
+        # How well a run of words spells a form: real text names a brand with the same few words.
+        self._scores: dict[tuple[int, tuple[str, ...]], list[tuple[_Form, float]]] = {}
+        # Words known to anchor some form: a post sharing none of them has no match.
+        self._hot: set[str] = set()
         forms = [form for term in terms for form in self._forms_of(term)]
         shared = Counter(word for form in forms for word in set(form.words))
         for form in forms:
@@ -96,23 +134,27 @@ class WatchMatcher:
         return self.match_tokens(text, tokenize(text))
 
     def match_tokens(self, text: str, tokens: Tokens) -> list[Match]:
+        """The post's matches; most posts leave after two set operations done in C."""
         words = tokens.words
-        anchored = list(map(self._anchors_cache.get, words))
-        if None in anchored:
-            anchored = [
-                found if found is not None else self._anchors_for(word)
-                for word, found in zip(words, anchored, strict=True)
-            ]
-        hits = [position for position, forms in enumerate(anchored) if forms]
-        if not hits:
+        cache = self._anchors_cache
+        unique = tokens.unique
+        for word in unique.difference(cache):
+            self._anchors_for(word)
+        if self._hot.isdisjoint(unique):
             return []
+        hot = self._hot
         excluded = self._excluded(words) if self._exclusion_words.intersection(words) else {}
         proposals = {
             (proposal.start, proposal.form): proposal
-            for position in hits
-            for proposal in self._proposals(words, position, anchored[position] or (), excluded)
+            for position, word in enumerate(words)
+            if word in hot
+            for proposal in self._proposals(words, position, self._anchored(word), excluded)
         }
         return [self._match(text, tokens, proposal) for proposal in _choose(proposals.values())]
+
+    def _anchored(self, word: str) -> tuple[_Group, ...]:
+        found = self._anchors_cache.get(word)
+        return found if found is not None else self._anchors_for(word)
 
     def _match(self, text: str, tokens: Tokens, proposal: _Proposal) -> Match:
         start, end = tokens.span(proposal.start, proposal.start + proposal.form.length - 1)
@@ -132,50 +174,75 @@ class WatchMatcher:
         return [_Form(term, words, " ".join(words), len(words)) for words in spellings]
 
     def _index_word(self, word: str) -> None:
-        if len(word) < MIN_FUZZY_LENGTH or _DIGIT.search(word):
+        if not _fuzzy_enough(word):
             return
-        self._deletions[word].add(word)
-        for variant in _deletions(word):
-            self._deletions[variant].add(word)
+        self._deletions.add(word)
 
     def _near(self, word: str) -> list[str]:
         """Indexed words a letter or two away from ``word`` (not ``word`` itself)."""
-        if len(word) < MIN_FUZZY_LENGTH or _DIGIT.search(word):
+        if not _fuzzy_enough(word):
             return []
-        keys = {word, *_deletions(word)}
-        if len(word) >= 2 * MIN_FUZZY_LENGTH - 1:
-            keys.update(variant for key in list(keys) for variant in _deletions(key))
-        candidates = {known for key in keys for known in self._deletions.get(key, ())} - {word}
+        removed = 2 if len(word) >= 2 * MIN_FUZZY_LENGTH - 1 else 1
+        candidates = self._deletions.near(word, removed) - {word}
         return [known for known in candidates if Indel.normalized_similarity(word, known) >= NEAR_ENOUGH]
 
-    def _anchors_for(self, word: str) -> tuple[tuple[_Form, int], ...]:
-        """The forms ``word`` can anchor, as spelt or a letter or two off (cached per word)."""
+    def _anchors_for(self, word: str) -> tuple[_Group, ...]:
+        """The forms ``word`` can anchor, as spelt or a letter or two off, grouped by where
+        the word stands in them and how long they are (cached per word)."""
+        near = self._near(word)
+        if not near and word not in self._by_word:
+            if len(self._anchors_cache) >= _CACHE_LIMIT:
+                self._anchors_cache.clear()
+            self._anchors_cache[word] = ()
+            return ()
         found = list(self._by_word.get(word, ()))
-        for known in self._near(word):
-            found.extend(self._by_word.get(known, ()))
+        for known in near:
+            # A misspelt word that finds a form must itself be close enough for that term.
+            similarity = Indel.normalized_similarity(word, known)
+            found.extend(
+                (form, index)
+                for form, index in self._by_word.get(known, ())
+                if similarity >= form.term.fuzzy_threshold / 100
+            )
+        groups: dict[tuple[int, int], list[_Form]] = defaultdict(list)
+        for form, index in found:
+            groups[index, form.length].append(form)
         if len(self._anchors_cache) >= _CACHE_LIMIT:
             self._anchors_cache.clear()
-        self._anchors_cache[word] = result = tuple(found)
+        result = tuple(_Group.of(index, length, forms) for (index, length), forms in groups.items())
+        self._anchors_cache[word] = result
+        if result:
+            self._hot.add(word)
         return result
 
     def _proposals(
         self,
         words: list[str],
         position: int,
-        anchored: tuple[tuple[_Form, int], ...],
+        groups: tuple[_Group, ...],
         excluded: dict[int, list[tuple[int, Term]]],
     ) -> list[_Proposal]:
+        """The forms found at ``position``; the forms a run of words spells are cached by that run."""
         proposals = []
-        for form, index in anchored:
+        for group in groups:
+            index, length = group.at, group.length
             start = position - index
-            window = words[start : start + form.length]
-            if start < 0 or len(window) < form.length:
+            if start < 0 or start + length > len(words):
                 continue
-            if excluded and _is_excluded(excluded, start, form.length, form.term):
-                continue
-            score = _score(window, form, index)
-            if score is not None:
-                proposals.append(_Proposal(start, form, score))
+            window = tuple(words[start : start + length])
+            key = (index, window)
+            scored = self._scores.get(key)
+            if scored is None:
+                if len(self._scores) >= _CACHE_LIMIT:
+                    self._scores.clear()
+                self._scores[key] = scored = [
+                    (form, score)
+                    for form in group.plausible(window)
+                    if (score := _score(window, form, index)) is not None
+                ]
+            for form, score in scored:
+                if not (excluded and _is_excluded(excluded, start, length, form.term)):
+                    proposals.append(_Proposal(start, form, score))
         return proposals
 
     def _excluded(self, words: list[str]) -> dict[int, list[tuple[int, Term]]]:
@@ -187,6 +254,11 @@ class WatchMatcher:
                 if tuple(words[position : position + length]) == exclusion.words:
                     found[position].append((position + length, exclusion.term))
         return found
+
+
+def _fuzzy_enough(word: str) -> bool:
+    """Long enough to be told from other words by a letter or two, and no number in it."""
+    return len(word) >= MIN_FUZZY_LENGTH and (word.isalpha() or not _DIGIT.search(word))
 
 
 def _anchors(form: _Form, shared: Counter[str]) -> list[int]:
@@ -250,7 +322,3 @@ def _is_excluded(excluded: dict[int, list[tuple[int, Term]]], position: int, len
         for start, spans in excluded.items()
         for end, owner in spans
     )
-
-
-def _deletions(word: str) -> list[str]:
-    return [word[:index] + word[index + 1 :] for index in range(len(word))]

@@ -139,6 +139,31 @@ def test_a_retweet_is_classified_but_flagged_as_not_a_mention() -> None:
     assert not CLASSIFIER.classify("the Velora app is broken again").retweet
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Just got the new watch, so cool!", "praise"),
+        ("I wish I had one of those", "praise"),
+        ("Picked up the new phone today!", "praise"),
+        ("isn't the new app amazing?! love it", "praise"),
+        ("is the new app any good?", "inquiry"),
+        ("Can you help me set up the new app? It looks great", "inquiry"),
+        ("The update broke my watch!", "complaint"),
+        ("Nuovo orologio arrivato oggi!", "praise"),
+        ("Ce l'abbiamo fatta, in bocca al lupo al team", "praise"),
+        ("Sono d'accordo, bella idea", "praise"),
+        ("L'aggiornamento ha rotto l'orologio!", "complaint"),
+    ],
+)
+def test_excitement_and_enthusiasm_without_a_problem_are_praise(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
+
+
+def test_an_exclamation_counts_as_enthusiasm_only_without_negative_cues() -> None:
+    assert "positive cue '!'" in CLASSIFIER.classify("New store opening in Milan!").reasons
+    assert not any("'!'" in reason for reason in CLASSIFIER.classify("Worst update ever!").reasons)
+
+
 @pytest.mark.parametrize("language", available_languages())
 def test_every_lexicon_loads_with_the_cues_the_rules_need(language: str) -> None:
     lexicon = load_lexicon(language)

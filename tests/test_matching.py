@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from social_care.config.models import Brand, Person, Product
@@ -115,3 +117,38 @@ def test_many_terms_do_not_change_what_is_found() -> None:
         "Velora Casa",
         "Person1999 Surname1999",
     ]
+
+
+def test_a_misspelling_is_found_the_first_time_and_every_time_after(tmp_path: Path) -> None:
+    matcher = WatchMatcher(watch_terms(demo_config(tmp_path)))
+    posts = ["nothing to see here", "Vellora support again", "the Vellora app", "vellora"]
+    assert [[match.term for match in matcher.match(text)] for text in posts] == [
+        [],
+        ["Velora"],
+        ["Velora"],
+        ["Velora"],
+    ]
+
+
+def test_a_common_word_close_to_a_name_but_under_its_threshold_is_not_a_match() -> None:
+    brand = Brand(name="Aftera", fuzzy_threshold=95)
+    matcher = WatchMatcher(brand_terms(brand))
+    assert found(matcher, "after the update") == []
+    assert found(matcher, "Aftera after Afterra") == [("Aftera", "Aftera")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Plain words, punctuation: and numbers 42!",
+        "Caffè è già freddo",
+        "@velora_help the #VeloraPulse and iPhone",
+        "VELORA\u200b casa, sooooo slow",
+        "see https://example.com/x and www.example.com now",
+    ],
+)
+def test_spans_of_every_word_point_at_it_in_the_original_text(text: str) -> None:
+    tokens = tokenize(text)
+    assert len(tokens.starts) == len(tokens.ends) == len(tokens)
+    for word, start, end in zip(tokens.words, tokens.starts, tokens.ends, strict=True):
+        assert tokenize(text[start:end]).words[0] == word

@@ -1,23 +1,28 @@
 """A language's cues, loaded from ``lexicons/<lang>.toml`` and compiled for one pass over a post.
 
-Every cue (a word or a phrase of words) is keyed by its first word, so a post
-is scanned once, word by word, with dictionary look-ups only. Words of six
-letters or more also match a one-letter typo ("dissapointed"), found through a
-deletion index and cached per word.
+Every cue (a word or a phrase of words), negator and "lack" word is a key of
+one Aho-Corasick automaton (pyahocorasick) over the post's folded words, so a
+post is searched in one call in C and only what it holds reaches Python.
+Words of six letters or more also match a one-letter typo ("dissapointed"),
+found through a deletion index; that answer is cached per word.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any, NamedTuple
 
+import ahocorasick
 from rapidfuzz.distance import Indel
 
-from social_care.text import tokenize
+from social_care.deletions import DeletionIndex
+from social_care.text import Tokens, tokenize
 
 FOLDER = Path(__file__).parent / "lexicons"
 TYPO_MIN_LENGTH = 6
@@ -34,6 +39,9 @@ KINDS = (
 )
 STRONG = 2
 _CACHE_LIMIT = 200_000
+# Words are joined by two spaces and keys padded by one on each side, so that
+# keys match whole words only and neighbouring keys never share a character.
+_SEPARATOR = "  "
 
 
 @dataclass(frozen=True)
@@ -49,23 +57,60 @@ class Cue:
         return " ".join(self.words)
 
 
-@dataclass(frozen=True, eq=False)
-class Entry:
-    """What a word can start: cues (longest first), a negation, a lack ("no wifi")."""
+class Spot(NamedTuple):
+    """What starts at one position of a post: the longest cue there, and what the word is."""
 
-    cues: tuple[Cue, ...] = ()
+    position: int
+    cue: Cue | None
     negator: bool = False
     lack: bool = False
 
-    def cue_at(self, words: list[str], position: int) -> Cue | None:
-        for cue in self.cues:
-            length = len(cue.words)
-            if length == 1 or tuple(words[position : position + length]) == cue.words:
-                return cue
-        return None
+
+class _Key(NamedTuple):
+    """What one key of the automaton stands for: a cue, a negator or lack word, a cluster cue."""
+
+    cue: Cue | None
+    negator: bool
+    lack: bool
+    cluster: Cue | None
 
 
-PLAIN = Entry()
+_NOTHING = _Key(None, False, False, None)
+
+
+class Reading(NamedTuple):
+    """A post's words and the automaton's hits in them: (first word, number of words, key)."""
+
+    words: list[str]
+    unique: set[str]
+    hits: list[tuple[int, int, _Key]]
+
+
+def joined(words: Sequence[str]) -> str:
+    """The text an automaton searches: every word padded, so keys match whole words."""
+    return " " + _SEPARATOR.join(words) + " "
+
+
+class Automaton:
+    """Keys (tuples of words) found in a post in one pass, each with its start position."""
+
+    def __init__(self, keys: dict[tuple[str, ...], Any]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        for words, value in keys.items():
+            self._automaton.add_word(joined(words), (len(words), value))
+        if keys:
+            self._automaton.make_automaton()
+        self._empty = not keys
+
+    def find(self, text: str) -> list[tuple[int, int, Any]]:
+        """(first word, number of words, value) of every key in ``text`` (from :func:`joined`)."""
+        if self._empty:
+            return []
+        count = text.count
+        return [
+            (count(_SEPARATOR, 0, end) - size + 1, size, value)
+            for end, (size, value) in self._automaton.iter(text)
+        ]
 
 
 @dataclass
@@ -81,74 +126,142 @@ class Lexicon:
     first_person: frozenset[str]
     lacks: frozenset[str]
     affixes: dict[str, tuple[str, ...]]
-    _deletions: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    _entries: dict[str, Entry] = field(default_factory=dict)
-    _cluster_entries: dict[str, Entry] = field(default_factory=dict)
+    _typos: DeletionIndex = field(default_factory=DeletionIndex)
+    _unknown: dict[str, Cue | None] = field(default_factory=dict)
+    _telling: set[str] = field(default_factory=set)
 
-    def entries(self, words: list[str]) -> list[Entry]:
-        """Each word's entry; plain words share :data:`PLAIN`. Cached per word."""
-        found = list(map(self._entries.get, words))
-        if None in found:
-            found = [
-                entry if entry is not None else self._entry(word)
-                for word, entry in zip(words, found, strict=True)
-            ]
-        return found  # type: ignore[return-value]
-
-    def cluster_entries(self, words: list[str]) -> list[Entry]:
-        cache = self._cluster_entries
-        if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
-        return [
-            cache.get(word) or cache.setdefault(word, _entry_of(self.clusters.get(word))) for word in words
+    def __post_init__(self) -> None:
+        self.heads = frozenset(self.cues)
+        # The words a question can open with ("how do", "is there").
+        self.openers = self.question_words | self.question_verbs
+        self.opening_pairs = frozenset(
+            [(first, second) for first in self.question_words for second in self.question_verbs]
+            + [(first, second) for first in self.question_verbs for second in self.question_subjects]
+        )
+        self.significant = self.heads | self.negators | self.lacks
+        keys: dict[tuple[str, ...], _Key] = {}
+        for word in self.negators | self.lacks:
+            keys[(word,)] = _Key(None, word in self.negators, word in self.lacks, None)
+        for cue in (cue for cues in self.cues.values() for cue in cues):
+            keys[cue.words] = keys.get(cue.words, _NOTHING)._replace(cue=cue)
+        for cue in (cue for cues in self.clusters.values() for cue in cues):
+            keys[cue.words] = keys.get(cue.words, _NOTHING)._replace(cluster=cue)
+        self._automaton = Automaton(keys)
+        # A telling part at either end of a longer word, with three letters or more besides it;
+        # one pattern, a group per kind, the first kind listed winning.
+        self._affix_kinds = {f"kind{number}": kind for number, kind in enumerate(self.affixes)}
+        branches = [
+            f"(?P<{group}>(?:{alternatives}).{{3,}}|.{{3,}}(?:{alternatives}))"
+            for group, kind in self._affix_kinds.items()
+            if (alternatives := "|".join(map(re.escape, self.affixes[kind])))
         ]
+        self._affix_pattern = re.compile("|".join(branches), re.DOTALL) if branches else None
+        # Shorter words are neither a typo of a cue word nor a telling part and three letters.
+        affix_lengths = [len(part) + 3 for parts in self.affixes.values() for part in parts]
+        self._shortest_unknown = min([TYPO_MIN_LENGTH, *affix_lengths])
 
-    def _entry(self, word: str) -> Entry:
-        known = self.cues.get(word)
-        unknown = None if known else self.unknown_word(word)
-        cues = tuple(known) if known else ((unknown,) if unknown else ())
-        entry = _entry_of(cues, negator=word in self.negators, lack=word in self.lacks)
-        if len(self._entries) >= _CACHE_LIMIT:
-            self._entries.clear()
-        self._entries[word] = entry
-        return entry
+    def read(self, tokens: Tokens) -> Reading:
+        """Every cue, negator, lack word and cluster cue of a post, in one pass in C."""
+        return Reading(tokens.words, tokens.unique, self._automaton.find(joined(tokens.words)))
+
+    def spots(self, reading: Reading) -> list[Spot]:
+        """Left to right, every position where a cue, a negator or a lack word starts.
+
+        At each position the longest cue wins; a word the lists do not hold
+        counts when it is a typo of a cue word or a run-together word with a
+        telling part.
+        """
+        self._learn(reading.unique)
+        telling = not self._telling.isdisjoint(reading.unique)
+        if not telling and len(reading.hits) <= 1:  # the common case: nothing to order or merge
+            return [
+                Spot(position, cue, negator, lack)
+                for position, _, (cue, negator, lack, _) in reading.hits
+                if cue is not None or negator or lack
+            ]
+        found: dict[int, Spot] = {}
+        for position, _, (cue, negator, lack, _) in reading.hits:
+            if cue is None and not negator and not lack:
+                continue  # a cluster cue only
+            if position in found:
+                _merge(found, Spot(position, cue, negator, lack))
+            else:
+                found[position] = Spot(position, cue, negator, lack)
+        if telling:
+            for position, word in enumerate(reading.words):
+                if word in self._telling:
+                    cue = self._unknown[word]
+                    _merge(found, Spot(position, cue, word in self.negators, word in self.lacks))
+        return sorted(found.values())
+
+    def is_plain(self, word: str) -> bool:
+        """Neither a cue, nor a negator or lack word, nor a telling unknown word."""
+        return word not in self.significant and word not in self._telling
+
+    def cluster_cues(self, reading: Reading) -> list[Cue]:
+        """Left to right, the longest cluster cue starting at each position that has one."""
+        longest: dict[int, Cue] = {}
+        for position, size, key in reading.hits:
+            cue = key.cluster
+            if cue is not None and (position not in longest or size > len(longest[position].words)):
+                longest[position] = cue
+        return [longest[position] for position in sorted(longest)]
+
+    def _learn(self, words: set[str]) -> None:
+        """Look up, once per word, whether a word the lists do not hold is a cue all the same."""
+        new = words.difference(self._unknown)
+        if not new:
+            return
+        if len(self._unknown) >= _CACHE_LIMIT:
+            self._unknown.clear()
+            self._telling.clear()
+        for word in new:
+            cue = None if word in self.heads else self.unknown_word(word)
+            self._unknown[word] = cue
+            if cue is not None:
+                self._telling.add(word)
 
     def unknown_word(self, word: str) -> Cue | None:
         """A cue for a word the lists do not hold: a one-letter typo of a cue
         word ("dissapointed"), or a run-together word with a telling part
         ("#servicefail")."""
+        if len(word) < self._shortest_unknown:
+            return None
         return self._typo_of(word) or self._affixed(word)
 
     def _typo_of(self, word: str) -> Cue | None:
         if len(word) < TYPO_MIN_LENGTH or word.isdigit():
             return None
-        keys = {word, *(word[:index] + word[index + 1 :] for index in range(len(word)))}
-        candidates = {known for key in keys for known in self._deletions.get(key, ())}
-        scored = [(Indel.normalized_similarity(word, known), known) for known in candidates]
-        best = max(scored, default=None)
-        if best is None or best[0] < TYPO_SIMILARITY:
+        candidates = self._typos.near(word)
+        if not candidates:
+            return None
+        best = max((Indel.normalized_similarity(word, known), known) for known in candidates)
+        if best[0] < TYPO_SIMILARITY:
             return None
         return next(cue for cue in self.cues[best[1]] if len(cue.words) == 1)
 
     def _affixed(self, word: str) -> Cue | None:
-        for kind, parts in self.affixes.items():
-            for part in parts:
-                if len(word) > len(part) + 2 and (word.startswith(part) or word.endswith(part)):
-                    return Cue(kind, (word,), STRONG)
-        return None
+        found = self._affix_pattern.fullmatch(word) if self._affix_pattern else None
+        if found is None or found.lastgroup is None:
+            return None
+        return Cue(self._affix_kinds[found.lastgroup], (word,), STRONG)
 
     def index_typos(self) -> None:
         for word, cues in self.cues.items():
             if len(word) >= TYPO_MIN_LENGTH and any(len(cue.words) == 1 for cue in cues):
-                self._deletions[word].add(word)
-                for index in range(len(word)):
-                    self._deletions[word[:index] + word[index + 1 :]].add(word)
+                self._typos.add(word)
 
 
-def _entry_of(cues: Sequence[Cue] | None, *, negator: bool = False, lack: bool = False) -> Entry:
-    if not cues and not negator and not lack:
-        return PLAIN
-    return Entry(tuple(cues or ()), negator, lack)
+def _merge(found: dict[int, Spot], spot: Spot) -> None:
+    """Keep, at each position, the longest cue and every flag of the word there."""
+    known = found.get(spot.position)
+    if known is None:
+        found[spot.position] = spot
+        return
+    cue = known.cue
+    if spot.cue is not None and (cue is None or len(spot.cue.words) > len(cue.words)):
+        cue = spot.cue
+    found[spot.position] = Spot(spot.position, cue, known.negator or spot.negator, known.lack or spot.lack)
 
 
 def _table(sections: dict[str, list[str]]) -> dict[str, list[Cue]]:

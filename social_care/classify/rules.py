@@ -12,61 +12,79 @@ that decided it, so a person can check it and correct it.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import NamedTuple
 
-from social_care.classify.lexicon import PLAIN, STRONG, Lexicon, available_languages, load_lexicon
+from social_care.classify.lexicon import STRONG, Lexicon, Reading, available_languages, load_lexicon
 from social_care.matching import Match
 from social_care.text import Tokens, fold_word, tokenize
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 NEGATION_REACH = 3
 WIDE_REACH = 10_000
+# Positive weight that makes a question without a request praise ("isn't it amazing?!").
+ENTHUSIASM = 2
 _BASE_PRIORITY = {"complaint": 1, "inquiry": 1, "praise": 0, "other": 0}
 _BOOSTED_TIERS = {"premium", "critical"}
+_WITH_CLUSTER = {"complaint", "inquiry"}
 _RETWEET = re.compile(r"^\s*RT\s+@", re.IGNORECASE)
 # The first two words of each sentence, after any leading @handles.
 _OPENERS = re.compile(r"(?:^|[.!?\n]\s*)(?:(?:RT\s+)?@\w+:?\s*)*([^\W\d_]+)[\s'\u2019]+([^\W\d_]+)")
 # Smileys and emoji that carry a mood: hearts, smiles, thumbs; frowns, anger, eye-rolls.
 _HAPPY = re.compile(
-    r"[:;=]-?[)D]|<3|[\u2764\U0001F600-\U0001F60D\U0001F618\U0001F44D\U0001F389\U0001F64F\U0001F970]"
+    r"[:;=]-?[)D]|<3|[\u2764\u2728\U0001F600-\U0001F60D\U0001F618\U0001F44D\U0001F44C\U0001F44F\U0001F64C"
+    r"\U0001F389\U0001F64F\U0001F970\U0001F929\U0001F973\U0001F4AA\U0001F4AF\U0001F525\U0001F60E"
+    r"\U0001F493-\U0001F49F\U0001F9E1]"
 )
+_EMOJI = re.compile("[\u2700-\U0010ffff]")
 _UNHAPPY = re.compile(
-    r"[:;=]-?\(|[\U0001F620-\U0001F624\U0001F612\U0001F61E\U0001F62D\U0001F44E\U0001F644\U0001F92C]"
+    r"[:;=]-?\(|[\U0001F620-\U0001F624\U0001F612\U0001F61E\U0001F629\U0001F62B\U0001F62D\U0001F44E"
+    r"\U0001F644\U0001F92C\U0001F494]"
 )
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
+    """What a post is, how sure, and why (an immutable record, cheap to make per post)."""
+
     category: str
     confidence: float
     cluster: str
     sentiment: float
     language: str
     priority: str
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[str]
     retweet: bool = False
 
 
-@dataclass
 class _Evidence:
-    """The cues found in a post, by kind, with their weights."""
+    """The cues found in a post, by kind, with their total weights."""
 
-    negative: list[tuple[str, int]] = field(default_factory=list)
-    positive: list[tuple[str, int]] = field(default_factory=list)
-    request: list[tuple[str, int]] = field(default_factory=list)
-    question: list[tuple[str, int]] = field(default_factory=list)
-    urgent: list[tuple[str, int]] = field(default_factory=list)
+    __slots__ = ("found", "totals")
+
+    def __init__(self) -> None:
+        self.found: dict[str, list[str]] = {}
+        self.totals: dict[str, int] = {}
 
     def add(self, kind: str, cue: str, weight: int = 1) -> None:
-        getattr(self, kind).append((cue, weight))
+        if kind in self.found:
+            self.found[kind].append(cue)
+            self.totals[kind] += weight
+        else:
+            self.found[kind] = [cue]
+            self.totals[kind] = weight
+
+    def has(self, kind: str) -> bool:
+        return kind in self.found
 
     def weight(self, kind: str) -> int:
-        return sum(weight for _, weight in getattr(self, kind))
+        return self.totals.get(kind, 0)
+
+    def count(self, kind: str) -> int:
+        return len(self.found.get(kind, ()))
 
     def cues(self, kind: str) -> list[str]:
-        return list(dict.fromkeys(cue for cue, _ in getattr(self, kind)))
+        return list(dict.fromkeys(self.found.get(kind, ())))
 
 
 class RuleClassifier:
@@ -85,13 +103,23 @@ class RuleClassifier:
         tokens: Tokens | None = None,
     ) -> Verdict:
         tokens = tokens or tokenize(text)
-        lexicon, detected = self._lexicon_for(tokens.words, language)
-        evidence = _scan(tokens.words, lexicon)
+        unique = tokens.unique
+        lexicon, detected = self._lexicon_for(unique, language)
+        reading = lexicon.read(tokens)
+        evidence = _scan(reading, lexicon)
         _emoticons(text, evidence)
-        question = "?" in text or bool(evidence.question) or _opens_with_question(text, lexicon)
-        personal = not lexicon.first_person.isdisjoint(tokens.words)
+        question = (
+            "?" in text
+            or evidence.has("question")
+            or (
+                not lexicon.openers.isdisjoint(unique)
+                and not lexicon.opening_pairs.isdisjoint(pairwise(tokens.words))
+                and _opens_with_question(text, lexicon)
+            )
+        )
+        personal = not lexicon.first_person.isdisjoint(unique)
         category, confidence, reasons = _decide(evidence, question, personal)
-        cluster = _cluster(tokens.words, lexicon) if category in {"complaint", "inquiry"} else ("other", [])
+        cluster = _cluster(reading, lexicon) if category in _WITH_CLUSTER else ("other", [])
         priority, priority_reasons = self._priority(category, evidence, followers, direct, matches or [])
         positive, negative = evidence.weight("positive"), evidence.weight("negative")
         sentiment = round((positive - negative) / (positive + negative + 1), 3)
@@ -108,17 +136,19 @@ class RuleClassifier:
             retweet,
         )
 
-    def _lexicon_for(self, words: list[str], hint: str | None) -> tuple[Lexicon, str]:
+    def _lexicon_for(self, unique: set[str], hint: str | None) -> tuple[Lexicon, str]:
         """The hinted language's lexicon, else the one whose common words fit best."""
         if hint in self._lexicons:
             return self._lexicons[hint], hint
-        unique = set(words)
-        scores = {
-            name: (len(lexicon.stopwords & unique), len(lexicon.cues.keys() & unique))
-            for name, lexicon in self._lexicons.items()
-        }
-        best = max(scores, key=lambda name: scores[name])
-        return self._lexicons[best], best if any(scores[best]) else "und"
+        best, best_score = "", (-1, -1)
+        for name, lexicon in self._lexicons.items():
+            common = len(lexicon.stopwords & unique)
+            if common < best_score[0]:
+                continue  # cannot win, whatever its cues
+            score = (common, len(lexicon.heads & unique))
+            if score > best_score:
+                best, best_score = name, score
+        return self._lexicons[best], best if any(best_score) else "und"
 
     def _priority(
         self, category: str, evidence: _Evidence, followers: int | None, direct: bool, matches: list[Match]
@@ -127,7 +157,7 @@ class RuleClassifier:
         if not level:
             return PRIORITIES[level], []
         reasons = []
-        if evidence.urgent:
+        if evidence.has("urgent"):
             level += 1
             reasons.append(f"urgency cue '{evidence.cues('urgent')[0]}'")
         if followers is not None and followers >= WIDE_REACH:
@@ -141,21 +171,19 @@ class RuleClassifier:
         return PRIORITIES[min(level, len(PRIORITIES) - 1)], reasons
 
 
-def _scan(words: list[str], lexicon: Lexicon) -> _Evidence:
-    """Collect the cues of a post in one pass over the words that carry any."""
+def _scan(reading: Reading, lexicon: Lexicon) -> _Evidence:
+    """Collect the cues of a post, left to right over the positions where one starts."""
     evidence = _Evidence()
-    entries = lexicon.entries(words)
+    words = reading.words
     negated_until, covered_until = -1, 0
-    for position in [index for index, entry in enumerate(entries) if entry is not PLAIN]:
+    for position, cue, negator, lack in lexicon.spots(reading):
         if position < covered_until:
             continue
-        entry = entries[position]
-        cue = entry.cue_at(words, position)
         negated = position <= negated_until
-        if entry.negator and (cue is None or len(cue.words) == 1):
+        if negator and (cue is None or len(cue.words) == 1):
             negated_until = position + NEGATION_REACH
         if cue is None:
-            if entry.lack and position + 1 < len(words) and entries[position + 1] is PLAIN:
+            if lack and position + 1 < len(words) and lexicon.is_plain(words[position + 1]):
                 lacking = words[position + 1]
                 if lacking not in lexicon.stopwords:
                     evidence.add("negative", f"{words[position]} {lacking}")
@@ -169,8 +197,11 @@ def _scan(words: list[str], lexicon: Lexicon) -> _Evidence:
 
 
 def _emoticons(text: str, evidence: _Evidence) -> None:
-    if text.isascii() and not any(sign in text for sign in ":;=<"):
-        return  # the common case, decided without a regular expression
+    if "!" in text and not evidence.has("negative"):
+        evidence.add("positive", "!")
+    signs = ":" in text or ";" in text or "=" in text or "<" in text
+    if not signs and (text.isascii() or not _EMOJI.search(text)):
+        return  # the common case, decided without looking for faces
     if happy := _HAPPY.search(text):
         evidence.add("positive", happy.group())
     if unhappy := _UNHAPPY.search(text):
@@ -199,8 +230,9 @@ def _decide(evidence: _Evidence, question: bool, personal: bool) -> tuple[str, f
     negative, positive = evidence.weight("negative"), evidence.weight("positive")
     if negative >= positive and (negative >= STRONG or (negative and personal)):
         return _complaint(evidence, negative, positive)
-    requests = len(evidence.request)
-    if question or (requests and requests >= len(evidence.positive)):
+    requests = evidence.count("request")
+    enthusiastic = not requests and not negative and positive >= ENTHUSIASM
+    if (question and not enthusiastic) or (requests and requests >= evidence.count("positive")):
         cues = evidence.cues("request") + evidence.cues("question")
         reason = f"asks for something ('{cues[0]}')" if cues else "asks a question"
         return "inquiry", 0.6 if positive or negative else 0.75, [reason]
@@ -219,16 +251,16 @@ def _complaint(evidence: _Evidence, negative: int, positive: int) -> tuple[str, 
     return "complaint", min(0.5 + 0.1 * (negative - positive + 1), 0.95), reasons
 
 
-def _cluster(words: list[str], lexicon: Lexicon) -> tuple[str, list[str]]:
-    hits: Counter[str] = Counter()
+def _cluster(reading: Reading, lexicon: Lexicon) -> tuple[str, list[str]]:
+    """The cluster named most often; on a tie, the one named first."""
+    hits: dict[str, int] = {}
     first: dict[str, str] = {}
-    entries = lexicon.cluster_entries(words)
-    for position in [index for index, entry in enumerate(entries) if entry is not PLAIN]:
-        cue = entries[position].cue_at(words, position)
-        if cue is not None:
+    for cue in lexicon.cluster_cues(reading):
+        if cue.kind in hits:
             hits[cue.kind] += 1
-            first.setdefault(cue.kind, cue.text)
+        else:
+            hits[cue.kind], first[cue.kind] = 1, cue.text
     if not hits:
         return "other", []
-    best = max(hits, key=lambda name: hits[name])
+    best = max(hits, key=hits.__getitem__)
     return best, [f"about {best.replace('_', ' ')} ('{first[best]}')"]

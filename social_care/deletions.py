@@ -1,0 +1,78 @@
+"""Words a letter or two away from a word, found through an index of deletions.
+
+The index files every word under itself and under each of its one-letter
+deletions ("velora" also under "vlora", "veora", ...); a query word and its own
+deletions are looked up, so a word with a typing error meets the right one
+under a shared key, with no loop over the indexed words. Making every deletion
+of a long word costs more than looking them up, so a query skips the deletions
+whose first three letters start no key of their length: one look-up rules out
+most of them at once, and the answer is the same as without skipping.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+_PREFIX = 3
+# The ways of removing two letters that touch the first three.
+_EARLY_PAIRS = [(first, second) for first in range(_PREFIX) for second in range(first + 1, _PREFIX + 1)]
+
+
+class DeletionIndex:
+    def __init__(self) -> None:
+        self._keys: dict[str, set[str]] = defaultdict(set)
+        self._starts: dict[int, set[str]] = defaultdict(set)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def add(self, word: str) -> None:
+        for key in (word, *deletions(word)):
+            self._keys[key].add(word)
+            self._starts[len(key)].add(key[:_PREFIX])
+
+    def near(self, word: str, removed: int = 1) -> set[str]:
+        """Indexed words sharing a key with ``word`` or with it less up to ``removed`` (1 or 2) letters.
+
+        ``word`` itself is among them when it is indexed; the caller scores the rest.
+        """
+        keys = self._deletion_keys(word, 1)
+        if removed > 1 and len(word) > _PREFIX + 1:
+            keys += self._deletion_keys(word, 2)
+        keys.append(word)
+        found = [*filter(None, map(self._keys.get, keys))]
+        return set().union(*found) if found else set()
+
+    def _deletion_keys(self, word: str, removed: int) -> list[str]:
+        """``word`` less ``removed`` letters, every way but those that cannot be keys."""
+        starts = self._starts.get(len(word) - removed, ())
+        if removed == 1:
+            keys = [word[:index] + word[index + 1 :] for index in range(min(_PREFIX, len(word)))]
+            if word[:_PREFIX] in starts:
+                keys += [word[:index] + word[index + 1 :] for index in range(_PREFIX, len(word))]
+            return keys
+        keys = [
+            word[:first] + word[first + 1 : second] + word[second + 1 :] for first, second in _EARLY_PAIRS
+        ]
+        if word[:_PREFIX] in starts:
+            keys += double_deletions(word, _PREFIX)
+        for first in range(_PREFIX):
+            shorter = word[:first] + word[first + 1 :]
+            if shorter[:_PREFIX] in starts:
+                keys += [shorter[:index] + shorter[index + 1 :] for index in range(_PREFIX, len(shorter))]
+        return keys
+
+
+def deletions(word: str) -> list[str]:
+    """``word`` less one letter, every way."""
+    return [word[:index] + word[index + 1 :] for index in range(len(word))]
+
+
+def double_deletions(word: str, keep: int = 0) -> list[str]:
+    """``word`` less two letters, every way that keeps its first ``keep`` letters."""
+    size = len(word)
+    return [
+        word[:first] + word[first + 1 : second] + word[second + 1 :]
+        for first in range(keep, size)
+        for second in range(first + 1, size)
+    ]

@@ -1,0 +1,58 @@
+"""The deletion index: words a letter or two away, found without a loop over the indexed words."""
+
+from __future__ import annotations
+
+import random
+from itertools import combinations
+
+from social_care.deletions import DeletionIndex, deletions
+
+WORDS = ["velora", "vellini", "ferraris", "velorapulse", "pulse", "casa", "disappointed", "rimborso"]
+
+
+def every_key(word: str, removed: int) -> set[str]:
+    """The whole neighbourhood, made the slow way: ``word`` less up to ``removed`` letters."""
+    return {
+        "".join(letter for at, letter in enumerate(word) if at not in gone)
+        for count in range(removed + 1)
+        for gone in combinations(range(len(word)), count)
+    }
+
+
+def brute_force(word: str, removed: int) -> set[str]:
+    return {known for known in WORDS if every_key(word, removed) & every_key(known, 1)}
+
+
+def typed_badly(word: str, rng: random.Random) -> str:
+    for _ in range(rng.randint(1, 2)):
+        at = rng.randrange(len(word))
+        edit = rng.choice(("drop", "double", "swap", "replace"))
+        if edit == "drop" and len(word) > 3:
+            word = word[:at] + word[at + 1 :]
+        elif edit == "double":
+            word = word[:at] + word[at] + word[at:]
+        elif edit == "swap" and at:
+            word = word[: at - 1] + word[at] + word[at - 1] + word[at + 1 :]
+        else:
+            word = word[:at] + rng.choice("aeioulrs") + word[at + 1 :]
+    return word
+
+
+def test_skipping_deletions_never_loses_a_word_the_whole_neighbourhood_finds() -> None:
+    index = DeletionIndex()
+    for word in WORDS:
+        index.add(word)
+    rng = random.Random(3)
+    queries = [typed_badly(rng.choice(WORDS), rng) for _ in range(1000)] + ["xqzwv", "after", "abc"]
+    for query in queries:
+        for removed in (1, 2):
+            assert index.near(query, removed) == brute_force(query, removed), (query, removed)
+
+
+def test_a_word_is_filed_under_itself_and_each_of_its_one_letter_deletions() -> None:
+    index = DeletionIndex()
+    index.add("velora")
+    assert len(index) == len({"velora", *deletions("velora")})
+    assert index.near("velora") == {"velora"}
+    assert index.near("vellora") == {"velora"} and index.near("vlora") == {"velora"}
+    assert index.near("vellorra", removed=1) == set() and index.near("vellorra", removed=2) == {"velora"}
