@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from social_care import lifecycle
 from social_care.runtime import build_service
 from social_care.storage.engine import make_engine
-from social_care.storage.tables import CaseEvent, OutboxEntry, Switch
+from social_care.storage.tables import Case, CaseEvent, Employee, OutboxEntry, Switch, saved_id
 from social_care.switches import current_pause, pause_automatic_replies, resume_automatic_replies
 from social_care.users import set_employee_password
 from social_care.web.app import create_app
@@ -126,3 +128,29 @@ def test_the_queue_says_automatic_replies_are_paused_and_why_escaped(
         html = client.get("/queue").text
     assert "Automatic replies are paused" in html and "by chiara" in html
     assert "&lt;script&gt;recall&lt;/script&gt;" in html and "<script>recall" not in html
+
+
+@pytest.mark.parametrize("closed_as", ["spam", "ignored", "resolved"])
+def test_an_acknowledgement_held_for_a_case_a_person_closed_is_cancelled_not_sent_on_resume(
+    engine: Engine, tmp_path: Path, clock: FakeClock, closed_as: str
+) -> None:
+    service = build_service(scenario_config(tmp_path, [DIRECT]), engine, clock=clock)
+    with Session(engine) as session:
+        pause_automatic_replies(session, reason="outage", by="chiara", now=clock())
+    service.poller.poll("demo")
+    with Session(engine) as session:
+        case = session.get_one(Case, session.exec(select(OutboxEntry)).one().case_id)
+        person = saved_id(session.exec(select(Employee)).first())
+        if closed_as == "resolved":
+            lifecycle.resolve(session, case, clock(), employee_id=person)
+        else:
+            lifecycle.dismiss(session, case, closed_as, clock(), employee_id=person)
+        session.commit()
+        resume_automatic_replies(session, by="chiara", now=clock())
+    assert service.sender.run_once().sent == 0
+    assert replies(tmp_path) == []
+    with Session(engine) as session:
+        entry = session.exec(select(OutboxEntry)).one()
+        closing = session.exec(select(CaseEvent).order_by(col(CaseEvent.id).desc())).first()
+    assert entry.state == "cancelled" and closed_as in entry.last_error
+    assert closing is not None and closing.detail["cancelled_replies"] == [entry.id]
