@@ -64,17 +64,19 @@ class OutboxSender:
     def run_once(self, limit: int = 50) -> SendReport:
         """Send what is due; while automatic replies are paused, only what a person wrote."""
         report = SendReport()
-        with Session(self._engine) as session:
-            paused = current_pause(session) is not None
         for _ in range(limit):
-            entry_id = self._claim_next(people_only=paused)
+            entry_id = self._claim_next()
             if entry_id is None:
                 break
             self._deliver(entry_id, report)
         return report
 
-    def _claim_next(self, *, people_only: bool) -> int | None:
+    def _claim_next(self) -> int | None:
+        """Claim one entry due now; the pause is read for each one, so a pause given in the
+        middle of a batch holds the rest of it."""
         now = self._clock()
+        with Session(self._engine) as session:
+            people_only = current_pause(session) is not None
         failing = select(SourceState.source_id).where(col(SourceState.status) == FAILING)
         ready = and_(
             col(OutboxEntry.source_id).in_(list(self._connectors)),

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from responders.outbox import OutboxSender
 from social_care import lifecycle
 from social_care.runtime import build_service
 from social_care.storage.engine import make_engine
@@ -19,6 +20,7 @@ from social_care.users import set_employee_password
 from social_care.web.app import create_app
 from tests.support.clock import FakeClock
 from tests.support.configs import demo_config
+from tests.support.platforms import PlatformWithSideEffect, like
 from tests.support.scenario import post, scenario_config
 from tests.test_cli import social_care
 from tests.web.support import ADMIN, DEMO_PASSWORD, log_in
@@ -154,3 +156,21 @@ def test_an_acknowledgement_held_for_a_case_a_person_closed_is_cancelled_not_sen
         closing = session.exec(select(CaseEvent).order_by(col(CaseEvent.id).desc())).first()
     assert entry.state == "cancelled" and closed_as in entry.last_error
     assert closing is not None and closing.detail["cancelled_replies"] == [entry.id]
+
+
+def test_a_pause_given_while_a_batch_is_being_sent_holds_the_rest_of_the_batch(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    second = post("p2", "@velora my Velora Pulse died again", handle="bruno_c", direct=True)
+    service = build_service(scenario_config(tmp_path, [DIRECT, second]), engine, clock=clock)
+    service.poller.poll("demo")
+
+    def someone_pauses() -> None:
+        with Session(engine) as session:
+            pause_automatic_replies(session, reason="recall", by="chiara", now=clock())
+
+    platform = like(service.connectors["demo"], PlatformWithSideEffect, after_reply=someone_pauses)
+    report = OutboxSender(engine, {"demo": platform}, clock=clock, owner="w").run_once()
+    assert report.sent == 1 and len(replies(tmp_path)) == 1
+    with Session(engine) as session:
+        assert sorted(entry.state for entry in session.exec(select(OutboxEntry))) == ["pending", "sent"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from connectors.base import ConnectorError
@@ -53,3 +54,16 @@ def like(connector: DemoConnector, kind: type[DemoConnector], **extra: Any) -> A
     return kind(
         context=connector.context, options=connector.options, secrets={}, clock=connector.clock, **extra
     )
+
+
+class PlatformWithSideEffect(DemoConnector):
+    """Runs ``after_reply`` each time a reply was accepted: what a person does while a batch is sent."""
+
+    def __init__(self, *, after_reply: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.after_reply = after_reply
+
+    def reply(self, to: str, text: str) -> str:
+        platform_id = super().reply(to, text)
+        self.after_reply()
+        return platform_id
