@@ -111,6 +111,19 @@ def test_production_refuses_to_run_without_a_secret_key(tmp_path: Path) -> None:
     assert load_config(path, {"SOCIAL_CARE_SECRET_KEY": "k" * 40}).service.environment == "production"
 
 
+def test_production_refuses_a_secret_key_short_enough_to_guess_without_showing_it(tmp_path: Path) -> None:
+    path = tmp_path / "prod.toml"
+    text = (
+        example_config()
+        .read_text(encoding="utf-8")
+        .replace('environment = "development"', 'environment = "production"')
+    )
+    path.write_text(text, encoding="utf-8")
+    [problem] = problems_of(path, {"SOCIAL_CARE_SECRET_KEY": "changeme"})
+    assert "service.secret_key_env" in problem and "at least 32 characters" in problem
+    assert "found 8 characters" in problem and "changeme" not in problem
+
+
 def test_connector_options_are_checked_by_the_connector(tmp_path: Path) -> None:
     path = tmp_path / "options.toml"
     text = (
