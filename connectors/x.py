@@ -34,7 +34,7 @@ is always newer than its parent) and looks for a tweet whose
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -227,7 +227,7 @@ class XConnector(Connector):
             response = self._client.create_tweet(text=text, in_reply_to_tweet_id=to, user_auth=True)
         return str(response["data"]["id"])
 
-    def find_reply(self, to: str) -> str | None:
+    def find_reply(self, to: str, exclude: Collection[str] = frozenset()) -> str | None:
         user_id = self._require_user_id("find_reply")
         token = None
         with _translated_errors(self):
@@ -240,7 +240,8 @@ class XConnector(Connector):
                     **({"pagination_token": token} if token else {}),
                 )
                 for tweet in page.get("data") or []:
-                    if {"type": "replied_to", "id": to} in (tweet.get("referenced_tweets") or []):
+                    replied = {"type": "replied_to", "id": to} in (tweet.get("referenced_tweets") or [])
+                    if replied and str(tweet["id"]) not in exclude:
                         return str(tweet["id"])
                 token = page.get("meta", {}).get("next_token")
                 if not token:

@@ -125,8 +125,16 @@ class OutboxSender:
         self, session: Session, entry: OutboxEntry, connector: Connector, report: SendReport
     ) -> bool:
         """Settle an attempt whose outcome was lost; true when the reply turned out to be sent."""
+        recorded = session.exec(
+            select(OutboxEntry.platform_reply_id).where(
+                OutboxEntry.source_id == entry.source_id,
+                OutboxEntry.in_reply_to == entry.in_reply_to,
+                OutboxEntry.id != entry.id,
+                col(OutboxEntry.platform_reply_id).is_not(None),
+            )
+        ).all()
         try:
-            found = connector.find_reply(entry.in_reply_to)
+            found = connector.find_reply(entry.in_reply_to, exclude={str(known) for known in recorded})
         except ConnectorError as error:
             log.warning("cannot check outbox entry %s with the platform yet: %s", entry.id, error)
             entry.lease_owner = None
