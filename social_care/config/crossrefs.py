@@ -74,6 +74,11 @@ class _Checker:
             expected = f"a random key of at least {MIN_SECRET_KEY_LENGTH} characters in {name} ({_MAKE_KEY})"
             self.report(key, expected, f"{length} characters")
 
+    def public_https(self, url: object) -> None:
+        """In production the session cookie must be Secure, and customers' survey links must reach us."""
+        if not isinstance(url, str) or not url.startswith("https://"):
+            self.report("service.public_url", "the https:// address people and customers reach", repr(url))
+
     def sources(self) -> None:
         from connectors import registry
 
@@ -160,6 +165,7 @@ class _Checker:
             name = service.get("secret_key_env", "SOCIAL_CARE_SECRET_KEY")
             self.secret("service.secret_key_env", name)
             self.strong_key("service.secret_key_env", name)
+            self.public_https(service.get("public_url", ""))
         smtp = self.raw.get("smtp")
         if isinstance(smtp, Mapping):
             for name in ("username_env", "password_env"):
