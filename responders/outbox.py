@@ -118,7 +118,11 @@ class OutboxSender:
             self._record_failure(entry_id, error, report)
             return
         with Session(self._engine) as session:
-            self._record_sent(session, session.get_one(OutboxEntry, entry_id), platform_id)
+            entry = session.get_one(OutboxEntry, entry_id, with_for_update=True)
+            if entry.state == "sent":  # our call outlived the lease and the next sender settled it
+                log.warning("outbox entry %s was recorded by another sender meanwhile", entry_id)
+                return
+            self._record_sent(session, entry, platform_id)
             report.sent += 1
 
     def _reconcile(
@@ -164,7 +168,10 @@ class OutboxSender:
         """
         now = self._clock()
         with Session(self._engine) as session:
-            entry = session.get_one(OutboxEntry, entry_id)
+            entry = session.get_one(OutboxEntry, entry_id, with_for_update=True)
+            if entry.state == "sent":  # our call outlived the lease and the next sender sent it
+                log.warning("outbox entry %s was sent by another sender meanwhile", entry_id)
+                return
             entry.last_error = str(error)[:500]
             entry.lease_owner = entry.lease_expires_at = None
             if error.permanent and not error.only_this_post:
