@@ -70,7 +70,8 @@ def acknowledged(session: Session, case: Case, at: datetime, *, outbox_id: int |
 
 
 def responded(session: Session, case: Case, at: datetime, *, employee_id: int, outbox_id: int | None) -> None:
-    """A person's reply reached the customer: the case now waits on them."""
+    """A person's reply reached the customer: the case now waits on them, and an automatic
+    acknowledgement still held (by the kill switch, say) would only arrive after the answer."""
     first = case.first_response_at is None
     detail = _measured(case.response_due_at, at)
     if case.awaiting_reply_since:
@@ -81,6 +82,7 @@ def responded(session: Session, case: Case, at: datetime, *, employee_id: int, o
         detail["acknowledgement"] = _measured(case.ack_due_at, at)
         case.acknowledged_at, case.ack_due_at = at, None
     case.awaiting_reply_since = case.response_due_at = None
+    detail |= _cancel_automatic_replies(session, case, at, why="answered by a person")
     to_status = "responded" if case.status not in ("resolved", *DISMISSALS) else None
     events.record(
         session,

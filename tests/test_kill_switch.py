@@ -174,3 +174,35 @@ def test_a_pause_given_while_a_batch_is_being_sent_holds_the_rest_of_the_batch(
     assert report.sent == 1 and len(replies(tmp_path)) == 1
     with Session(engine) as session:
         assert sorted(entry.state for entry in session.exec(select(OutboxEntry))) == ["pending", "sent"]
+
+
+def test_an_acknowledgement_held_while_a_person_answered_is_cancelled_not_sent_after_the_answer(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    service = build_service(scenario_config(tmp_path, [DIRECT]), engine, clock=clock)
+    with Session(engine) as session:
+        pause_automatic_replies(session, reason="outage", by="chiara", now=clock())
+    service.poller.poll("demo")
+    with Session(engine) as session:
+        case = session.get_one(Case, session.exec(select(OutboxEntry)).one().case_id)
+        person = saved_id(session.exec(select(Employee)).first())
+        lifecycle.queue_reply(
+            session,
+            case,
+            "Luca here: a restart fixes it.",
+            clock(),
+            employee_id=person,
+            in_reply_to="p1",
+            resolves=False,
+            request_key="form-of-luca-0003",
+        )
+        session.commit()
+    assert service.sender.run_once().sent == 1
+    with Session(engine) as session:
+        resume_automatic_replies(session, by="chiara", now=clock())
+    assert service.sender.run_once().sent == 0
+    lines = (tmp_path / "demo-replies.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["text"] for line in lines] == ["Luca here: a restart fixes it."]
+    with Session(engine) as session:
+        states = {entry.purpose: entry.state for entry in session.exec(select(OutboxEntry))}
+    assert states == {"acknowledgement": "cancelled", "reply": "sent"}
