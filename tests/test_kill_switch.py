@@ -18,6 +18,7 @@ from social_care.storage.tables import Case, CaseEvent, Employee, OutboxEntry, S
 from social_care.switches import current_pause, pause_automatic_replies, resume_automatic_replies
 from social_care.users import set_employee_password
 from social_care.web.app import create_app
+from social_care.web.queue import queue_rows
 from tests.support.clock import FakeClock
 from tests.support.configs import demo_config
 from tests.support.platforms import PlatformWithSideEffect, like
@@ -206,3 +207,5 @@ def test_an_acknowledgement_held_while_a_person_answered_is_cancelled_not_sent_a
     with Session(engine) as session:
         states = {entry.purpose: entry.state for entry in session.exec(select(OutboxEntry))}
     assert states == {"acknowledgement": "cancelled", "reply": "sent"}
+    with Session(engine) as session:
+        assert [row.reply_state for row in queue_rows(session)] == ["sent"], "the latest reply's state"
