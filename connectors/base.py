@@ -92,6 +92,11 @@ class Connector(ABC):
     def fetch(self, cursor: str | None) -> Batch:
         """Posts newer than ``cursor`` (oldest first) and the cursor that follows them."""
 
+    @classmethod
+    def reply_length(cls, text: str) -> int:
+        """How long ``text`` is by the platform's count, to compare with ``reply_max_length``."""
+        return len(text)
+
     @abstractmethod
     def reply(self, to: str, text: str) -> str:
         """Post ``text`` in reply to post ``to``; return the platform's id of the reply."""

@@ -34,6 +34,7 @@ is always newer than its parent) and looks for a tweet whose
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -131,6 +132,10 @@ class RebasedSession(requests.Session):
         self.rate_limits[path.removeprefix(base_path)] = limit
 
 
+_LINK = re.compile(r"https?://\S+")
+_LINK_LENGTH = 23
+
+
 class XConnector(Connector):
     platform: ClassVar[str] = "x"
     reply_max_length: ClassVar[int] = 280
@@ -145,6 +150,11 @@ class XConnector(Connector):
     )
     default_api_base_url: ClassVar[str] = "https://api.x.com"
     Options: ClassVar[type[BaseModel]] = XOptions
+
+    @classmethod
+    def reply_length(cls, text: str) -> int:
+        """X counts every link as 23 characters, however long (it shortens them all to t.co)."""
+        return len(_LINK.sub("x" * _LINK_LENGTH, text))
 
     def __init__(self, **kwargs: Any) -> None:
         import tweepy

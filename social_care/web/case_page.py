@@ -91,24 +91,18 @@ def _page(
     )
 
 
-def _reply_limit(config: Config, case: Case) -> int:
-    """How long a reply from the case's source may be; 0 when no reply can leave from it."""
-    source = next((item for item in config.sources if item.id == case.source_id), None)
-    if source is None or not source.enabled:
-        return 0
-    return connector_class(source.platform).reply_max_length
-
-
 def _reply_problem(config: Config, case: Case, text: str, final: str) -> str:
     """Why this reply cannot be sent, or an empty string."""
     if not text or len(text) > MAX_REPLY_LENGTH:
         return f"A reply needs 1 to {MAX_REPLY_LENGTH} characters."
-    limit = _reply_limit(config, case)
-    if limit <= 0:
+    source = next((item for item in config.sources if item.id == case.source_id), None)
+    platform = connector_class(source.platform) if source is not None and source.enabled else None
+    if platform is None or platform.reply_max_length <= 0:
         return f"No reply can be sent from source {case.source_id}: answer the customer elsewhere."
-    if len(final) > limit:
+    length, limit = platform.reply_length(final), platform.reply_max_length
+    if length > limit:
         extra = " with the survey link" if final != text else ""
-        return f"This reply is {len(final)} characters{extra}; {case.platform} takes at most {limit}."
+        return f"This reply is {length} characters{extra}; {case.platform} takes at most {limit}."
     return ""
 
 

@@ -382,3 +382,9 @@ def test_find_reply_skips_the_replies_the_outbox_already_recorded(fake: FakeX, c
     assert connector.find_reply(complaint, exclude={acknowledgement}) is None
     answer = connector.reply(complaint, "Luca here: refunded.")
     assert connector.find_reply(complaint, exclude={acknowledgement}) == answer
+
+
+def test_a_link_counts_as_23_characters_as_x_counts_it() -> None:
+    survey = "https://care.velora.example/csat/" + "t" * 110
+    assert XConnector.reply_length(f"{'w' * 200} {survey}") == 200 + 1 + 23
+    assert XConnector.reply_length("no link here") == len("no link here")
