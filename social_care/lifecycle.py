@@ -199,6 +199,16 @@ def queue_reply(
     return entry
 
 
+def person_reply_on_its_way(session: Session, case: Case) -> bool:
+    """Whether a person's reply to ``case`` is queued and not yet sent (the platform may be down)."""
+    unsent = select(OutboxEntry.id).where(
+        OutboxEntry.case_id == case.id,
+        col(OutboxEntry.created_by).startswith(_EMPLOYEE_PREFIX),
+        col(OutboxEntry.state).in_(_UNSENT),
+    )
+    return session.exec(unsent).first() is not None
+
+
 def _check_reply_allowed(session: Session, case: Case, *, resolves: bool) -> None:
     if case.status in DISMISSALS:
         raise Refused(f"{case.reference} is marked {case.status}: it takes no replies.")
