@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import Engine
 from sqlmodel import select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -83,6 +84,21 @@ def create_app(
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, _error: LoginRequired) -> RedirectResponse:
         return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def as_page(request: Request, error: StarletteHTTPException) -> Response:
+        """A refusal is a page, not JSON: people, and customers on the survey page, read it."""
+        survey = request.url.path.startswith("/csat/")
+        page = render(
+            request,
+            "error.html",
+            status_code=error.status_code,
+            status=error.status_code,
+            detail=str(error.detail),
+            survey=survey,
+        )
+        page.headers.update(error.headers or {})
+        return page
 
     _add_login_routes(app)
     app.include_router(queue.router)

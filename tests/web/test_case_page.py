@@ -121,7 +121,8 @@ def test_another_agent_may_not_act_but_a_supervisor_may(
 ) -> None:
     log_in(client, OTHER_AGENT)
     assert "Send reply" not in client.get(f"/cases/{case_id}").text
-    assert reply(client, case_id, "Not my case") == 403
+    status, page = send(client, case_id, reply_form(client, case_id, "Not my case"))
+    assert (status, "You may not act on this case." in page) == (403, True)
     log_in(client, SUPERVISOR)
     assert reply(client, case_id, "Taking this one.") == 303
     with Session(engine) as session:

@@ -82,7 +82,10 @@ def test_an_answer_without_the_pages_csrf_token_is_refused(
 ) -> None:
     path = resolve_with_survey(desk, config, tmp_path)
     client.get(path)
-    assert client.post(path, data={"csrf": "forged", "score": "5"}).status_code == 403
+    refused = client.post(path, data={"csrf": "forged", "score": "5"})
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "Apri di nuovo il link" in refused.text and "Back to the queue" not in refused.text
     assert scores(engine) == []
 
 
