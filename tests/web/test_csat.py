@@ -94,8 +94,9 @@ def test_a_score_outside_one_to_five_is_asked_again(
 ) -> None:
     path = resolve_with_survey(desk, config, tmp_path)
     token = csrf_of(client.get(path).text)
-    response = client.post(path, data={"csrf": token, "score": "9"})
-    assert response.status_code == 422 and 'name="score"' in response.text
+    for wrong in ("9", "0", "four", "4.5", "²", ""):
+        response = client.post(path, data={"csrf": token, "score": wrong})
+        assert response.status_code == 422 and 'name="score"' in response.text, wrong
     assert scores(engine) == []
 
 
