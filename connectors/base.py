@@ -9,7 +9,7 @@ nothing of the database, cases or business rules.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
@@ -95,10 +95,20 @@ class Connector(ABC):
     def fetch(self, cursor: str | None) -> Batch:
         """Posts newer than ``cursor`` (oldest first) and the cursor that follows them."""
 
+    @classmethod
+    def reply_length(cls, text: str) -> int:
+        """How long ``text`` is by the platform's count, to compare with ``reply_max_length``."""
+        return len(text)
+
     @abstractmethod
     def reply(self, to: str, text: str) -> str:
         """Post ``text`` in reply to post ``to``; return the platform's id of the reply."""
 
     @abstractmethod
-    def find_reply(self, to: str) -> str | None:
-        """The id of our account's reply to post ``to``, if there is one."""
+    def find_reply(self, to: str, exclude: Collection[str] = frozenset()) -> str | None:
+        """The id of our account's reply to post ``to``, if there is one, other than those in ``exclude``.
+
+        We may answer one post more than once (the acknowledgement, then a person's
+        reply): the outbox names the replies it already recorded, so an earlier one is
+        not taken for the reply whose outcome it is checking.
+        """

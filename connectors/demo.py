@@ -13,6 +13,7 @@ import json
 import math
 import threading
 import uuid
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -75,14 +76,14 @@ class DemoConnector(Connector):
                 replies.write(json.dumps(record, ensure_ascii=False) + "\n")
         return reply_id
 
-    def find_reply(self, to: str) -> str | None:
+    def find_reply(self, to: str, exclude: Collection[str] = frozenset()) -> str | None:
         with self._replies_lock:
             if not self._replies.exists():
                 return None
             lines = self._replies.read_text(encoding="utf-8").splitlines()
         for line in lines:
             record = json.loads(line)
-            if record["in_reply_to"] == to:
+            if record["in_reply_to"] == to and str(record["id"]) not in exclude:
                 return str(record["id"])
         return None
 

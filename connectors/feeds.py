@@ -36,7 +36,7 @@ import calendar
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -153,7 +153,7 @@ class FeedConnector(Connector):
             only_this_post=True,
         )
 
-    def find_reply(self, to: str) -> str | None:
+    def find_reply(self, to: str, exclude: Collection[str] = frozenset()) -> str | None:
         return None
 
     # -- one feed ---------------------------------------------------------------

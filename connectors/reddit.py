@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -235,14 +235,14 @@ class RedditConnector(Connector):
             raise ConnectorError(f"Reddit accepted the reply to {to} but returned no comment")
         return str(comment.fullname)
 
-    def find_reply(self, to: str) -> str | None:
+    def find_reply(self, to: str, exclude: Collection[str] = frozenset()) -> str | None:
         """Our account's comment whose parent is ``to``, among its latest 1000 comments."""
         with _translated_errors():
             comments = self.reddit.redditor(self.username).comments.new(
                 limit=1000, params={"limit": self._options.page_size}
             )
             for data in _raw_items(comments):
-                if data.get("parent_id") == to:
+                if data.get("parent_id") == to and str(data["name"]) not in exclude:
                     return str(data["name"])
         return None
 

@@ -34,7 +34,8 @@ is always newer than its parent) and looks for a tweet whose
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -86,6 +87,10 @@ class XOptions(BaseModel):
     timeout_seconds: float = Field(default=10.0, gt=0)
 
 
+_LINK = re.compile(r"https?://\S+")
+_LINK_LENGTH = 23
+
+
 class XConnector(Connector):
     platform: ClassVar[str] = "x"
     reply_max_length: ClassVar[int] = 280
@@ -101,6 +106,11 @@ class XConnector(Connector):
     default_api_base_url: ClassVar[str] = "https://api.x.com"
     Options: ClassVar[type[BaseModel]] = XOptions
     watch_lists: ClassVar[frozenset[str]] = frozenset({"queries"})
+
+    @classmethod
+    def reply_length(cls, text: str) -> int:
+        """X counts every link as 23 characters, however long (it shortens them all to t.co)."""
+        return len(_LINK.sub("x" * _LINK_LENGTH, text))
 
     def __init__(self, **kwargs: Any) -> None:
         import tweepy
@@ -185,7 +195,7 @@ class XConnector(Connector):
             response = self._client.create_tweet(text=text, in_reply_to_tweet_id=to, user_auth=True)
         return str(response["data"]["id"])
 
-    def find_reply(self, to: str) -> str | None:
+    def find_reply(self, to: str, exclude: Collection[str] = frozenset()) -> str | None:
         user_id = self._require_user_id("find_reply")
         token = None
         with _translated_errors(self):
@@ -198,7 +208,8 @@ class XConnector(Connector):
                     **({"pagination_token": token} if token else {}),
                 )
                 for tweet in page.get("data") or []:
-                    if {"type": "replied_to", "id": to} in (tweet.get("referenced_tweets") or []):
+                    replied = {"type": "replied_to", "id": to} in (tweet.get("referenced_tweets") or [])
+                    if replied and str(tweet["id"]) not in exclude:
                         return str(tweet["id"])
                 token = page.get("meta", {}).get("next_token")
                 if not token:

@@ -119,6 +119,7 @@ class HandOff:
                 and case.first_response_at is None
                 and case.assigned_at is not None
                 and case.assigned_at <= now - timedelta(minutes=minutes)
+                and not lifecycle.person_reply_on_its_way(session, case)
             ):
                 found.append((case, f"no answer within {minutes} minutes"))
         return found

@@ -124,7 +124,10 @@ class MailSender:
     def _record(self, entry_id: int, error: MailError | None, report: MailReport) -> None:
         now = self._clock()
         with Session(self._engine) as session:
-            entry = session.get_one(MailEntry, entry_id)
+            entry = session.get_one(MailEntry, entry_id, with_for_update=True)
+            if entry.state == "sent":  # the server answered after our lease; the next sender sent it
+                log.debug("mail %s was sent by another sender meanwhile", entry_id)
+                return
             entry.lease_owner = entry.lease_expires_at = None
             if error is None:
                 entry.state, entry.sent_at = "sent", now

@@ -64,17 +64,19 @@ class OutboxSender:
     def run_once(self, limit: int = 50) -> SendReport:
         """Send what is due; while automatic replies are paused, only what a person wrote."""
         report = SendReport()
-        with Session(self._engine) as session:
-            paused = current_pause(session) is not None
         for _ in range(limit):
-            entry_id = self._claim_next(people_only=paused)
+            entry_id = self._claim_next()
             if entry_id is None:
                 break
             self._deliver(entry_id, report)
         return report
 
-    def _claim_next(self, *, people_only: bool) -> int | None:
+    def _claim_next(self) -> int | None:
+        """Claim one entry due now; the pause is read for each one, so a pause given in the
+        middle of a batch holds the rest of it."""
         now = self._clock()
+        with Session(self._engine) as session:
+            people_only = current_pause(session) is not None
         failing = select(SourceState.source_id).where(col(SourceState.status) == FAILING)
         ready = and_(
             col(OutboxEntry.source_id).in_(list(self._connectors)),
@@ -116,15 +118,27 @@ class OutboxSender:
             self._record_failure(entry_id, error, report)
             return
         with Session(self._engine) as session:
-            self._record_sent(session, session.get_one(OutboxEntry, entry_id), platform_id)
+            entry = session.get_one(OutboxEntry, entry_id, with_for_update=True)
+            if entry.state == "sent":  # our call outlived the lease and the next sender settled it
+                log.warning("outbox entry %s was recorded by another sender meanwhile", entry_id)
+                return
+            self._record_sent(session, entry, platform_id)
             report.sent += 1
 
     def _reconcile(
         self, session: Session, entry: OutboxEntry, connector: Connector, report: SendReport
     ) -> bool:
         """Settle an attempt whose outcome was lost; true when the reply turned out to be sent."""
+        recorded = session.exec(
+            select(OutboxEntry.platform_reply_id).where(
+                OutboxEntry.source_id == entry.source_id,
+                OutboxEntry.in_reply_to == entry.in_reply_to,
+                OutboxEntry.id != entry.id,
+                col(OutboxEntry.platform_reply_id).is_not(None),
+            )
+        ).all()
         try:
-            found = connector.find_reply(entry.in_reply_to)
+            found = connector.find_reply(entry.in_reply_to, exclude={str(known) for known in recorded})
         except ConnectorError as error:
             log.warning("cannot check outbox entry %s with the platform yet: %s", entry.id, error)
             entry.lease_owner = None
@@ -154,7 +168,10 @@ class OutboxSender:
         """
         now = self._clock()
         with Session(self._engine) as session:
-            entry = session.get_one(OutboxEntry, entry_id)
+            entry = session.get_one(OutboxEntry, entry_id, with_for_update=True)
+            if entry.state == "sent":  # our call outlived the lease and the next sender sent it
+                log.warning("outbox entry %s was sent by another sender meanwhile", entry_id)
+                return
             entry.last_error = str(error)[:500]
             entry.lease_owner = entry.lease_expires_at = None
             if error.permanent and not error.only_this_post:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, or_, select
 
 from social_care import events
 from social_care.storage.tables import Case, OutboxEntry, saved_id
@@ -20,7 +20,13 @@ from social_care.storage.tables import Case, OutboxEntry, saved_id
 EMPLOYEE = "employee"
 DISMISSALS = ("spam", "ignored")
 REPLY, RESOLUTION_REPLY = "reply", "resolution"
+CANCELLED = "cancelled"
 _EMPLOYEE_PREFIX = "employee:"
+_UNSENT = ("pending", "failed", "sending")
+
+
+class Refused(Exception):
+    """A move the case's state does not allow; the message tells the person who tried why."""
 
 
 def _measured(due: datetime | None, at: datetime) -> dict[str, Any]:
@@ -64,7 +70,8 @@ def acknowledged(session: Session, case: Case, at: datetime, *, outbox_id: int |
 
 
 def responded(session: Session, case: Case, at: datetime, *, employee_id: int, outbox_id: int | None) -> None:
-    """A person's reply reached the customer: the case now waits on them."""
+    """A person's reply reached the customer: the case now waits on them, and an automatic
+    acknowledgement still held (by the kill switch, say) would only arrive after the answer."""
     first = case.first_response_at is None
     detail = _measured(case.response_due_at, at)
     if case.awaiting_reply_since:
@@ -75,6 +82,7 @@ def responded(session: Session, case: Case, at: datetime, *, employee_id: int, o
         detail["acknowledgement"] = _measured(case.ack_due_at, at)
         case.acknowledged_at, case.ack_due_at = at, None
     case.awaiting_reply_since = case.response_due_at = None
+    detail |= _cancel_automatic_replies(session, case, at, why="answered by a person")
     to_status = "responded" if case.status not in ("resolved", *DISMISSALS) else None
     events.record(
         session,
@@ -95,6 +103,7 @@ def resolve(session: Session, case: Case, at: datetime, *, employee_id: int | No
     if case.status == "resolved":
         return
     detail = _measured(case.resolution_due_at, at)
+    detail |= _cancel_automatic_replies(session, case, at, why="resolved")
     case.resolved_at, case.awaiting_reply_since = at, None
     case.ack_due_at = case.response_due_at = case.resolution_due_at = case.sla_next_alert_at = None
     actor = EMPLOYEE if employee_id else events.SYSTEM
@@ -104,14 +113,48 @@ def resolve(session: Session, case: Case, at: datetime, *, employee_id: int | No
 
 
 def dismiss(session: Session, case: Case, reason: str, at: datetime, *, employee_id: int) -> None:
-    """Mark the case spam or ignored: no clock runs on it and it leaves the backlog."""
+    """Mark the case spam or ignored: no clock runs on it, it leaves the backlog, and no automatic
+    reply still waiting in the outbox (held by the kill switch, say) goes out to it.
+
+    Marking it again as what it already is changes nothing: a double click is not a new event.
+    """
     if reason not in DISMISSALS:
         raise ValueError(f"a case is dismissed as one of {', '.join(DISMISSALS)}, not {reason!r}")
+    if case.status == reason:
+        return
+    detail = _cancel_automatic_replies(session, case, at, why=f"marked {reason}")
     case.ack_due_at = case.response_due_at = case.resolution_due_at = case.sla_next_alert_at = None
     case.awaiting_reply_since = None
     events.record(
-        session, case, f"marked_{reason}", at=at, actor=EMPLOYEE, employee_id=employee_id, to_status=reason
+        session,
+        case,
+        f"marked_{reason}",
+        at=at,
+        actor=EMPLOYEE,
+        employee_id=employee_id,
+        to_status=reason,
+        **detail,
     )
+
+
+def _cancel_automatic_replies(session: Session, case: Case, at: datetime, *, why: str) -> dict[str, Any]:
+    """Cancel the automatic replies of ``case`` not yet sent nor held by a sender right now.
+
+    An acknowledgement held by the kill switch must not reach a spammer, or a customer
+    whose case a person already closed, when automatic replies resume.
+    """
+    held = session.exec(
+        select(OutboxEntry).where(
+            OutboxEntry.case_id == case.id,
+            col(OutboxEntry.state).in_(("pending", "failed")),
+            col(OutboxEntry.created_by).not_like(f"{_EMPLOYEE_PREFIX}%"),
+            or_(col(OutboxEntry.lease_expires_at).is_(None), col(OutboxEntry.lease_expires_at) <= at),
+        )
+    ).all()
+    for entry in held:
+        entry.state, entry.last_error = CANCELLED, f"cancelled: the case was {why} at {at.isoformat()}"
+        session.add(entry)
+    return {"cancelled_replies": [entry.id for entry in held]} if held else {}
 
 
 def queue_reply(
@@ -123,14 +166,22 @@ def queue_reply(
     employee_id: int,
     in_reply_to: str,
     resolves: bool,
+    request_key: str,
 ) -> OutboxEntry:
-    """A person's reply, sent through the outbox; ``resolves`` closes the case once it is sent."""
-    sequence = session.exec(
-        select(func.count()).select_from(OutboxEntry).where(OutboxEntry.case_id == case.id)
-    ).one()
+    """A person's reply, sent through the outbox; ``resolves`` closes the case once it is sent.
+
+    ``request_key`` names the form the reply was written in: the same form sent twice (a
+    double click, a retried request) finds the reply it already queued, so the customer
+    gets one. :class:`Refused` when the case's state does not allow the reply.
+    """
+    key = f"case:{case.id}:person:{request_key}"
+    queued = session.exec(select(OutboxEntry).where(OutboxEntry.idempotency_key == key)).first()
+    if queued is not None:
+        return queued
+    _check_reply_allowed(session, case, resolves=resolves)
     purpose = RESOLUTION_REPLY if resolves else REPLY
     entry = OutboxEntry(
-        idempotency_key=f"case:{case.id}:{purpose}:{sequence + 1}",
+        idempotency_key=key,
         case_id=saved_id(case),
         source_id=case.source_id,
         purpose=purpose,
@@ -146,6 +197,34 @@ def queue_reply(
         session, case, "reply_queued", at=at, actor=EMPLOYEE, employee_id=employee_id, outbox_id=entry.id
     )
     return entry
+
+
+def person_reply_on_its_way(session: Session, case: Case) -> bool:
+    """Whether a person's reply to ``case`` is queued and not yet sent (the platform may be down)."""
+    unsent = select(OutboxEntry.id).where(
+        OutboxEntry.case_id == case.id,
+        col(OutboxEntry.created_by).startswith(_EMPLOYEE_PREFIX),
+        col(OutboxEntry.state).in_(_UNSENT),
+    )
+    return session.exec(unsent).first() is not None
+
+
+def _check_reply_allowed(session: Session, case: Case, *, resolves: bool) -> None:
+    if case.status in DISMISSALS:
+        raise Refused(f"{case.reference} is marked {case.status}: it takes no replies.")
+    if not resolves:
+        return
+    if case.status == "resolved":
+        raise Refused(f"{case.reference} is already resolved: reply without resolving it again.")
+    pending = session.exec(
+        select(OutboxEntry.id).where(
+            OutboxEntry.case_id == case.id,
+            OutboxEntry.purpose == RESOLUTION_REPLY,
+            col(OutboxEntry.state).in_(_UNSENT),
+        )
+    ).first()
+    if pending is not None:
+        raise Refused(f"A reply resolving {case.reference} is already on its way.")
 
 
 def reply_sent(session: Session, entry: OutboxEntry, at: datetime) -> None:

@@ -108,7 +108,34 @@ def test_production_refuses_to_run_without_a_secret_key(tmp_path: Path) -> None:
     )
     path.write_text(text, encoding="utf-8")
     assert any("service.secret_key_env" in p and "SOCIAL_CARE_SECRET_KEY" in p for p in problems_of(path))
+    path.write_text(text.replace("http://127.0.0.1:8000", "https://care.velora.example"), encoding="utf-8")
     assert load_config(path, {"SOCIAL_CARE_SECRET_KEY": "k" * 40}).service.environment == "production"
+
+
+def test_production_refuses_a_public_address_without_https(tmp_path: Path) -> None:
+    """The session cookie is Secure only behind https, and survey links must not point at a loopback."""
+    path = tmp_path / "prod.toml"
+    text = (
+        example_config()
+        .read_text(encoding="utf-8")
+        .replace('environment = "development"', 'environment = "production"')
+    )
+    path.write_text(text, encoding="utf-8")
+    [problem] = problems_of(path, {"SOCIAL_CARE_SECRET_KEY": "k" * 40})
+    assert "service.public_url" in problem and "https://" in problem and "http://127.0.0.1:8000" in problem
+
+
+def test_production_refuses_a_secret_key_short_enough_to_guess_without_showing_it(tmp_path: Path) -> None:
+    path = tmp_path / "prod.toml"
+    text = (
+        example_config()
+        .read_text(encoding="utf-8")
+        .replace('environment = "development"', 'environment = "production"')
+    )
+    path.write_text(text.replace("http://127.0.0.1:8000", "https://care.velora.example"), encoding="utf-8")
+    [problem] = problems_of(path, {"SOCIAL_CARE_SECRET_KEY": "changeme"})
+    assert "service.secret_key_env" in problem and "at least 32 characters" in problem
+    assert "found 8 characters" in problem and "changeme" not in problem
 
 
 def test_connector_options_are_checked_by_the_connector(tmp_path: Path) -> None:

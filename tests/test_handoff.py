@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from social_care import lifecycle
 from social_care.config import Config
 from social_care.runtime import Service, build_service
 from social_care.storage.tables import Case, CaseEvent, Employee, MailEntry
@@ -259,6 +260,30 @@ def test_a_case_already_answered_is_not_taken_back(engine: Engine, tmp_path: Pat
         session.execute(update(Case).values(status="responded", first_response_at=clock()))
         session.commit()
     clock.advance(hours=3)
+    assert service.sweep_handoffs().reassigned == 0
+    assert assignees(engine) == ["ann@velora.example"]
+
+
+def test_a_case_whose_assignee_answered_is_not_taken_back_while_the_reply_waits_to_be_sent(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    config = handoff_config(tmp_path, [complaint(1)], strategy="round_robin", reassign_after_minutes=30)
+    service = start(config, engine, clock)
+    service.poller.poll("demo")
+    with Session(engine) as session:
+        case = session.exec(select(Case)).one()
+        lifecycle.queue_reply(
+            session,
+            case,
+            "Ann here: on it.",
+            clock(),
+            employee_id=case.assignee_id or 0,
+            in_reply_to="p1",
+            resolves=False,
+            request_key="form-of-ann-00001",
+        )
+        session.commit()
+    clock.advance(minutes=45)  # the platform is down: the reply is still in the outbox
     assert service.sweep_handoffs().reassigned == 0
     assert assignees(engine) == ["ann@velora.example"]
 

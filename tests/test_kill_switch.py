@@ -5,18 +5,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from responders.outbox import OutboxSender
+from social_care import lifecycle
 from social_care.runtime import build_service
 from social_care.storage.engine import make_engine
-from social_care.storage.tables import CaseEvent, OutboxEntry, Switch
+from social_care.storage.tables import Case, CaseEvent, Employee, OutboxEntry, Switch, saved_id
 from social_care.switches import current_pause, pause_automatic_replies, resume_automatic_replies
 from social_care.users import set_employee_password
 from social_care.web.app import create_app
+from social_care.web.queue import queue_rows
 from tests.support.clock import FakeClock
 from tests.support.configs import demo_config
+from tests.support.platforms import PlatformWithSideEffect, like
 from tests.support.scenario import post, scenario_config
 from tests.test_cli import social_care
 from tests.web.support import ADMIN, DEMO_PASSWORD, log_in
@@ -126,3 +131,81 @@ def test_the_queue_says_automatic_replies_are_paused_and_why_escaped(
         html = client.get("/queue").text
     assert "Automatic replies are paused" in html and "by chiara" in html
     assert "&lt;script&gt;recall&lt;/script&gt;" in html and "<script>recall" not in html
+
+
+@pytest.mark.parametrize("closed_as", ["spam", "ignored", "resolved"])
+def test_an_acknowledgement_held_for_a_case_a_person_closed_is_cancelled_not_sent_on_resume(
+    engine: Engine, tmp_path: Path, clock: FakeClock, closed_as: str
+) -> None:
+    service = build_service(scenario_config(tmp_path, [DIRECT]), engine, clock=clock)
+    with Session(engine) as session:
+        pause_automatic_replies(session, reason="outage", by="chiara", now=clock())
+    service.poller.poll("demo")
+    with Session(engine) as session:
+        case = session.get_one(Case, session.exec(select(OutboxEntry)).one().case_id)
+        person = saved_id(session.exec(select(Employee)).first())
+        if closed_as == "resolved":
+            lifecycle.resolve(session, case, clock(), employee_id=person)
+        else:
+            lifecycle.dismiss(session, case, closed_as, clock(), employee_id=person)
+        session.commit()
+        resume_automatic_replies(session, by="chiara", now=clock())
+    assert service.sender.run_once().sent == 0
+    assert replies(tmp_path) == []
+    with Session(engine) as session:
+        entry = session.exec(select(OutboxEntry)).one()
+        closing = session.exec(select(CaseEvent).order_by(col(CaseEvent.id).desc())).first()
+    assert entry.state == "cancelled" and closed_as in entry.last_error
+    assert closing is not None and closing.detail["cancelled_replies"] == [entry.id]
+
+
+def test_a_pause_given_while_a_batch_is_being_sent_holds_the_rest_of_the_batch(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    second = post("p2", "@velora my Velora Pulse died again", handle="bruno_c", direct=True)
+    service = build_service(scenario_config(tmp_path, [DIRECT, second]), engine, clock=clock)
+    service.poller.poll("demo")
+
+    def someone_pauses() -> None:
+        with Session(engine) as session:
+            pause_automatic_replies(session, reason="recall", by="chiara", now=clock())
+
+    platform = like(service.connectors["demo"], PlatformWithSideEffect, after_reply=someone_pauses)
+    report = OutboxSender(engine, {"demo": platform}, clock=clock, owner="w").run_once()
+    assert report.sent == 1 and len(replies(tmp_path)) == 1
+    with Session(engine) as session:
+        assert sorted(entry.state for entry in session.exec(select(OutboxEntry))) == ["pending", "sent"]
+
+
+def test_an_acknowledgement_held_while_a_person_answered_is_cancelled_not_sent_after_the_answer(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    service = build_service(scenario_config(tmp_path, [DIRECT]), engine, clock=clock)
+    with Session(engine) as session:
+        pause_automatic_replies(session, reason="outage", by="chiara", now=clock())
+    service.poller.poll("demo")
+    with Session(engine) as session:
+        case = session.get_one(Case, session.exec(select(OutboxEntry)).one().case_id)
+        person = saved_id(session.exec(select(Employee)).first())
+        lifecycle.queue_reply(
+            session,
+            case,
+            "Luca here: a restart fixes it.",
+            clock(),
+            employee_id=person,
+            in_reply_to="p1",
+            resolves=False,
+            request_key="form-of-luca-0003",
+        )
+        session.commit()
+    assert service.sender.run_once().sent == 1
+    with Session(engine) as session:
+        resume_automatic_replies(session, by="chiara", now=clock())
+    assert service.sender.run_once().sent == 0
+    lines = (tmp_path / "demo-replies.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["text"] for line in lines] == ["Luca here: a restart fixes it."]
+    with Session(engine) as session:
+        states = {entry.purpose: entry.state for entry in session.exec(select(OutboxEntry))}
+    assert states == {"acknowledgement": "cancelled", "reply": "sent"}
+    with Session(engine) as session:
+        assert [row.reply_state for row in queue_rows(session)] == ["sent"], "the latest reply's state"

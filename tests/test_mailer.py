@@ -85,3 +85,27 @@ def test_mail_switched_off_is_kept_in_the_outbox_and_no_worker_sends_it(
             scheduler.shutdown(wait=True)
     assert "mail" not in jobs["off"] and "mail" in jobs["on"]
     assert jobs["off"] | {"mail"} == jobs["on"]
+
+
+def test_a_sender_whose_server_answered_after_its_lease_leaves_a_mail_the_next_one_sent_alone(
+    engine: Engine, clock: FakeClock
+) -> None:
+    queue(engine, clock)
+    other = MailServer()
+    slow = MailServer()
+
+    def the_answer_comes_after_the_lease() -> None:
+        clock.advance(minutes=3)
+        assert sender(engine, clock, other.port).run_once().sent == 1
+
+    slow.inbox.while_receiving, slow.inbox.refuse = the_answer_comes_after_the_lease, True
+    try:
+        assert sender(engine, clock, slow.port).run_once().failed == 0
+        clock.advance(hours=2)
+        assert sender(engine, clock, other.port).run_once().sent == 0
+    finally:
+        slow.stop()
+        other.stop()
+    assert len(other.inbox.mails) == 1
+    with Session(engine) as session:
+        assert session.exec(select(MailEntry)).one().state == "sent"

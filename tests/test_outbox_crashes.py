@@ -15,13 +15,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from connectors.base import ConnectorError
 from responders.outbox import OutboxSender
+from social_care import lifecycle
 from social_care.runtime import build_service
-from social_care.storage.tables import OutboxEntry
+from social_care.storage.tables import Case, CaseEvent, Employee, OutboxEntry, saved_id
 from tests.support.clock import FakeClock
-from tests.support.platforms import CrashingPlatform, ProcessDied, like
+from tests.support.platforms import CrashingPlatform, PlatformWithSideEffect, ProcessDied, like
 from tests.support.scenario import post, scenario_config
 
 CRASHES = 200
@@ -70,3 +72,86 @@ def test_two_hundred_crashes_between_claim_and_record_send_no_reply_twice_and_lo
     assert len(entries) == CUSTOMERS
     assert {entry.state for entry in entries} == {"sent"}
     assert all(entry.platform_reply_id for entry in entries)
+
+
+@pytest.mark.parametrize("crash_after_send", [True, False])
+def test_a_persons_reply_to_a_post_we_already_acknowledged_is_neither_lost_nor_doubled_by_a_crash(
+    engine: Engine, tmp_path: Path, clock: FakeClock, crash_after_send: bool
+) -> None:
+    """Reconciling asks the platform for our reply to the post: the acknowledgement is one too."""
+    service = build_service(
+        scenario_config(tmp_path, [post("p1", "@velora Pulse dead", direct=True)]), engine
+    )
+    service.poller.poll("demo")
+    assert service.sender.run_once().sent == 1  # the acknowledgement, in reply to p1
+    with Session(engine) as session:
+        case = session.get_one(Case, session.exec(select(OutboxEntry)).one().case_id)
+        person = saved_id(session.exec(select(Employee)).first())
+        lifecycle.queue_reply(
+            session,
+            case,
+            "Luca here: fixed.",
+            clock(),
+            employee_id=person,
+            in_reply_to="p1",
+            resolves=False,
+            request_key="form-of-luca-0001",
+        )
+        session.commit()
+    dying = like(service.connectors["demo"], CrashingPlatform, crash_after_send=crash_after_send)
+    with pytest.raises(ProcessDied):
+        OutboxSender(engine, {"demo": dying}, clock=clock, owner="dies").run_once()
+    clock.advance(minutes=3)
+    OutboxSender(engine, {"demo": service.connectors["demo"]}, clock=clock, owner="survivor").run_once()
+    lines = (tmp_path / "demo-replies.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["text"] for line in lines][1:] == ["Luca here: fixed."]
+    with Session(engine) as session:
+        ids = [
+            entry.platform_reply_id
+            for entry in session.exec(select(OutboxEntry).order_by(col(OutboxEntry.id)))
+        ]
+    assert len(set(ids)) == 2 and all(ids)
+
+
+@pytest.mark.parametrize("slow_call_fails", [False, True])
+def test_a_sender_that_outlived_its_lease_does_not_record_a_reply_the_next_one_settled(
+    engine: Engine, tmp_path: Path, clock: FakeClock, slow_call_fails: bool
+) -> None:
+    """The slow call either posted the reply (the next sender finds it) or failed (the next one sent it)."""
+    config = scenario_config(tmp_path, [post("p1", "@velora Pulse dead", direct=True)])
+    service = build_service(config, engine, clock=clock)
+    service.poller.poll("demo")
+    service.sender.run_once()  # the acknowledgement
+    with Session(engine) as session:
+        case = session.get_one(Case, session.exec(select(OutboxEntry)).one().case_id)
+        person = saved_id(session.exec(select(Employee)).first())
+        lifecycle.queue_reply(
+            session,
+            case,
+            "Fixed.",
+            clock(),
+            employee_id=person,
+            in_reply_to="p1",
+            resolves=False,
+            request_key="form-of-luca-0002",
+        )
+        session.commit()
+        case_id = saved_id(case)
+    platform = service.connectors["demo"]
+
+    def the_call_hangs_past_the_lease() -> None:
+        clock.advance(minutes=3)
+        OutboxSender(engine, {"demo": platform}, clock=clock, owner="next").run_once()
+
+    failure = ConnectorError("timed out") if slow_call_fails else None
+    slow = like(
+        platform, PlatformWithSideEffect, after_reply=the_call_hangs_past_the_lease, then_fail=failure
+    )
+    OutboxSender(engine, {"demo": slow}, clock=clock, owner="slow").run_once()
+    clock.advance(hours=2)
+    OutboxSender(engine, {"demo": platform}, clock=clock, owner="later").run_once()
+    lines = (tmp_path / "demo-replies.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["text"] for line in lines].count("Fixed.") == 1
+    with Session(engine) as session:
+        kinds = [event.kind for event in session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id))]
+    assert kinds.count("responded") == 1

@@ -12,7 +12,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from social_care.config.problems import Problem, problems_from_validation
-from social_care.config.secrets import secret_available
+from social_care.config.secrets import read_secret, secret_available
+
+MIN_SECRET_KEY_LENGTH = 32
+_MAKE_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(32))' makes one"
 
 Raw = Mapping[str, Any]
 
@@ -91,6 +94,20 @@ class _Checker:
     def secret(self, key: str, name: object) -> None:
         if isinstance(name, str) and (why := secret_available(name, self.environ)):
             self.report(key, f"a secret in environment variable {name}", why)
+
+    def strong_key(self, key: str, name: object) -> None:
+        """The key signs sessions and survey links: a short one can be guessed offline from any cookie."""
+        if not isinstance(name, str) or secret_available(name, self.environ):
+            return
+        length = len(read_secret(name, self.environ).get_secret_value())
+        if length < MIN_SECRET_KEY_LENGTH:
+            expected = f"a random key of at least {MIN_SECRET_KEY_LENGTH} characters in {name} ({_MAKE_KEY})"
+            self.report(key, expected, f"{length} characters")
+
+    def public_https(self, url: object) -> None:
+        """In production the session cookie must be Secure, and customers' survey links must reach us."""
+        if not isinstance(url, str) or not url.startswith("https://"):
+            self.report("service.public_url", "the https:// address people and customers reach", repr(url))
 
     def sources(self) -> None:
         from connectors import registry
@@ -184,7 +201,10 @@ class _Checker:
         service = self.raw.get("service")
         service = service if isinstance(service, Mapping) else {}
         if service.get("environment") == "production":
-            self.secret("service.secret_key_env", service.get("secret_key_env", "SOCIAL_CARE_SECRET_KEY"))
+            name = service.get("secret_key_env", "SOCIAL_CARE_SECRET_KEY")
+            self.secret("service.secret_key_env", name)
+            self.strong_key("service.secret_key_env", name)
+            self.public_https(service.get("public_url", ""))
         smtp = self.raw.get("smtp")
         if isinstance(smtp, Mapping):
             for name in ("username_env", "password_env"):

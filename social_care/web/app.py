@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import Engine
 from sqlmodel import select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -27,6 +30,7 @@ from social_care.web.security import (
     DatabaseSession,
     LoginRequired,
 )
+from social_care.web.throttle import LoginThrottle
 
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -51,6 +55,7 @@ def create_app(
     app.state.engine = engine
     app.state.secret_key = secret_key
     app.state.clock = clock
+    app.state.login_throttle = LoginThrottle()
     folder = templates_dir or bundled("templates") / "web"
     app.mount("/static", StaticFiles(directory=folder / "static"), name="static")
     environment = Environment(
@@ -80,6 +85,21 @@ def create_app(
     async def to_login(request: Request, _error: LoginRequired) -> RedirectResponse:
         return RedirectResponse("/login", status_code=303)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def as_page(request: Request, error: StarletteHTTPException) -> Response:
+        """A refusal is a page, not JSON: people, and customers on the survey page, read it."""
+        survey = request.url.path.startswith("/csat/")
+        page = render(
+            request,
+            "error.html",
+            status_code=error.status_code,
+            status=error.status_code,
+            detail=str(error.detail),
+            survey=survey,
+        )
+        page.headers.update(error.headers or {})
+        return page
+
     _add_login_routes(app)
     app.include_router(queue.router)
     app.include_router(case_page.router)
@@ -103,10 +123,18 @@ def _add_login_routes(app: FastAPI) -> None:
         email: Annotated[str, Form()] = "",
         password: Annotated[str, Form()] = "",
     ) -> Response:
-        found = session.exec(select(Employee).where(Employee.email == email.strip().lower())).first()
+        email, now = email.strip().lower(), request.app.state.clock()
+        attempt = (email, request.client.host if request.client else "")
+        throttle: LoginThrottle = request.app.state.login_throttle
+        if until := throttle.blocked_until(attempt, now):
+            wait = f"Too many wrong passwords: try again in {_minutes(until - now)} minutes."
+            return render(request, "login.html", status_code=429, error=wait)
+        found = session.exec(select(Employee).where(Employee.email == email)).first()
         employee = found if found is not None and found.active else None
         if not verify_password(password, employee.password_hash if employee else None) or employee is None:
+            throttle.failed(attempt, now)
             return render(request, "login.html", status_code=401, error="Wrong email or password.")
+        throttle.succeeded(attempt)
         request.session.clear()
         request.session["employee_id"] = employee.id
         request.session["version"] = employee.session_version
@@ -124,3 +152,7 @@ def _add_login_routes(app: FastAPI) -> None:
             session.commit()
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
+
+
+def _minutes(wait: timedelta) -> int:
+    return max(1, math.ceil(wait.total_seconds() / 60))

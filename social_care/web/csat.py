@@ -40,18 +40,20 @@ def survey(request: Request, session: DatabaseSession, token: str) -> HTMLRespon
 
 @router.post("/csat/{token}", response_class=HTMLResponse, dependencies=[CsrfChecked])
 def answer(
-    request: Request, session: DatabaseSession, token: str, score: Annotated[int, Form()] = 0
+    request: Request, session: DatabaseSession, token: str, score: Annotated[str, Form()] = ""
 ) -> HTMLResponse:
+    """Store the customer's score; anything but a whole number from 1 to 5 asks again, in their language."""
     case_id, problem = _case_id(request, token)
     case = session.get(Case, case_id) if case_id else None
     if case is None:
         return render(request, "csat.html", status_code=400, state=problem or "invalid", lang="en")
     lang = _language(case)
-    if score not in csat.SCORES:
+    value = int(score) if score.strip() in {str(allowed) for allowed in csat.SCORES} else 0
+    if value not in csat.SCORES:
         return render(
             request, "csat.html", status_code=422, state="ask", lang=lang, token=token, scores=csat.SCORES
         )
-    stored = csat.record_answer(session, case.id or 0, score, request.app.state.clock())
+    stored = csat.record_answer(session, case.id or 0, value, request.app.state.clock())
     return render(
         request,
         "csat.html",

@@ -74,10 +74,8 @@ def queue_rows(session: Session, limit: int = QUEUE_LIMIT) -> list[QueueRow]:
             .group_by(col(Mention.case_id))
         ).all()
     )
-    replies = {
-        entry.case_id: entry.state
-        for entry in session.exec(select(OutboxEntry).where(col(OutboxEntry.case_id).in_(case_ids)))
-    }
+    in_order = select(OutboxEntry).where(col(OutboxEntry.case_id).in_(case_ids)).order_by(col(OutboxEntry.id))
+    replies = {entry.case_id: entry.state for entry in session.exec(in_order)}  # the latest reply's state
     names = dict(session.exec(select(Employee.id, Employee.name)).all())
     return [
         QueueRow(

@@ -113,3 +113,13 @@ def test_the_demo_behaves_like_x_about_automatic_replies() -> None:
     assert DemoConnector.reply_max_length == 280
     assert DemoConnector.auto_reply_allowed and DemoConnector.auto_reply_requires_direct
     assert DemoConnector.credentials == ()
+
+
+def test_the_demo_platform_skips_the_replies_the_outbox_already_recorded(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    connector = demo(tmp_path, clock)
+    acknowledgement = connector.reply("d0001", "Hi Giulia, we're on it.")
+    assert connector.find_reply("d0001", exclude={acknowledgement}) is None
+    answer = connector.reply("d0001", "Luca here: fixed.")
+    assert connector.find_reply("d0001", exclude={acknowledgement}) == answer

@@ -176,3 +176,12 @@ def test_raw_queries_are_searched_in_the_watched_subreddits(fake: FakeReddit) ->
     assert refund in found
     [search] = fake.requested("/r/velora/search")
     assert search.query["q"] == "refund" and search.query["restrict_sr"] in {"on", "1", "true", "True"}
+
+
+def test_find_reply_skips_the_replies_the_outbox_already_recorded(fake: FakeReddit) -> None:
+    comment = fake.add_comment(fake.add_submission("velora", "help"), "me too")
+    connector = connect(fake)
+    acknowledgement = connector.reply(comment, "We're on it")
+    assert connector.find_reply(comment, exclude={acknowledgement}) is None
+    answer = connector.reply(comment, "Luca here: fixed")
+    assert connector.find_reply(comment, exclude={acknowledgement}) == answer

@@ -373,3 +373,18 @@ def test_any_other_403_on_a_reply_is_the_accounts_problem(fake: FakeX, clock: Fa
     with pytest.raises(ConnectorError, match="403") as raised:
         x(fake, clock).reply(complaint, "Sorry to hear that")
     assert raised.value.permanent and not raised.value.only_this_post
+
+
+def test_find_reply_skips_the_replies_the_outbox_already_recorded(fake: FakeX, clock: FakeClock) -> None:
+    complaint = fake.add_tweet("ada", "@velora my invoice is wrong")
+    connector = x(fake, clock)
+    acknowledgement = connector.reply(complaint, "Sorry Ada, we are on it.")
+    assert connector.find_reply(complaint, exclude={acknowledgement}) is None
+    answer = connector.reply(complaint, "Luca here: refunded.")
+    assert connector.find_reply(complaint, exclude={acknowledgement}) == answer
+
+
+def test_a_link_counts_as_23_characters_as_x_counts_it() -> None:
+    survey = "https://care.velora.example/csat/" + "t" * 110
+    assert XConnector.reply_length(f"{'w' * 200} {survey}") == 200 + 1 + 23
+    assert XConnector.reply_length("no link here") == len("no link here")

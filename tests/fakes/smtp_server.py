@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -27,9 +28,17 @@ class Received:
 
 @dataclass
 class Inbox:
+    """Keeps each mail; ``while_receiving`` runs before answering and ``refuse`` turns the mail away."""
+
     mails: list[Received] = field(default_factory=list)
+    while_receiving: Callable[[], None] | None = None
+    refuse: bool = False
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's hook name)
+        if self.while_receiving is not None:
+            self.while_receiving()
+        if self.refuse:
+            return "451 4.3.0 Try again later"
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         self.mails.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))

@@ -6,6 +6,7 @@ uses; replies leave through the real outbox sender and the demo platform.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -70,7 +71,7 @@ class Desk:
             )
             session.add(mention)
             session.flush()
-            verdict = Verdict(category, 0.9, "not_working", -0.5, language, priority)
+            verdict = Verdict(category, 0.9, "not_working", -0.5, language, priority, reasons=[])
             case, _ = thread_into_case(
                 session, mention, verdict, brand="Velora", product="", now=now, window=_NO_WINDOW
             )
@@ -114,6 +115,7 @@ class Desk:
                 employee_id=employee_id,
                 in_reply_to=case.thread_key,
                 resolves=resolves,
+                request_key=f"desk-{uuid.uuid4().hex}",
             )
         self._send()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from connectors.base import ConnectorError
@@ -53,3 +54,25 @@ def like(connector: DemoConnector, kind: type[DemoConnector], **extra: Any) -> A
     return kind(
         context=connector.context, options=connector.options, secrets={}, clock=connector.clock, **extra
     )
+
+
+class PlatformWithSideEffect(DemoConnector):
+    """Runs ``after_reply`` during each reply call: what happens elsewhere while the platform answers.
+
+    With ``then_fail`` the call ends in that error and the platform keeps no reply.
+    """
+
+    def __init__(
+        self, *, after_reply: Callable[[], None], then_fail: ConnectorError | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.after_reply = after_reply
+        self.then_fail = then_fail
+
+    def reply(self, to: str, text: str) -> str:
+        if self.then_fail is not None:
+            self.after_reply()
+            raise self.then_fail
+        platform_id = super().reply(to, text)
+        self.after_reply()
+        return platform_id

@@ -82,7 +82,10 @@ def test_an_answer_without_the_pages_csrf_token_is_refused(
 ) -> None:
     path = resolve_with_survey(desk, config, tmp_path)
     client.get(path)
-    assert client.post(path, data={"csrf": "forged", "score": "5"}).status_code == 403
+    refused = client.post(path, data={"csrf": "forged", "score": "5"})
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "Apri di nuovo il link" in refused.text and "Back to the queue" not in refused.text
     assert scores(engine) == []
 
 
@@ -91,8 +94,9 @@ def test_a_score_outside_one_to_five_is_asked_again(
 ) -> None:
     path = resolve_with_survey(desk, config, tmp_path)
     token = csrf_of(client.get(path).text)
-    response = client.post(path, data={"csrf": token, "score": "9"})
-    assert response.status_code == 422 and 'name="score"' in response.text
+    for wrong in ("9", "0", "four", "4.5", "²", ""):
+        response = client.post(path, data={"csrf": token, "score": wrong})
+        assert response.status_code == 422 and 'name="score"' in response.text, wrong
     assert scores(engine) == []
 
 

@@ -191,3 +191,24 @@ def test_every_answer_carries_the_security_headers(client: TestClient) -> None:
         assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
         assert answer.headers["x-frame-options"] == "DENY"
         assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+def test_after_five_wrong_passwords_that_address_waits_before_trying_that_account_again(
+    service: Service, config: Config, engine: Engine, clock: FakeClock
+) -> None:
+    def attempt(client: TestClient, password: str) -> tuple[int, str]:
+        token = csrf_of(client.get("/login").text)
+        response = client.post(
+            "/login", data={"email": ADMIN, "password": password, "csrf": token}, follow_redirects=False
+        )
+        return response.status_code, response.text
+
+    with TestClient(create_app(config, engine, secret_key=SECRET_KEY, clock=clock)) as client:
+        for guess in range(5):
+            assert attempt(client, f"guess {guess}")[0] == 401
+        status, page = attempt(client, DEMO_PASSWORD)
+        assert status == 429 and "Too many wrong passwords: try again in 15 minutes." in page
+        assert client.get("/queue", follow_redirects=False).status_code == 303
+        clock.advance(minutes=15)
+        assert attempt(client, DEMO_PASSWORD)[0] == 303
+        assert client.get("/queue").status_code == 200
