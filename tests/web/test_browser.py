@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -49,8 +51,10 @@ class Inbox:
     def __init__(self, tmp_path: Path) -> None:
         config = demo_config(tmp_path)
         self.engine = open_database(config, {})
-        clock = FakeClock()
-        service = build_service(config, self.engine, clock=clock)
+        clock = self.clock = FakeClock()
+        self.replies = Path(config.sources[0].options["replies_file"])
+        self.public_url = config.service.public_url.rstrip("/")
+        service = self.service = build_service(config, self.engine, clock=clock)
         service.poller.poll("demo")
         clock.advance(minutes=minutes_until_demo_posts_containing(config, SCRIPT, IMG))
         service.poller.poll("demo")
@@ -145,3 +149,34 @@ def test_a_wrong_password_keeps_the_login_page_with_an_error(inbox: Inbox, page:
     assert page.locator("[role=alert]").inner_text() == "Wrong email or password."
     page.goto(f"{inbox.url}/queue")
     assert page.url == f"{inbox.url}/login"
+
+
+def test_a_manager_answers_a_customer_from_the_case_page_and_resolves_the_case(
+    inbox: Inbox, page: Page
+) -> None:
+    log_in(page, inbox)
+    page.wait_for_selector("table.queue")
+    inbox.service.sender.run_once()  # the automatic acknowledgements go first
+    sent_before = inbox.replies.read_text(encoding="utf-8").splitlines() if inbox.replies.exists() else []
+    link = page.locator("table.queue tr.case a.ref").first
+    reference = link.inner_text()
+    link.click()
+    page.wait_for_selector("form.reply")
+    assert page.locator("h1").inner_text().startswith(reference)
+    post = page.locator("blockquote.text").last.get_attribute("data-post")
+    page.fill("form.reply textarea[name=text]", "We are sorry: a replacement is on its way.")
+    page.check("form.reply input[name=resolve]")
+    page.click("form.reply button[type=submit]")
+    page.wait_for_selector("ol.history")
+    assert page.locator("[role=alert]").count() == 0, page.locator("[role=alert]").inner_text()
+    assert "reply" in page.locator("ol.history").inner_text().lower()
+    inbox.clock.now = datetime.now(UTC)  # the page queued the reply at the real time
+    assert inbox.service.sender.run_once().sent == 1
+    sent = inbox.replies.read_text(encoding="utf-8").splitlines()[len(sent_before) :]
+    [reply] = [json.loads(line) for line in sent]
+    assert reply["in_reply_to"] == post
+    assert reply["text"].startswith("We are sorry: a replacement is on its way.")
+    assert f"{inbox.public_url}/csat/" in reply["text"]
+    page.reload()
+    assert page.locator("h1 small").inner_text().startswith("resolved")
+    assert "resolved" in page.locator("ol.history li").last.inner_text()
