@@ -88,7 +88,10 @@ class CrisisMonitor:
         start = end - hours * HOUR
         opened = session.exec(
             select(Case.opened_at).where(
-                Case.category == "complaint", Case.opened_at >= start, Case.opened_at < end
+                Case.category == "complaint",
+                col(Case.status).not_in(DISMISSED),
+                Case.opened_at >= start,
+                Case.opened_at < end,
             )
         ).all()
         counts = [0] * hours
@@ -103,8 +106,15 @@ class CrisisMonitor:
         )
 
 
+# A wave of spam dressed as complaints is not a crisis, before or after someone marks it.
+DISMISSED = ("spam", "ignored")
+
+
 def _complaints_between(session: Session, start: datetime, end: datetime) -> int:
     statement = select(func.count()).where(
-        Case.category == "complaint", Case.opened_at > start, Case.opened_at <= end
+        Case.category == "complaint",
+        col(Case.status).not_in(DISMISSED),
+        Case.opened_at > start,
+        Case.opened_at <= end,
     )
     return session.exec(statement).one()

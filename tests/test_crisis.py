@@ -3,7 +3,7 @@ crisis template and alert the supervisors once, not once per post."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,33 +34,37 @@ def crisis_config(tmp_path: Path, posts: list[dict[str, Any]], **options: Any) -
     return config.model_copy(update={"acknowledgement": policy})
 
 
+def add_complaints(engine: Engine, handle: str, opened: list[datetime], status: str = "resolved") -> None:
+    """Complaint cases of one author, opened at ``opened``, already in ``status``."""
+    with Session(engine) as session:
+        author = Author(platform="demo", external_id=handle, handle=handle)
+        session.add(author)
+        session.flush()
+        for number, moment in enumerate(opened):
+            session.add(
+                Case(
+                    source_id="demo",
+                    platform="demo",
+                    author_id=author.id,
+                    thread_key=f"{handle}-{number}",
+                    status=status,
+                    category="complaint",
+                    cluster="not_working",
+                    priority="normal",
+                    language="en",
+                    brand="Velora",
+                    opened_at=moment,
+                    last_activity_at=moment,
+                )
+            )
+        session.commit()
+
+
 def seed_baseline(engine: Engine, clock: FakeClock) -> None:
     """One complaint at the start of every even hour of the last 14 days: 0.5 an hour, deviation 0.5."""
     hour = clock.now.replace(minute=0, second=0, microsecond=0)
-    with Session(engine) as session:
-        author = Author(platform="demo", external_id="old", handle="old_customer")
-        session.add(author)
-        session.flush()
-        for back in range(1, 14 * 24 + 1):
-            opened = hour - timedelta(hours=back)
-            if opened.hour % 2 == 0:
-                session.add(
-                    Case(
-                        source_id="demo",
-                        platform="demo",
-                        author_id=author.id,
-                        thread_key=f"old-{back}",
-                        status="resolved",
-                        category="complaint",
-                        cluster="not_working",
-                        priority="normal",
-                        language="en",
-                        brand="Velora",
-                        opened_at=opened,
-                        last_activity_at=opened,
-                    )
-                )
-        session.commit()
+    hours = (hour - timedelta(hours=back) for back in range(1, 14 * 24 + 1))
+    add_complaints(engine, "old_customer", [opened for opened in hours if opened.hour % 2 == 0])
 
 
 def acknowledgements(engine: Engine) -> list[tuple[str, bool]]:
@@ -106,6 +110,19 @@ def test_the_fourth_complaint_in_an_hour_starts_a_crisis_and_the_supervisors_hea
     assert alert.subject == "Crisis: 4 complaints in the last hour (usually 0.5)"
     assert "my Velora Pulse is not working" in alert.html
     assert [event.detail["crisis"] for event in queued] == [False, False, False, True, True, True]
+
+
+def test_complaints_dismissed_as_spam_raise_no_crisis(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    clock.now = clock.now.replace(minute=40)
+    seed_baseline(engine, clock)
+    add_complaints(engine, "spam_bot", [clock.now - timedelta(minutes=m) for m in (5, 10, 15)], "spam")
+    service = build_service(crisis_config(tmp_path, [complaint(n) for n in range(2)]), engine, clock=clock)
+    service.poller.poll("demo")
+    assert acknowledgements(engine) == [("p0", False), ("p1", False)]
+    with Session(engine) as session:
+        assert session.exec(select(Crisis)).first() is None
 
 
 def test_the_crisis_ends_when_the_volume_falls_back_and_the_usual_wording_returns(
