@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import FastAPI, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import Engine
@@ -88,23 +89,25 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def as_page(request: Request, error: StarletteHTTPException) -> Response:
         """A refusal is a page, not JSON: people, and customers on the survey page, read it."""
-        survey = request.url.path.startswith("/csat/")
-        page = render(
-            request,
-            "error.html",
-            status_code=error.status_code,
-            status=error.status_code,
-            detail=str(error.detail),
-            survey=survey,
-        )
+        page = _error_page(request, error.status_code, str(error.detail))
         page.headers.update(error.headers or {})
         return page
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_as_page(request: Request, _error: RequestValidationError) -> Response:
+        """A mangled address or form (``/cases/abc``) gets the same page, never the raw details."""
+        return _error_page(request, 422, "This address or form is not valid: open it again from the queue.")
 
     _add_login_routes(app)
     app.include_router(queue.router)
     app.include_router(case_page.router)
     app.include_router(csat.router)
     return app
+
+
+def _error_page(request: Request, status: int, detail: str) -> Response:
+    survey = request.url.path.startswith("/csat/")
+    return render(request, "error.html", status_code=status, status=status, detail=detail, survey=survey)
 
 
 def _add_login_routes(app: FastAPI) -> None:

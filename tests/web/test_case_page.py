@@ -230,3 +230,13 @@ def test_marking_a_case_spam_twice_is_one_event(client: TestClient, case_id: int
     with Session(engine) as session:
         kinds = [event.kind for event in session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id))]
     assert kinds.count("marked_spam") == 1
+
+
+def test_a_mangled_case_address_gets_a_page_not_json(client: TestClient, case_id: int) -> None:
+    stranger = client.get("/cases/not-a-number", follow_redirects=False)
+    assert (stranger.status_code, stranger.headers["location"]) == (303, "/login")
+    log_in(client, ASSIGNEE)
+    response = client.get("/cases/not-a-number", follow_redirects=False)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert "This address or form is not valid" in response.text and "Back to the queue" in response.text
