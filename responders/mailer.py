@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from social_care.clock import Clock
 from social_care.mail import Mail, Mailer, MailError
-from social_care.storage.claims import claim
+from social_care.storage.claims import claim_next
 from social_care.storage.tables import MailEntry
 
 log = logging.getLogger(__name__)
@@ -94,18 +94,15 @@ class MailSender:
         ready = and_(
             col(MailEntry.state).in_(("pending", "failed", "sending")), col(MailEntry.next_attempt_at) <= now
         )
-        with Session(self._engine) as session:
-            claimed = claim(
-                session,
-                MailEntry,
-                ready=ready,
-                order_by=MailEntry.next_attempt_at,
-                owner=self._owner,
-                now=now,
-                lease=self._lease,
-            )
-            session.commit()
-        return claimed[0] if claimed else None
+        return claim_next(
+            self._engine,
+            MailEntry,
+            ready=ready,
+            order_by=MailEntry.next_attempt_at,
+            owner=self._owner,
+            now=now,
+            lease=self._lease,
+        )
 
     def _deliver(self, entry_id: int, report: MailReport) -> None:
         with Session(self._engine) as session:

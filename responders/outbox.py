@@ -25,7 +25,7 @@ from connectors.base import Connector, ConnectorError
 from social_care import lifecycle
 from social_care.clock import Clock
 from social_care.source_health import FAILING, mark_failing
-from social_care.storage.claims import claim
+from social_care.storage.claims import claim_next
 from social_care.storage.tables import OutboxEntry, SourceState
 from social_care.switches import current_pause
 
@@ -89,18 +89,15 @@ class OutboxSender:
                 col(OutboxEntry.state) == "sending",
             ),
         )
-        with Session(self._engine) as session:
-            claimed = claim(
-                session,
-                OutboxEntry,
-                ready=ready,
-                order_by=OutboxEntry.next_attempt_at,
-                owner=self._owner,
-                now=now,
-                lease=self._lease,
-            )
-            session.commit()
-        return claimed[0] if claimed else None
+        return claim_next(
+            self._engine,
+            OutboxEntry,
+            ready=ready,
+            order_by=OutboxEntry.next_attempt_at,
+            owner=self._owner,
+            now=now,
+            lease=self._lease,
+        )
 
     def _deliver(self, entry_id: int, report: SendReport) -> None:
         with Session(self._engine) as session:

@@ -281,13 +281,3 @@ def _send(service: Service) -> None:
             report.failed,
             report.dead,
         )
-
-
-def _sweep(service: Service) -> None:
-    try:
-        report = service.sweeper.run_once()
-    except Exception:
-        log.exception("sweeping the SLA clocks failed")
-        return
-    if report.warnings or report.escalations:
-        log.info("SLA: %d warnings, %d escalations", report.warnings, report.escalations)

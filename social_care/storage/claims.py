@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, Engine, or_, select, update
 from sqlmodel import Session
 
 
@@ -50,6 +50,23 @@ def claim(
         .returning(key)
     )
     return list(session.execute(statement).scalars())
+
+
+def claim_next(
+    engine: Engine,
+    table: Any,
+    *,
+    ready: ColumnElement[bool],
+    order_by: Any,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+) -> Any | None:
+    """Claim the next ready row of ``table`` in a transaction of its own; its key, or None."""
+    with Session(engine) as session:
+        claimed = claim(session, table, ready=ready, order_by=order_by, owner=owner, now=now, lease=lease)
+        session.commit()
+    return claimed[0] if claimed else None
 
 
 def release(session: Session, table: Any, key: Any, owner: str) -> None:
