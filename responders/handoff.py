@@ -43,13 +43,26 @@ class HandOff:
     def assign(self, session: Session, case: Case, facts: CaseFacts, *, rule: str, now: datetime) -> None:
         """Give ``case`` (already routed to its team) to someone eligible, or leave it to the team."""
         team = case.team or ""
-        person = choose_assignee(session, self._config, team, facts, now=now, rng=self._rng)
+        person = self._choose(session, case, facts, now)
         if person is None:
             events.record(session, case, "queued_for_team", at=now, team=team, rule=rule)
             self._alert_supervisor(session, case, now, why="no one eligible")
             return
         lifecycle.assign(session, case, now, team=team, employee_id=saved_id(person), rule=rule)
         self._tell_assignee(session, case, person, now)
+
+    def _choose(
+        self,
+        session: Session,
+        case: Case,
+        facts: CaseFacts,
+        now: datetime,
+        exclude: frozenset[int] = frozenset(),
+    ) -> Employee | None:
+        """Someone of the case's team who may take it now, by the team's strategy."""
+        return choose_assignee(
+            session, self._config, case.team or "", facts, now=now, rng=self._rng, exclude=exclude
+        )
 
     def sweep(self, session: Session, now: datetime) -> SweepReport:
         """Reassign cases left unanswered too long, and those whose assignee became unavailable;
@@ -85,15 +98,7 @@ class HandOff:
             )
         ).all()
         exclude = frozenset(int(detail["from_id"]) for detail in let_go if detail.get("from_id"))
-        person = choose_assignee(
-            session,
-            self._config,
-            case.team or "",
-            CaseFacts.of(case),
-            now=now,
-            rng=self._rng,
-            exclude=exclude,
-        )
+        person = self._choose(session, case, CaseFacts.of(case), now, exclude)
         if person is None:
             return
         lifecycle.assign(session, case, now, team=case.team or "", employee_id=saved_id(person), rule="")
@@ -129,15 +134,7 @@ class HandOff:
     ) -> None:
         previous = case.assignee_id
         exclude = frozenset({previous}) if previous else frozenset()
-        person = choose_assignee(
-            session,
-            self._config,
-            case.team or "",
-            CaseFacts.of(case),
-            now=now,
-            rng=self._rng,
-            exclude=exclude,
-        )
+        person = self._choose(session, case, CaseFacts.of(case), now, exclude)
         if person is not None:
             self._give(session, case, person, now)
             events.record(
