@@ -123,6 +123,9 @@ class WatchMatcher:
         # Words known to anchor some form: a post sharing none of them has no match.
         self._hot: set[str] = set()
         forms = [form for term in terms for form in self._forms_of(term)]
+        # The loosest threshold a misspelt word that finds a form must reach.
+        thresholds = [form.term.fuzzy_threshold / 100 for form in forms]
+        self._loosest = max(NEAR_ENOUGH, min(thresholds, default=1.0))
         shared = Counter(word for form in forms for word in set(form.words))
         for form in forms:
             for index in _anchors(form, shared):
@@ -179,10 +182,17 @@ class WatchMatcher:
         self._deletions.add(word)
 
     def _near(self, word: str) -> list[str]:
-        """Indexed words a letter or two away from ``word`` (not ``word`` itself)."""
+        """Indexed words a letter or two away from ``word`` (not ``word`` itself).
+
+        Taking two letters from the word finds no more than one letter less
+        does, except words two letters shorter (similarity 1 - 1/(n-1) at best
+        for an n-letter word) or three changes away (less similar still); they
+        are looked for only where the loosest threshold could accept them.
+        """
         if not _fuzzy_enough(word):
             return []
-        removed = 2 if len(word) >= 2 * MIN_FUZZY_LENGTH - 1 else 1
+        size = len(word)
+        removed = 2 if size >= 2 * MIN_FUZZY_LENGTH - 1 and 1 - 1 / (size - 1) >= self._loosest else 1
         candidates = self._deletions.near(word, removed) - {word}
         return [known for known in candidates if Indel.normalized_similarity(word, known) >= NEAR_ENOUGH]
 

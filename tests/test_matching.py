@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
+from rapidfuzz.distance import Indel
 
 from social_care.config.models import Brand, Person, Product
 from social_care.matching import WatchMatcher
@@ -152,3 +154,52 @@ def test_spans_of_every_word_point_at_it_in_the_original_text(text: str) -> None
     assert len(tokens.starts) == len(tokens.ends) == len(tokens)
     for word, start, end in zip(tokens.words, tokens.starts, tokens.ends, strict=True):
         assert tokenize(text[start:end]).words[0] == word
+
+
+def _typed_badly(word: str, rng: random.Random, errors: int) -> str:
+    """Typing errors: letters dropped, doubled, swapped or replaced."""
+    for _ in range(errors):
+        at = rng.randrange(1, len(word) - 1)
+        edit = rng.choice(("drop", "double", "swap", "replace"))
+        if edit == "drop":
+            word = word[:at] + word[at + 1 :]
+        elif edit == "double":
+            word = word[:at] + word[at] + word[at:]
+        elif edit == "swap":
+            word = word[: at - 1] + word[at] + word[at - 1] + word[at + 1 :]
+        else:
+            word = word[:at] + rng.choice("aeiourstn") + word[at + 1 :]
+    return word
+
+
+def _two_letters_more(word: str, rng: random.Random) -> str:
+    for _ in range(2):
+        at = rng.randrange(1, len(word))
+        word = word[:at] + rng.choice("aeiourstn") + word[at:]
+    return word
+
+
+@pytest.mark.parametrize("threshold", [75, 80, 88, 95])
+def test_a_misspelt_name_is_found_exactly_when_it_is_close_enough_for_its_threshold(threshold: int) -> None:
+    """One typing error, or (in a word of nine letters or more) two letters too many:
+    found when the written word is as close as the name's threshold asks, never when not,
+    whatever the threshold and the length of the name."""
+    names = ["Velora", "Ferraris", "Quintavalle", "Brightwater", "Montefalcone"]
+    matcher = WatchMatcher(
+        term for name in names for term in brand_terms(Brand(name=name, fuzzy_threshold=threshold))
+    )
+    rng = random.Random(threshold)
+    for name in names:
+        for _ in range(200):
+            written = _typed_badly(name.lower(), rng, 1)
+            if rng.random() < 0.5 and len(name) >= 7:
+                written = _two_letters_more(name.lower(), rng)
+            if tokenize(written).words != [written]:
+                continue  # "ferrraris" is read "ferraris": no longer the error made
+            close = 100 * Indel.normalized_similarity(written, name.lower()) >= threshold
+            terms = [match.term for match in matcher.match(f"about {written} today")]
+            assert (name in terms) == close, (written, threshold, terms)
+        for _ in range(100):
+            written = _typed_badly(name.lower(), rng, 3)
+            if 100 * Indel.normalized_similarity(tokenize(written).words[0], name.lower()) < threshold:
+                assert name not in [match.term for match in matcher.match(f"about {written} today")], written

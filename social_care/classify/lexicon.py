@@ -51,19 +51,11 @@ class Cue:
     kind: str
     words: tuple[str, ...]
     weight: int = 1
+    # Written out once: a reason quotes it for every post the cue is found in.
+    text: str = field(init=False, compare=False)
 
-    @property
-    def text(self) -> str:
-        return " ".join(self.words)
-
-
-class Spot(NamedTuple):
-    """What starts at one position of a post: the longest cue there, and what the word is."""
-
-    position: int
-    cue: Cue | None
-    negator: bool = False
-    lack: bool = False
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", " ".join(self.words))
 
 
 class _Key(NamedTuple):
@@ -164,7 +156,7 @@ class Lexicon:
         """Every cue, negator, lack word and cluster cue of a post, in one pass in C."""
         return Reading(tokens.words, tokens.unique, self._automaton.find(joined(tokens.words)))
 
-    def spots(self, reading: Reading) -> list[Spot]:
+    def spots(self, reading: Reading) -> list[tuple[int, _Key]]:
         """Left to right, every position where a cue, a negator or a lack word starts.
 
         At each position the longest cue wins; a word the lists do not hold
@@ -173,26 +165,22 @@ class Lexicon:
         """
         self._learn(reading.unique)
         telling = not self._telling.isdisjoint(reading.unique)
-        if not telling and len(reading.hits) <= 1:  # the common case: nothing to order or merge
-            return [
-                Spot(position, cue, negator, lack)
-                for position, _, (cue, negator, lack, _) in reading.hits
-                if cue is not None or negator or lack
-            ]
-        found: dict[int, Spot] = {}
-        for position, _, (cue, negator, lack, _) in reading.hits:
-            if cue is None and not negator and not lack:
+        hits = reading.hits
+        if not telling and len(hits) <= 1:  # the common case: nothing to order or merge
+            return [(position, key) for position, _, key in hits if key[0] is not None or key[1] or key[2]]
+        found: dict[int, _Key] = {}
+        for position, _, key in hits:
+            if key[0] is None and not key[1] and not key[2]:
                 continue  # a cluster cue only
-            if position in found:
-                _merge(found, Spot(position, cue, negator, lack))
-            else:
-                found[position] = Spot(position, cue, negator, lack)
+            known = found.get(position)
+            found[position] = key if known is None else _merged(known, key)
         if telling:
             for position, word in enumerate(reading.words):
                 if word in self._telling:
-                    cue = self._unknown[word]
-                    _merge(found, Spot(position, cue, word in self.negators, word in self.lacks))
-        return sorted(found.values())
+                    key = _Key(self._unknown[word], word in self.negators, word in self.lacks, None)
+                    known = found.get(position)
+                    found[position] = key if known is None else _merged(known, key)
+        return sorted(found.items())
 
     def is_plain(self, word: str) -> bool:
         """Neither a cue, nor a negator or lack word, nor a telling unknown word."""
@@ -252,16 +240,12 @@ class Lexicon:
                 self._typos.add(word)
 
 
-def _merge(found: dict[int, Spot], spot: Spot) -> None:
-    """Keep, at each position, the longest cue and every flag of the word there."""
-    known = found.get(spot.position)
-    if known is None:
-        found[spot.position] = spot
-        return
+def _merged(known: _Key, key: _Key) -> _Key:
+    """What starts at one position: the longer cue, and every flag of the word there."""
     cue = known.cue
-    if spot.cue is not None and (cue is None or len(spot.cue.words) > len(cue.words)):
-        cue = spot.cue
-    found[spot.position] = Spot(spot.position, cue, known.negator or spot.negator, known.lack or spot.lack)
+    if key.cue is not None and (cue is None or len(key.cue.words) > len(cue.words)):
+        cue = key.cue
+    return _Key(cue, known.negator or key.negator, known.lack or key.lack, known.cluster)
 
 
 def _table(sections: dict[str, list[str]]) -> dict[str, list[Cue]]:

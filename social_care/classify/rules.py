@@ -90,6 +90,7 @@ class _Evidence:
 class RuleClassifier:
     def __init__(self, product_tiers: Mapping[str, str] | None = None) -> None:
         self._lexicons = {language: load_lexicon(language) for language in available_languages()}
+        self._ordered = list(self._lexicons.values())
         self._tiers = dict(product_tiers or {})
 
     def classify(
@@ -137,18 +138,19 @@ class RuleClassifier:
         )
 
     def _lexicon_for(self, unique: set[str], hint: str | None) -> tuple[Lexicon, str]:
-        """The hinted language's lexicon, else the one whose common words fit best."""
+        """The hinted language's lexicon, else the one whose common words fit best;
+        on a tie, the one with more cues in the post; with nothing to go on, ``und``."""
         if hint in self._lexicons:
             return self._lexicons[hint], hint
-        best, best_score = "", (-1, -1)
-        for name, lexicon in self._lexicons.items():
-            common = len(lexicon.stopwords & unique)
-            if common < best_score[0]:
-                continue  # cannot win, whatever its cues
-            score = (common, len(lexicon.heads & unique))
-            if score > best_score:
-                best, best_score = name, score
-        return self._lexicons[best], best if any(best_score) else "und"
+        common = [len(lexicon.stopwords & unique) for lexicon in self._ordered]
+        most = max(common)
+        if most and common.count(most) == 1:
+            lexicon = self._ordered[common.index(most)]
+            return lexicon, lexicon.language
+        tied = [lexicon for lexicon, count in zip(self._ordered, common, strict=True) if count == most]
+        cues = [len(lexicon.heads & unique) for lexicon in tied]
+        lexicon = tied[cues.index(max(cues))]
+        return lexicon, lexicon.language if most or max(cues) else "und"
 
     def _priority(
         self, category: str, evidence: _Evidence, followers: int | None, direct: bool, matches: list[Match]
@@ -176,7 +178,7 @@ def _scan(reading: Reading, lexicon: Lexicon) -> _Evidence:
     evidence = _Evidence()
     words = reading.words
     negated_until, covered_until = -1, 0
-    for position, cue, negator, lack in lexicon.spots(reading):
+    for position, (cue, negator, lack, _) in lexicon.spots(reading):
         if position < covered_until:
             continue
         negated = position <= negated_until
