@@ -7,11 +7,17 @@ under a shared key, with no loop over the indexed words. Making every deletion
 of a long word costs more than looking them up, so a query skips the deletions
 whose first three letters start no key of their length: one look-up rules out
 most of them at once, and the answer is the same as without skipping.
+
+A word new to the matcher is new to the classifier's lexicons too, so its
+one-letter deletions are made once (:func:`one_letter_less`, cached for the
+few words of the post at hand) and each index asks, in C, whether it holds
+any of them: most new words are near nothing, and leave there.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 
 _PREFIX = 3
 # The ways of removing two letters that touch the first three.
@@ -36,12 +42,16 @@ class DeletionIndex:
 
         ``word`` itself is among them when it is indexed; the caller scores the rest.
         """
-        keys = self._deletion_keys(word, 1)
+        index = self._keys
+        keys: tuple[str, ...] | list[str] = one_letter_less(word)
         if removed > 1 and len(word) > _PREFIX + 1:
-            keys += self._deletion_keys(word, 2)
-        keys.append(word)
-        found = [*filter(None, map(self._keys.get, keys))]
-        return set().union(*found) if found else set()
+            keys = [*keys, *self._deletion_keys(word, 2)]
+        elif index.keys().isdisjoint(keys) and word not in index:
+            return set()
+        found = [index[key] for key in keys if key in index]
+        if word in index:
+            found.append(index[word])
+        return set().union(*found)
 
     def _deletion_keys(self, word: str, removed: int) -> list[str]:
         """``word`` less ``removed`` letters, every way but those that cannot be keys."""
@@ -61,6 +71,12 @@ class DeletionIndex:
             if shorter[:_PREFIX] in starts:
                 keys += [shorter[:index] + shorter[index + 1 :] for index in range(_PREFIX, len(shorter))]
         return keys
+
+
+@lru_cache(maxsize=256)
+def one_letter_less(word: str) -> tuple[str, ...]:
+    """``word`` less one letter, every way, made once for every index that looks it up."""
+    return tuple(deletions(word))
 
 
 def deletions(word: str) -> list[str]:

@@ -21,10 +21,13 @@ _INVISIBLE = (
     "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u00ad"
 )
 _INVISIBLE_CHARS = re.compile(f"[{_INVISIBLE}]")
+_INVISIBLE_SET = frozenset(_INVISIBLE)
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _SPLIT = re.compile(r"([^\W_]+(?:_[^\W_]+)*)")
-# The same words in ASCII text without underscores, found by a simpler and faster pattern.
-_ASCII_SPLIT = re.compile(r"([A-Za-z0-9]+)")
+# The same words in text without underscores, found by simpler and faster means.
+_PLAIN_WORD = re.compile(r"[^\W_]+")
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+_ASCII_SEPARATORS = str.maketrans({chr(code): " " for code in range(128) if not chr(code).isalnum()})
 # Where a word may need splitting further: after @ or #, at "_", at a camel hump.
 _COMPOUND_HINT = re.compile(r"[@#_]|[a-z][A-Z]")
 _CAMEL_HUMP = re.compile(r"[a-z][A-Z]")
@@ -43,10 +46,11 @@ class Tokens:
     """A post's words, folded, with their spans in the original text.
 
     Most posts never need a span (nothing matched), so a post split on the
-    plain path keeps its pieces and works out the spans on first use.
+    plain path keeps its text and the pattern of its words, and finds the
+    spans on first use.
     """
 
-    __slots__ = ("_ends", "_parts", "_starts", "_unique", "words")
+    __slots__ = ("_ends", "_pattern", "_starts", "_text", "_unique", "words")
 
     def __init__(
         self,
@@ -54,10 +58,12 @@ class Tokens:
         starts: list[int] | None = None,
         ends: list[int] | None = None,
         *,
-        parts: list[str] | None = None,
+        text: str = "",
+        pattern: re.Pattern[str] | None = None,
     ) -> None:
         self.words = words
-        self._parts = parts
+        self._text = text
+        self._pattern = pattern
         self._starts = starts
         self._ends = ends
         self._unique: set[str] | None = None
@@ -72,13 +78,13 @@ class Tokens:
     @property
     def starts(self) -> list[int]:
         if self._starts is None:
-            self._spans_from_parts()
+            self._spans_from_text()
         return self._starts  # type: ignore[return-value]
 
     @property
     def ends(self) -> list[int]:
         if self._ends is None:
-            self._spans_from_parts()
+            self._spans_from_text()
         return self._ends  # type: ignore[return-value]
 
     def span(self, first: int, last: int) -> tuple[int, int]:
@@ -98,9 +104,14 @@ class Tokens:
     def __repr__(self) -> str:
         return f"Tokens(words={self.words!r}, starts={self.starts!r}, ends={self.ends!r})"
 
-    def _spans_from_parts(self) -> None:
-        offsets = list(accumulate(map(len, self._parts or ()), initial=0))
-        self._starts, self._ends = offsets[1:-1:2], offsets[2::2]
+    def _spans_from_text(self) -> None:
+        self._starts, self._ends = _spans(self._pattern, self._text) if self._pattern else ([], [])
+
+
+def _spans(pattern: re.Pattern[str], text: str) -> tuple[list[int], list[int]]:
+    """Where each word ``pattern`` finds in ``text`` starts and ends."""
+    found = [word.span() for word in pattern.finditer(text)]
+    return [start for start, _ in found], [end for _, end in found]
 
 
 @lru_cache(maxsize=200_000)
@@ -133,13 +144,10 @@ def _fold_plain(word: str) -> str:
 
 def _folded_plain(written: list[str]) -> list[str]:
     """Each word folded ("" where it might need splitting), from the cache where it can be."""
-    words = list(map(_PLAIN.get, written))
-    if None in words:
-        return [
-            folded if folded is not None else _fold_plain(word)
-            for folded, word in zip(words, written, strict=True)
-        ]
-    return words  # type: ignore[return-value]
+    try:
+        return list(map(_PLAIN.__getitem__, written))
+    except KeyError:  # a word not seen yet
+        return [folded if (folded := _PLAIN.get(word)) is not None else _fold_plain(word) for word in written]
 
 
 def _two_of_them(elongated: re.Match[str]) -> str:
@@ -159,7 +167,7 @@ def fold(text: str) -> str:
 
 
 def tokenize(text: str) -> Tokens:
-    """Split and fold ``text``; most of the work happens inside ``re`` and ``map``.
+    """Split and fold ``text``; most of the work happens in C (``str.translate``, ``re``, ``map``).
 
     The plain path (no underscores, no invisible characters, no word that could
     be camel case or a compound handle) folds each word through a per-word
@@ -167,26 +175,30 @@ def tokenize(text: str) -> Tokens:
     """
     if "://" in text or "www." in text:
         text = _URL.sub(_blank, text)
-    is_ascii = text.isascii()
-    if "_" not in text and (is_ascii or not _INVISIBLE_CHARS.search(text)):
-        parts = (_ASCII_SPLIT if is_ascii else _SPLIT).split(text)
-        words = _folded_plain(parts[1::2])
-        if "" not in words:
-            return Tokens(words, parts=parts)
-        return _with_compounds(text, parts, words)
-    return _tokenize_fully(text)
+    if "_" in text:
+        return _tokenize_fully(text)
+    if text.isascii():
+        pattern, written = _ASCII_WORD, text.translate(_ASCII_SEPARATORS).split()
+    elif _INVISIBLE_SET.isdisjoint(text):
+        pattern, written = _PLAIN_WORD, _PLAIN_WORD.findall(text)
+    else:
+        return _tokenize_fully(text)
+    words = _folded_plain(written)
+    if all(words):
+        return Tokens(words, text=text, pattern=pattern)
+    return _with_compounds(text, pattern, words)
 
 
-def _with_compounds(text: str, parts: list[str], words: list[str]) -> Tokens:
+def _with_compounds(text: str, pattern: re.Pattern[str], words: list[str]) -> Tokens:
     """The plain path's words, with the few that may be compounds split as the full path would.
 
     A word is split when it is camel-cased or follows "@" or "#"; without
     underscores in the text, no other word can be.
     """
-    offsets = list(accumulate(map(len, parts), initial=0))
-    starts, ends = offsets[1:-1:2], offsets[2::2]
+    starts, ends = _spans(pattern, text)
     for index in reversed([index for index, word in enumerate(words) if not word]):
-        word, start = parts[2 * index + 1], starts[index]
+        start = starts[index]
+        word = text[start : ends[index]]
         if not (_CAMEL_HUMP.search(word) or (start and text[start - 1] in "@#")):
             words[index] = fold_word(word)
             continue
@@ -194,7 +206,7 @@ def _with_compounds(text: str, parts: list[str], words: list[str]) -> Tokens:
         words[index : index + 1] = [fold_word(piece.group()) for piece in pieces]
         starts[index : index + 1] = [start + piece.start() for piece in pieces]
         ends[index : index + 1] = [start + piece.end() for piece in pieces]
-    return Tokens(words, starts, ends)  # type: ignore[arg-type]
+    return Tokens(words, starts, ends)
 
 
 def _tokenize_fully(text: str) -> Tokens:
