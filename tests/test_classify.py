@@ -178,3 +178,34 @@ def test_every_lexicon_loads_with_the_cues_the_rules_need(language: str) -> None
         "billing",
         "account",
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("not the old plugin - the new app looks great", "praise"),
+        ("No, the support was excellent", "praise"),
+        ("the app is not working, great", "complaint"),
+        ("preso il nuovo, non quello vecchio: fantastico", "praise"),
+        ("non funziona, bravi", "complaint"),
+    ],
+)
+def test_negation_stops_at_the_end_of_its_clause(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("no doubt the best phone I have had", "praise"),
+        ("no wonder everyone loves the new app", "praise"),
+        ("in and out of the store, no line, no hassle", "praise"),
+        ("it arrived without a hitch", "praise"),
+        ("no signal since the update", "complaint"),
+        ("senza dubbio il migliore", "praise"),
+        ("consegna senza intoppi", "praise"),
+        ("nessuna risposta da giorni", "complaint"),
+    ],
+)
+def test_only_a_lack_that_is_a_failure_counts_against_a_post(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category

@@ -37,6 +37,8 @@ _HAPPY = re.compile(
     r"\U0001F389\U0001F64F\U0001F970\U0001F929\U0001F973\U0001F4AA\U0001F4AF\U0001F525\U0001F60E"
     r"\U0001F493-\U0001F49F\U0001F9E1]"
 )
+# Punctuation that ends a negator's reach; a dash only as " - ", not inside "pop-up".
+_CLAUSE_MARKS = ",.;:!?()[]\u2013\u2014|"
 _EMOJI = re.compile("[\u2700-\U0010ffff]")
 _UNHAPPY = re.compile(
     r"[:;=]-?\(|[\U0001F620-\U0001F624\U0001F612\U0001F61E\U0001F629\U0001F62B\U0001F62D\U0001F44E"
@@ -106,7 +108,7 @@ class RuleClassifier:
         unique = tokens.unique
         lexicon, detected = self._lexicon_for(unique, language)
         reading = lexicon.read(tokens)
-        evidence = _scan(reading, lexicon)
+        evidence = _scan(reading, lexicon, text, tokens)
         _emoticons(text, evidence)
         question = (
             "?" in text
@@ -171,17 +173,21 @@ class RuleClassifier:
         return PRIORITIES[min(level, len(PRIORITIES) - 1)], reasons
 
 
-def _scan(reading: Reading, lexicon: Lexicon) -> _Evidence:
-    """Collect the cues of a post, left to right over the positions where one starts."""
+def _scan(reading: Reading, lexicon: Lexicon, text: str, tokens: Tokens) -> _Evidence:
+    """Collect the cues of a post, left to right over the positions where one starts.
+
+    A negator reaches a few words ahead, within its clause: "not Flash - looks
+    great" does not negate "looks great".
+    """
     evidence = _Evidence()
     words = reading.words
-    negated_until, covered_until = -1, 0
+    negated_until, negator_at, covered_until = -1, -1, 0
     for position, cue, negator, lack in lexicon.spots(reading):
         if position < covered_until:
             continue
-        negated = position <= negated_until
+        negated = position <= negated_until and _same_clause(text, tokens, negator_at, position)
         if negator and (cue is None or len(cue.words) == 1):
-            negated_until = position + NEGATION_REACH
+            negated_until, negator_at = position + NEGATION_REACH, position
         if cue is None:
             if lack and position + 1 < len(words) and lexicon.is_plain(words[position + 1]):
                 lacking = words[position + 1]
@@ -194,6 +200,12 @@ def _scan(reading: Reading, lexicon: Lexicon) -> _Evidence:
             evidence.add(cue.kind, cue.text, cue.weight)
         covered_until = position + len(cue.words)
     return evidence
+
+
+def _same_clause(text: str, tokens: Tokens, first: int, second: int) -> bool:
+    """Whether no clause punctuation stands between two words (only asked after a negator)."""
+    between = text[tokens.ends[first] : tokens.starts[second]]
+    return not any(mark in between for mark in _CLAUSE_MARKS) and " -" not in between
 
 
 def _emoticons(text: str, evidence: _Evidence) -> None:
