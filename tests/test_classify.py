@@ -209,3 +209,29 @@ def test_negation_stops_at_the_end_of_its_clause(text: str, category: str) -> No
 )
 def test_only_a_lack_that_is_a_failure_counts_against_a_post(text: str, category: str) -> None:
     assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("filming the launch with the new phone", "other"),
+        ("packing the new laptop for the trip", "other"),
+        ("a talk about telling stories on the web", "other"),
+        ("la partita di ieri sul nuovo telefono", "other"),
+        ("sono curioso di provare la nuova app", "other"),
+    ],
+)
+def test_a_common_word_is_not_read_as_a_typo_of_a_cue(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("the support was deficient", "complaint"),
+        ("negozio sconsigliato, personale scortese", "complaint"),
+        ("cliente scontento del servizio", "complaint"),
+    ],
+)
+def test_a_word_that_looks_like_its_opposite_keeps_its_own_meaning(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
