@@ -235,3 +235,19 @@ def test_a_common_word_is_not_read_as_a_typo_of_a_cue(text: str, category: str) 
 )
 def test_a_word_that_looks_like_its_opposite_keeps_its_own_meaning(text: str, category: str) -> None:
     assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("really interesting talk on the new app", "praise"),
+        ("the new version is much better", "praise"),
+        ("serious envy of everyone with the new watch", "praise"),
+        ("the service could be better", "complaint"),
+        ("presentazione davvero interessante", "praise"),
+        ("la nuova versione è molto meglio", "praise"),
+        ("il servizio potrebbe andare meglio", "complaint"),
+    ],
+)
+def test_interest_and_preference_are_praise_and_could_be_better_is_not(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
