@@ -251,3 +251,16 @@ def test_a_word_that_looks_like_its_opposite_keeps_its_own_meaning(text: str, ca
 )
 def test_interest_and_preference_are_praise_and_could_be_better_is_not(text: str, category: str) -> None:
     assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("the new camera is damn good", "praise"),
+        ("seriously smart design", "praise"),
+        ("seriously, the app is broken", "complaint"),
+        ("two hours late. thanks", "complaint"),
+    ],
+)
+def test_a_mild_negative_word_right_before_a_positive_one_is_a_degree_word(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category

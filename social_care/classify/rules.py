@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from itertools import pairwise
 from typing import NamedTuple
 
-from social_care.classify.lexicon import STRONG, Lexicon, Reading, available_languages, load_lexicon
+from social_care.classify.lexicon import STRONG, Lexicon, Reading, Spot, available_languages, load_lexicon
 from social_care.matching import Match
 from social_care.text import Tokens, fold_word, tokenize
 
@@ -177,12 +177,14 @@ def _scan(reading: Reading, lexicon: Lexicon, text: str, tokens: Tokens) -> _Evi
     """Collect the cues of a post, left to right over the positions where one starts.
 
     A negator reaches a few words ahead, within its clause: "not Flash - looks
-    great" does not negate "looks great".
+    great" does not negate "looks great". A mild negative word right before a
+    positive one is a degree word ("seriously smart") and does not count.
     """
     evidence = _Evidence()
     words = reading.words
     negated_until, negator_at, covered_until = -1, -1, 0
-    for position, cue, negator, lack in lexicon.spots(reading):
+    spots = lexicon.spots(reading)
+    for index, (position, cue, negator, lack) in enumerate(spots):
         if position < covered_until:
             continue
         negated = position <= negated_until and _same_clause(text, tokens, negator_at, position)
@@ -196,10 +198,30 @@ def _scan(reading: Reading, lexicon: Lexicon, text: str, tokens: Tokens) -> _Evi
             continue
         if negated and cue.kind == "positive" and cue.words[0] not in lexicon.negators:
             evidence.add("negative", f"not {cue.text}")
-        elif cue.kind != "neutral" and not (negated and len(cue.words) == 1 and cue.kind == "negative"):
+        elif (
+            cue.kind == "negative"
+            and len(cue.words) == 1
+            and (negated or (cue.weight == 1 and _intensifies(spots, index, text, tokens)))
+        ):
+            pass  # "no problem" after a negator; "damn" in "damn good"
+        elif cue.kind != "neutral":
             evidence.add(cue.kind, cue.text, cue.weight)
         covered_until = position + len(cue.words)
     return evidence
+
+
+def _intensifies(spots: list[Spot], index: int, text: str, tokens: Tokens) -> bool:
+    """Whether a mild negative word only says how much of the positive word right after it
+    ("seriously smart", "damn good")."""
+    if index + 1 == len(spots):
+        return False
+    position, following = spots[index].position, spots[index + 1]
+    return (
+        following.position == position + 1
+        and following.cue is not None
+        and following.cue.kind == "positive"
+        and _same_clause(text, tokens, position, position + 1)
+    )
 
 
 def _same_clause(text: str, tokens: Tokens, first: int, second: int) -> bool:
