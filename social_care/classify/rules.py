@@ -198,12 +198,11 @@ def _scan(reading: Reading, lexicon: Lexicon, text: str, tokens: Tokens) -> _Evi
             continue
         if negated and cue.kind == "positive" and cue.words[0] not in lexicon.negators:
             evidence.add("negative", f"not {cue.text}")
-        elif (
-            cue.kind == "negative"
-            and len(cue.words) == 1
-            and (negated or (cue.weight == 1 and _intensifies(spots, index, text, tokens)))
+        elif cue.kind == "negative" and (
+            (negated and len(cue.words) == 1)
+            or (cue.weight == 1 and _intensifies(spots, index, text, tokens))
         ):
-            pass  # "no problem" after a negator; "damn" in "damn good"
+            pass  # "problem" after a negator; "damn" in "damn good", "should be" in "should be great"
         elif cue.kind != "neutral":
             evidence.add(cue.kind, cue.text, cue.weight)
         covered_until = position + len(cue.words)
@@ -212,10 +211,11 @@ def _scan(reading: Reading, lexicon: Lexicon, text: str, tokens: Tokens) -> _Evi
 
 def _intensifies(spots: list[Spot], index: int, text: str, tokens: Tokens) -> bool:
     """Whether a mild negative word only says how much of the positive word right after it
-    ("seriously smart", "damn good")."""
+    ("seriously smart", "damn good", "should be great")."""
     if index + 1 == len(spots):
         return False
-    position, following = spots[index].position, spots[index + 1]
+    spot, following = spots[index], spots[index + 1]
+    position = spot.position + len(spot.cue.words) - 1 if spot.cue else spot.position
     return (
         following.position == position + 1
         and following.cue is not None
