@@ -267,3 +267,17 @@ def test_interest_and_preference_are_praise_and_could_be_better_is_not(text: str
 )
 def test_a_mild_negative_word_right_before_a_positive_one_is_a_degree_word(text: str, category: str) -> None:
     assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("How to get the most out of your new phone: ten tips", "other"),
+        ("how much I love the new app", "praise"),
+        ("how do I reset my password", "inquiry"),
+        ("quanto mi piace la nuova app", "praise"),
+        ("come si resetta la password", "inquiry"),
+    ],
+)
+def test_a_headline_or_an_exclamation_is_not_a_question(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
