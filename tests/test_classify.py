@@ -159,6 +159,11 @@ def test_excitement_and_enthusiasm_without_a_problem_are_praise(text: str, categ
     assert CLASSIFIER.classify(text).category == category
 
 
+def test_a_heart_or_a_smiling_face_from_the_older_symbols_counts_as_positive() -> None:
+    assert CLASSIFIER.classify("the new watch \u2665").category == "praise"
+    assert CLASSIFIER.classify("arrivato il nuovo orologio \u263a").category == "praise"
+
+
 def test_an_exclamation_counts_as_enthusiasm_only_without_negative_cues() -> None:
     assert "positive cue '!'" in CLASSIFIER.classify("New store opening in Milan!").reasons
     assert not any("'!'" in reason for reason in CLASSIFIER.classify("Worst update ever!").reasons)

@@ -31,15 +31,15 @@ _WITH_CLUSTER = {"complaint", "inquiry"}
 _RETWEET = re.compile(r"^\s*RT\s+@", re.IGNORECASE)
 # The first two words of each sentence, after any leading @handles.
 _OPENERS = re.compile(r"(?:^|[.!?\n]\s*)(?:(?:RT\s+)?@\w+:?\s*)*([^\W\d_]+)[\s'\u2019]+([^\W\d_]+)")
-# Smileys and emoji that carry a mood: hearts, smiles, thumbs; frowns, anger, eye-rolls.
+# Smileys and emoji that carry a mood: hearts (also the card suit), smiles, thumbs; frowns, anger, eye-rolls.
 _HAPPY = re.compile(
     r"[:;=]-?[)D]|<3|[\u2764\u2728\U0001F600-\U0001F60D\U0001F618\U0001F44D\U0001F44C\U0001F44F\U0001F64C"
     r"\U0001F389\U0001F64F\U0001F970\U0001F929\U0001F973\U0001F4AA\U0001F4AF\U0001F525\U0001F60E"
-    r"\U0001F493-\U0001F49F\U0001F9E1]"
+    r"\U0001F493-\U0001F49F\U0001F9E1\u263a\u2665]"
 )
 # Punctuation that ends a negator's reach; a dash only as " - ", not inside "pop-up".
 _CLAUSE_MARKS = ",.;:!?()[]\u2013\u2014|"
-_EMOJI = re.compile("[\u2700-\U0010ffff]")
+_EMOJI = re.compile("[\u2600-\U0010ffff]")
 _UNHAPPY = re.compile(
     r"[:;=]-?\(|[\U0001F620-\U0001F624\U0001F612\U0001F61E\U0001F629\U0001F62B\U0001F62D\U0001F44E"
     r"\U0001F644\U0001F92C\U0001F494]"
