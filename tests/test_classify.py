@@ -286,3 +286,19 @@ def test_a_mild_negative_word_right_before_a_positive_one_is_a_degree_word(text:
 )
 def test_a_headline_or_an_exclamation_is_not_a_question(text: str, category: str) -> None:
     assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("new watch, what's not to love", "praise"),
+        ("a camera like no other", "praise"),
+        ("support couldn't be better", "praise"),
+        ("this app never disappoints", "praise"),
+        ("l'assistenza non potrebbe andare meglio", "praise"),
+        ("un servizio come nessun altro", "praise"),
+        ("questa app non delude mai", "praise"),
+    ],
+)
+def test_praise_said_through_a_negation_is_praise(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
