@@ -302,3 +302,15 @@ def test_a_headline_or_an_exclamation_is_not_a_question(text: str, category: str
 )
 def test_praise_said_through_a_negation_is_praise(text: str, category: str) -> None:
     assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my order number is 1234, kind regards",
+        "the order still has not arrived. Best regards, Anna",
+        "il numero dell'ordine è 1234, buona giornata",
+    ],
+)
+def test_a_sign_off_is_not_praise(text: str) -> None:
+    assert CLASSIFIER.classify(text).category != "praise"
