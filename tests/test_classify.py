@@ -314,3 +314,18 @@ def test_praise_said_through_a_negation_is_praise(text: str, category: str) -> N
 )
 def test_a_sign_off_is_not_praise(text: str) -> None:
     assert CLASSIFIER.classify(text).category != "praise"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "you kept us waiting at the desk, you need to hire more staff",
+        "the flight was pushed back again",
+        "charging twice is illegal",
+        "ci avete fatto aspettare al banco, dovete assumere più personale",
+        "il volo è stato posticipato di nuovo",
+        "addebitare due volte è illegale",
+    ],
+)
+def test_being_kept_waiting_understaffing_and_illegal_practices_are_complaints(text: str) -> None:
+    assert CLASSIFIER.classify(text).category == "complaint"
