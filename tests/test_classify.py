@@ -329,3 +329,16 @@ def test_a_sign_off_is_not_praise(text: str) -> None:
 )
 def test_being_kept_waiting_understaffing_and_illegal_practices_are_complaints(text: str) -> None:
     assert CLASSIFIER.classify(text).category == "complaint"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the new app works like a charm, great value",
+        "snappy, responsive and convenient",
+        "che figata la nuova app, funziona alla grande",
+        "app fluida e intuitiva",
+    ],
+)
+def test_everyday_words_of_product_praise_count(text: str) -> None:
+    assert CLASSIFIER.classify(text).category == "praise"
