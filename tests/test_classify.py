@@ -342,3 +342,18 @@ def test_being_kept_waiting_understaffing_and_illegal_practices_are_complaints(t
 )
 def test_everyday_words_of_product_praise_count(text: str) -> None:
     assert CLASSIFIER.classify(text).category == "praise"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("I really like the new app", "praise"),
+        ("I don't like the new app", "complaint"),
+        ("the support team is killing it", "praise"),
+        ("mi piace la nuova app", "praise"),
+        ("non mi piace la nuova app", "complaint"),
+        ("sono affezionato a questa app", "praise"),
+    ],
+)
+def test_liking_and_not_liking(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
