@@ -216,6 +216,11 @@ def test_only_a_lack_that_is_a_failure_counts_against_a_post(text: str, category
     assert CLASSIFIER.classify(text).category == category
 
 
+def test_a_lack_word_ending_its_sentence_lacks_nothing() -> None:
+    for text, word in [("I asked: No. Cable only.", "cable"), ("Risposta: nessuna. Cavo solo.", "cavo")]:
+        assert not any(word in reason for reason in CLASSIFIER.classify(text).reasons)
+
+
 @pytest.mark.parametrize(
     ("text", "category"),
     [

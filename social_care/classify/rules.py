@@ -193,7 +193,7 @@ def _scan(reading: Reading, lexicon: Lexicon, text: str, tokens: Tokens) -> _Evi
         if cue is None:
             if lack and position + 1 < len(words) and lexicon.is_plain(words[position + 1]):
                 lacking = words[position + 1]
-                if lacking not in lexicon.stopwords:
+                if lacking not in lexicon.stopwords and _same_clause(text, tokens, position, position + 1):
                     evidence.add("negative", f"{words[position]} {lacking}")
             continue
         if negated and cue.kind == "positive" and cue.words[0] not in lexicon.negators:
