@@ -362,3 +362,11 @@ def test_everyday_words_of_product_praise_count(text: str) -> None:
 )
 def test_liking_and_not_liking(text: str, category: str) -> None:
     assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["so hyped for the launch tomorrow", "eager to try the new watch", "emozionato per il lancio di domani"],
+)
+def test_excitement_before_a_launch_is_praise(text: str) -> None:
+    assert CLASSIFIER.classify(text).category == "praise"
