@@ -322,6 +322,13 @@ def test_a_sign_off_is_not_praise(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text", ["dropping by the store later", "shameless plug: our new podcast", "non stop flight"]
+)
+def test_idioms_made_of_complaint_words_are_no_complaint(text: str) -> None:
+    assert CLASSIFIER.classify(text).category != "complaint"
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "you kept us waiting at the desk, you need to hire more staff",
