@@ -199,6 +199,11 @@ def test_negation_stops_at_the_end_of_its_clause(text: str, category: str) -> No
     assert CLASSIFIER.classify(text).category == category
 
 
+@pytest.mark.parametrize("text", ["not only fast but also friendly", "non solo veloce ma anche gentile"])
+def test_not_only_adds_and_does_not_turn(text: str) -> None:
+    assert CLASSIFIER.classify(text).category == "praise"
+
+
 @pytest.mark.parametrize(
     ("text", "category"),
     [
