@@ -308,6 +308,8 @@ def test_a_headline_or_an_exclamation_is_not_a_question(text: str, category: str
         ("l'assistenza non potrebbe andare meglio", "praise"),
         ("un servizio come nessun altro", "praise"),
         ("questa app non delude mai", "praise"),
+        ("never had a problem with this watch", "praise"),
+        ("mai avuto problemi con questo orologio", "praise"),
     ],
 )
 def test_praise_said_through_a_negation_is_praise(text: str, category: str) -> None:
