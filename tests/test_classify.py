@@ -199,6 +199,19 @@ def test_negation_stops_at_the_end_of_its_clause(text: str, category: str) -> No
     assert CLASSIFIER.classify(text).category == category
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("the agent havent been helpful", "complaint"),
+        ("the new app aint great", "complaint"),
+        ("l'app nuova mica è bella", "complaint"),
+        ("neppure un problema con la consegna, grazie", "praise"),
+    ],
+)
+def test_negators_written_without_apostrophe_or_colloquially_still_turn(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
+
+
 @pytest.mark.parametrize("text", ["not only fast but also friendly", "non solo veloce ma anche gentile"])
 def test_not_only_adds_and_does_not_turn(text: str) -> None:
     assert CLASSIFIER.classify(text).category == "praise"
