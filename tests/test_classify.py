@@ -291,6 +291,9 @@ def test_interest_and_preference_are_praise_and_could_be_better_is_not(text: str
         ("the keynote tomorrow should be great", "praise"),
         ("la presentazione di domani dovrebbe essere fantastica", "praise"),
         ("the app should be fixed by now", "complaint"),
+        ("once again great service from the team", "praise"),
+        ("ancora una volta ottimo servizio", "praise"),
+        ("once again the parcel is late", "complaint"),
     ],
 )
 def test_a_mild_negative_word_right_before_a_positive_one_is_a_degree_word(text: str, category: str) -> None:
