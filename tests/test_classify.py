@@ -317,6 +317,18 @@ def test_a_headline_or_an_exclamation_is_not_a_question(text: str, category: str
 @pytest.mark.parametrize(
     ("text", "category"),
     [
+        ("a new guide to help you plan your trip", "other"),
+        ("I need someone to help me with my booking", "inquiry"),
+        ("help, the app will not open", "inquiry"),
+    ],
+)
+def test_help_offered_is_not_help_asked_for(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
         ("new watch, what's not to love", "praise"),
         ("a camera like no other", "praise"),
         ("support couldn't be better", "praise"),
