@@ -270,7 +270,7 @@ def test_a_word_that_looks_like_its_opposite_keeps_its_own_meaning(text: str, ca
     [
         ("really interesting talk on the new app", "praise"),
         ("the new version is much better", "praise"),
-        ("serious envy of everyone with the new watch", "praise"),
+        ("a little envy of everyone with the new watch", "praise"),
         ("the service could be better", "complaint"),
         ("presentazione davvero interessante", "praise"),
         ("la nuova versione è molto meglio", "praise"),

@@ -176,8 +176,8 @@ class RuleClassifier:
 def _scan(reading: Reading, lexicon: Lexicon, text: str, tokens: Tokens) -> _Evidence:
     """Collect the cues of a post, left to right over the positions where one starts.
 
-    A negator reaches a few words ahead, within its clause: "not Flash - looks
-    great" does not negate "looks great". A mild negative word right before a
+    A negator reaches a few words ahead, within its clause: "not the old one -
+    the new one looks great" does not negate "looks great". A mild negative word right before a
     positive one is a degree word ("seriously smart") and does not count.
     """
     evidence = _Evidence()
