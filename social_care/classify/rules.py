@@ -177,8 +177,9 @@ def _scan(reading: Reading, lexicon: Lexicon, text: str, tokens: Tokens) -> _Evi
     """Collect the cues of a post, left to right over the positions where one starts.
 
     A negator reaches a few words ahead, within its clause: "not the old one -
-    the new one looks great" does not negate "looks great". A mild negative word right before a
-    positive one is a degree word ("seriously smart") and does not count.
+    the new one looks great" does not negate "looks great". A mild negative
+    word right before a positive one is a degree word ("seriously smart") and
+    does not count.
     """
     evidence = _Evidence()
     words = reading.words
@@ -225,7 +226,11 @@ def _intensifies(spots: list[Spot], index: int, text: str, tokens: Tokens) -> bo
 
 
 def _same_clause(text: str, tokens: Tokens, first: int, second: int) -> bool:
-    """Whether no clause punctuation stands between two words (only asked after a negator)."""
+    """Whether no clause punctuation stands between two words.
+
+    Asked only in the rare spots that need it (after a negator, a lack word or
+    a mild negative cue), so most posts never compute their word spans.
+    """
     between = text[tokens.ends[first] : tokens.starts[second]]
     return not any(mark in between for mark in _CLAUSE_MARKS) and " -" not in between
 
