@@ -159,6 +159,11 @@ def test_excitement_and_enthusiasm_without_a_problem_are_praise(text: str, categ
     assert CLASSIFIER.classify(text).category == category
 
 
+def test_a_heart_or_a_smiling_face_from_the_older_symbols_counts_as_positive() -> None:
+    assert CLASSIFIER.classify("the new watch \u2665").category == "praise"
+    assert CLASSIFIER.classify("arrivato il nuovo orologio \u263a").category == "praise"
+
+
 def test_an_exclamation_counts_as_enthusiasm_only_without_negative_cues() -> None:
     assert "positive cue '!'" in CLASSIFIER.classify("New store opening in Milan!").reasons
     assert not any("'!'" in reason for reason in CLASSIFIER.classify("Worst update ever!").reasons)
@@ -178,3 +183,232 @@ def test_every_lexicon_loads_with_the_cues_the_rules_need(language: str) -> None
         "billing",
         "account",
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("not the old plugin - the new app looks great", "praise"),
+        ("No, the support was excellent", "praise"),
+        ("the app is not working, great", "complaint"),
+        ("preso il nuovo, non quello vecchio: fantastico", "praise"),
+        ("non funziona, bravi", "complaint"),
+    ],
+)
+def test_negation_stops_at_the_end_of_its_clause(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("the agent havent been helpful", "complaint"),
+        ("the new app aint great", "complaint"),
+        ("l'app nuova mica è bella", "complaint"),
+        ("neppure un problema con la consegna, grazie", "praise"),
+    ],
+)
+def test_negators_written_without_apostrophe_or_colloquially_still_turn(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize("text", ["not only fast but also friendly", "non solo veloce ma anche gentile"])
+def test_not_only_adds_and_does_not_turn(text: str) -> None:
+    assert CLASSIFIER.classify(text).category == "praise"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("no doubt the best phone I have had", "praise"),
+        ("no wonder everyone loves the new app", "praise"),
+        ("in and out of the store, no line, no hassle", "praise"),
+        ("it arrived without a hitch", "praise"),
+        ("no signal since the update", "complaint"),
+        ("senza dubbio il migliore", "praise"),
+        ("consegna senza intoppi", "praise"),
+        ("nessuna risposta da giorni", "complaint"),
+    ],
+)
+def test_only_a_lack_that_is_a_failure_counts_against_a_post(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
+
+
+def test_a_lack_word_ending_its_sentence_lacks_nothing() -> None:
+    for text, word in [("I asked: No. Cable only.", "cable"), ("Risposta: nessuna. Cavo solo.", "cavo")]:
+        assert not any(word in reason for reason in CLASSIFIER.classify(text).reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("filming the launch with the new phone", "other"),
+        ("packing the new laptop for the trip", "other"),
+        ("a talk about telling stories on the web", "other"),
+        ("la partita di ieri sul nuovo telefono", "other"),
+        ("sono curioso di provare la nuova app", "other"),
+    ],
+)
+def test_a_common_word_is_not_read_as_a_typo_of_a_cue(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("the support was deficient", "complaint"),
+        ("negozio sconsigliato, personale scortese", "complaint"),
+        ("cliente scontento del servizio", "complaint"),
+    ],
+)
+def test_a_word_that_looks_like_its_opposite_keeps_its_own_meaning(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("really interesting talk on the new app", "praise"),
+        ("the new version is much better", "praise"),
+        ("a little envy of everyone with the new watch", "praise"),
+        ("the service could be better", "complaint"),
+        ("presentazione davvero interessante", "praise"),
+        ("la nuova versione è molto meglio", "praise"),
+        ("il servizio potrebbe andare meglio", "complaint"),
+    ],
+)
+def test_interest_and_preference_are_praise_and_could_be_better_is_not(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("the new camera is damn good", "praise"),
+        ("seriously smart design", "praise"),
+        ("seriously, the app is broken", "complaint"),
+        ("two hours late. thanks", "complaint"),
+        ("the keynote tomorrow should be great", "praise"),
+        ("la presentazione di domani dovrebbe essere fantastica", "praise"),
+        ("the app should be fixed by now", "complaint"),
+        ("once again great service from the team", "praise"),
+        ("ancora una volta ottimo servizio", "praise"),
+        ("once again the parcel is late", "complaint"),
+    ],
+)
+def test_a_mild_negative_word_right_before_a_positive_one_is_a_degree_word(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("How to get the most out of your new phone: ten tips", "other"),
+        ("how much I love the new app", "praise"),
+        ("how do I reset my password", "inquiry"),
+        ("quanto mi piace la nuova app", "praise"),
+        ("come si resetta la password", "inquiry"),
+    ],
+)
+def test_a_headline_or_an_exclamation_is_not_a_question(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("a new guide to help you plan your trip", "other"),
+        ("I need someone to help me with my booking", "inquiry"),
+        ("help, the app will not open", "inquiry"),
+    ],
+)
+def test_help_offered_is_not_help_asked_for(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("new watch, what's not to love", "praise"),
+        ("a camera like no other", "praise"),
+        ("support couldn't be better", "praise"),
+        ("this app never disappoints", "praise"),
+        ("l'assistenza non potrebbe andare meglio", "praise"),
+        ("un servizio come nessun altro", "praise"),
+        ("questa app non delude mai", "praise"),
+        ("never had a problem with this watch", "praise"),
+        ("mai avuto problemi con questo orologio", "praise"),
+    ],
+)
+def test_praise_said_through_a_negation_is_praise(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my order number is 1234, kind regards",
+        "the order still has not arrived. Best regards, Anna",
+        "il numero dell'ordine è 1234, buona giornata",
+    ],
+)
+def test_a_sign_off_is_not_praise(text: str) -> None:
+    assert CLASSIFIER.classify(text).category != "praise"
+
+
+@pytest.mark.parametrize(
+    "text", ["dropping by the store later", "shameless plug: our new podcast", "non stop flight"]
+)
+def test_idioms_made_of_complaint_words_are_no_complaint(text: str) -> None:
+    assert CLASSIFIER.classify(text).category != "complaint"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "you kept us waiting at the desk, you need to hire more staff",
+        "the flight was pushed back again",
+        "charging twice is illegal",
+        "ci avete fatto aspettare al banco, dovete assumere più personale",
+        "il volo è stato posticipato di nuovo",
+        "addebitare due volte è illegale",
+    ],
+)
+def test_being_kept_waiting_understaffing_and_illegal_practices_are_complaints(text: str) -> None:
+    assert CLASSIFIER.classify(text).category == "complaint"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the new app works like a charm, great value",
+        "snappy, responsive and convenient",
+        "che figata la nuova app, funziona alla grande",
+        "app fluida e intuitiva",
+    ],
+)
+def test_everyday_words_of_product_praise_count(text: str) -> None:
+    assert CLASSIFIER.classify(text).category == "praise"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("I really like the new app", "praise"),
+        ("I don't like the new app", "complaint"),
+        ("the support team is killing it", "praise"),
+        ("mi piace la nuova app", "praise"),
+        ("non mi piace la nuova app", "complaint"),
+        ("sono affezionato a questa app", "praise"),
+    ],
+)
+def test_liking_and_not_liking(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["so hyped for the launch tomorrow", "eager to try the new watch", "emozionato per il lancio di domani"],
+)
+def test_excitement_before_a_launch_is_praise(text: str) -> None:
+    assert CLASSIFIER.classify(text).category == "praise"

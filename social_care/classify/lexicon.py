@@ -58,7 +58,7 @@ class Cue:
         object.__setattr__(self, "text", " ".join(self.words))
 
 
-class _Key(NamedTuple):
+class Key(NamedTuple):
     """What one key of the automaton stands for: a cue, a negator or lack word, a cluster cue."""
 
     cue: Cue | None
@@ -67,7 +67,7 @@ class _Key(NamedTuple):
     cluster: Cue | None
 
 
-_NOTHING = _Key(None, False, False, None)
+_NOTHING = Key(None, False, False, None)
 
 
 class Reading(NamedTuple):
@@ -75,7 +75,7 @@ class Reading(NamedTuple):
 
     words: list[str]
     unique: set[str]
-    hits: list[tuple[int, int, _Key]]
+    hits: list[tuple[int, int, Key]]
 
 
 def joined(words: Sequence[str]) -> str:
@@ -131,9 +131,9 @@ class Lexicon:
             + [(first, second) for first in self.question_verbs for second in self.question_subjects]
         )
         self.significant = self.heads | self.negators | self.lacks
-        keys: dict[tuple[str, ...], _Key] = {}
+        keys: dict[tuple[str, ...], Key] = {}
         for word in self.negators | self.lacks:
-            keys[(word,)] = _Key(None, word in self.negators, word in self.lacks, None)
+            keys[(word,)] = Key(None, word in self.negators, word in self.lacks, None)
         for cue in (cue for cues in self.cues.values() for cue in cues):
             keys[cue.words] = keys.get(cue.words, _NOTHING)._replace(cue=cue)
         for cue in (cue for cues in self.clusters.values() for cue in cues):
@@ -156,7 +156,7 @@ class Lexicon:
         """Every cue, negator, lack word and cluster cue of a post, in one pass in C."""
         return Reading(tokens.words, tokens.unique, self._automaton.find(joined(tokens.words)))
 
-    def spots(self, reading: Reading) -> list[tuple[int, _Key]]:
+    def spots(self, reading: Reading) -> list[tuple[int, Key]]:
         """Left to right, every position where a cue, a negator or a lack word starts.
 
         At each position the longest cue wins; a word the lists do not hold
@@ -168,7 +168,7 @@ class Lexicon:
         hits = reading.hits
         if not telling and len(hits) <= 1:  # the common case: nothing to order or merge
             return [(position, key) for position, _, key in hits if key[0] is not None or key[1] or key[2]]
-        found: dict[int, _Key] = {}
+        found: dict[int, Key] = {}
         for position, _, key in hits:
             if key[0] is None and not key[1] and not key[2]:
                 continue  # a cluster cue only
@@ -177,7 +177,7 @@ class Lexicon:
         if telling:
             for position, word in enumerate(reading.words):
                 if word in self._telling:
-                    key = _Key(self._unknown[word], word in self.negators, word in self.lacks, None)
+                    key = Key(self._unknown[word], word in self.negators, word in self.lacks, None)
                     known = found.get(position)
                     found[position] = key if known is None else _merged(known, key)
         return sorted(found.items())
@@ -240,12 +240,12 @@ class Lexicon:
                 self._typos.add(word)
 
 
-def _merged(known: _Key, key: _Key) -> _Key:
+def _merged(known: Key, key: Key) -> Key:
     """What starts at one position: the longer cue, and every flag of the word there."""
     cue = known.cue
     if key.cue is not None and (cue is None or len(key.cue.words) > len(cue.words)):
         cue = key.cue
-    return _Key(cue, known.negator or key.negator, known.lack or key.lack, known.cluster)
+    return Key(cue, known.negator or key.negator, known.lack or key.lack, known.cluster)
 
 
 def _table(sections: dict[str, list[str]]) -> dict[str, list[Cue]]:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from itertools import pairwise
 from typing import NamedTuple
 
-from social_care.classify.lexicon import STRONG, Lexicon, Reading, available_languages, load_lexicon
+from social_care.classify.lexicon import STRONG, Key, Lexicon, Reading, available_languages, load_lexicon
 from social_care.matching import Match
 from social_care.text import Tokens, fold_word, tokenize
 
@@ -31,13 +31,15 @@ _WITH_CLUSTER = {"complaint", "inquiry"}
 _RETWEET = re.compile(r"^\s*RT\s+@", re.IGNORECASE)
 # The first two words of each sentence, after any leading @handles.
 _OPENERS = re.compile(r"(?:^|[.!?\n]\s*)(?:(?:RT\s+)?@\w+:?\s*)*([^\W\d_]+)[\s'\u2019]+([^\W\d_]+)")
-# Smileys and emoji that carry a mood: hearts, smiles, thumbs; frowns, anger, eye-rolls.
+# Smileys and emoji that carry a mood: hearts (also the card suit), smiles, thumbs; frowns, anger, eye-rolls.
 _HAPPY = re.compile(
     r"[:;=]-?[)D]|<3|[\u2764\u2728\U0001F600-\U0001F60D\U0001F618\U0001F44D\U0001F44C\U0001F44F\U0001F64C"
     r"\U0001F389\U0001F64F\U0001F970\U0001F929\U0001F973\U0001F4AA\U0001F4AF\U0001F525\U0001F60E"
-    r"\U0001F493-\U0001F49F\U0001F9E1]"
+    r"\U0001F493-\U0001F49F\U0001F9E1\u263a\u2665]"
 )
-_EMOJI = re.compile("[\u2700-\U0010ffff]")
+# Punctuation that ends a negator's reach; a dash only as " - ", not inside "pop-up".
+_CLAUSE_MARKS = ",.;:!?()[]\u2013\u2014|"
+_EMOJI = re.compile("[\u2600-\U0010ffff]")
 _UNHAPPY = re.compile(
     r"[:;=]-?\(|[\U0001F620-\U0001F624\U0001F612\U0001F61E\U0001F629\U0001F62B\U0001F62D\U0001F44E"
     r"\U0001F644\U0001F92C\U0001F494]"
@@ -107,7 +109,7 @@ class RuleClassifier:
         unique = tokens.unique
         lexicon, detected = self._lexicon_for(unique, language)
         reading = lexicon.read(tokens)
-        evidence = _scan(reading, lexicon)
+        evidence = _scan(reading, lexicon, text, tokens)
         _emoticons(text, evidence)
         question = (
             "?" in text
@@ -173,29 +175,66 @@ class RuleClassifier:
         return PRIORITIES[min(level, len(PRIORITIES) - 1)], reasons
 
 
-def _scan(reading: Reading, lexicon: Lexicon) -> _Evidence:
-    """Collect the cues of a post, left to right over the positions where one starts."""
+def _scan(reading: Reading, lexicon: Lexicon, text: str, tokens: Tokens) -> _Evidence:
+    """Collect the cues of a post, left to right over the positions where one starts.
+
+    A negator reaches a few words ahead, within its clause: "not the old one -
+    the new one looks great" does not negate "looks great". A mild negative
+    word right before a positive one is a degree word ("seriously smart") and
+    does not count.
+    """
     evidence = _Evidence()
     words = reading.words
-    negated_until, covered_until = -1, 0
-    for position, (cue, negator, lack, _) in lexicon.spots(reading):
+    negated_until, negator_at, covered_until = -1, -1, 0
+    spots = lexicon.spots(reading)
+    for index, (position, (cue, negator, lack, _)) in enumerate(spots):
         if position < covered_until:
             continue
-        negated = position <= negated_until
+        negated = position <= negated_until and _same_clause(text, tokens, negator_at, position)
         if negator and (cue is None or len(cue.words) == 1):
-            negated_until = position + NEGATION_REACH
+            negated_until, negator_at = position + NEGATION_REACH, position
         if cue is None:
             if lack and position + 1 < len(words) and lexicon.is_plain(words[position + 1]):
                 lacking = words[position + 1]
-                if lacking not in lexicon.stopwords:
+                if lacking not in lexicon.stopwords and _same_clause(text, tokens, position, position + 1):
                     evidence.add("negative", f"{words[position]} {lacking}")
             continue
         if negated and cue.kind == "positive" and cue.words[0] not in lexicon.negators:
             evidence.add("negative", f"not {cue.text}")
-        elif cue.kind != "neutral" and not (negated and len(cue.words) == 1 and cue.kind == "negative"):
+        elif cue.kind == "negative" and (
+            (negated and len(cue.words) == 1)
+            or (cue.weight == 1 and _intensifies(spots, index, text, tokens))
+        ):
+            pass  # "problem" after a negator; "damn" in "damn good", "should be" in "should be great"
+        elif cue.kind != "neutral":
             evidence.add(cue.kind, cue.text, cue.weight)
         covered_until = position + len(cue.words)
     return evidence
+
+
+def _intensifies(spots: list[tuple[int, Key]], index: int, text: str, tokens: Tokens) -> bool:
+    """Whether a mild negative word only says how much of the positive word right after it
+    ("seriously smart", "damn good", "should be great")."""
+    if index + 1 == len(spots):
+        return False
+    (position, key), (following, then) = spots[index], spots[index + 1]
+    last = position + len(key.cue.words) - 1 if key.cue else position
+    return (
+        following == last + 1
+        and then.cue is not None
+        and then.cue.kind == "positive"
+        and _same_clause(text, tokens, last, last + 1)
+    )
+
+
+def _same_clause(text: str, tokens: Tokens, first: int, second: int) -> bool:
+    """Whether no clause punctuation stands between two words.
+
+    Asked only in the rare spots that need it (after a negator, a lack word or
+    a mild negative cue), so most posts never compute their word spans.
+    """
+    between = text[tokens.ends[first] : tokens.starts[second]]
+    return not any(mark in between for mark in _CLAUSE_MARKS) and " -" not in between
 
 
 def _emoticons(text: str, evidence: _Evidence) -> None:
