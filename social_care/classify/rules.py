@@ -32,18 +32,25 @@ _RETWEET = re.compile(r"^\s*RT\s+@", re.IGNORECASE)
 # The first two words of each sentence, after any leading @handles.
 _OPENERS = re.compile(r"(?:^|[.!?\n]\s*)(?:(?:RT\s+)?@\w+:?\s*)*([^\W\d_]+)[\s'\u2019]+([^\W\d_]+)")
 # Smileys and emoji that carry a mood: hearts (also the card suit), smiles, thumbs; frowns, anger, eye-rolls.
-_HAPPY = re.compile(
-    r"[:;=]-?[)D]|<3|[\u2764\u2728\U0001F600-\U0001F60D\U0001F618\U0001F44D\U0001F44C\U0001F44F\U0001F64C"
-    r"\U0001F389\U0001F64F\U0001F970\U0001F929\U0001F973\U0001F4AA\U0001F4AF\U0001F525\U0001F60E"
-    r"\U0001F493-\U0001F49F\U0001F9E1\u263a\u2665]"
+_HAPPY_EMOJI = (
+    "\u2764\u2728\U0001F600-\U0001F60D\U0001F618\U0001F44D\U0001F44C\U0001F44F\U0001F64C"
+    "\U0001F389\U0001F64F\U0001F970\U0001F929\U0001F973\U0001F4AA\U0001F4AF\U0001F525\U0001F60E"
+    "\U0001F493-\U0001F49F\U0001F9E1\u263a\u2665"
 )
+_UNHAPPY_EMOJI = (
+    "\U0001F620-\U0001F624\U0001F612\U0001F61E\U0001F629\U0001F62B\U0001F62D\U0001F44E"
+    "\U0001F644\U0001F92C\U0001F494"
+)
+# Each pattern opens with one character class, so that re skips ahead to a candidate
+# character instead of trying every branch at every position (":-)", "<3", an emoji).
+_HAPPY = re.compile(f"[:;=<{_HAPPY_EMOJI}](?:(?<=[:;=])-?[)D]|(?<=<)3|(?<=[{_HAPPY_EMOJI}]))")
+_UNHAPPY = re.compile(f"[:;={_UNHAPPY_EMOJI}](?:(?<=[:;=])-?\\(|(?<=[{_UNHAPPY_EMOJI}]))")
+# The same faces in ASCII text, where a smaller class is quicker still.
+_ASCII_HAPPY = re.compile(r"[:;=<](?:(?<=[:;=])-?[)D]|(?<=<)3)")
+_ASCII_UNHAPPY = re.compile(r"[:;=]-?\(")
+_EMOJI = re.compile("[\u2600-\U0010ffff]")
 # Punctuation that ends a negator's reach; a dash only as " - ", not inside "pop-up".
 _CLAUSE_MARKS = ",.;:!?()[]\u2013\u2014|"
-_EMOJI = re.compile("[\u2600-\U0010ffff]")
-_UNHAPPY = re.compile(
-    r"[:;=]-?\(|[\U0001F620-\U0001F624\U0001F612\U0001F61E\U0001F629\U0001F62B\U0001F62D\U0001F44E"
-    r"\U0001F644\U0001F92C\U0001F494]"
-)
 
 
 class Verdict(NamedTuple):
@@ -241,11 +248,17 @@ def _emoticons(text: str, evidence: _Evidence) -> None:
     if "!" in text and not evidence.has("negative"):
         evidence.add("positive", "!")
     signs = ":" in text or ";" in text or "=" in text or "<" in text
-    if not signs and (text.isascii() or not _EMOJI.search(text)):
-        return  # the common case, decided without looking for faces
-    if happy := _HAPPY.search(text):
+    if text.isascii():
+        if not signs:
+            return  # the common case, decided without looking for faces
+        happy, unhappy = _ASCII_HAPPY.search(text), _ASCII_UNHAPPY.search(text)
+    elif signs or _EMOJI.search(text):
+        happy, unhappy = _HAPPY.search(text), _UNHAPPY.search(text)
+    else:
+        return
+    if happy:
         evidence.add("positive", happy.group())
-    if unhappy := _UNHAPPY.search(text):
+    if unhappy:
         evidence.add("negative", unhappy.group())
 
 
