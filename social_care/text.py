@@ -26,7 +26,6 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _SPLIT = re.compile(r"([^\W_]+(?:_[^\W_]+)*)")
 # The same words in text without underscores, found by simpler and faster means.
 _PLAIN_WORD = re.compile(r"[^\W_]+")
-_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 _ASCII_SEPARATORS = str.maketrans({chr(code): " " for code in range(128) if not chr(code).isalnum()})
 # Latin-1 text (most Western European posts) as bytes: letters and digits kept, the rest a space.
 _LATIN1_SEPARATORS = bytes(code if chr(code).isalnum() else ord(" ") for code in range(256))
@@ -48,11 +47,11 @@ class Tokens:
     """A post's words, folded, with their spans in the original text.
 
     Most posts never need a span (nothing matched), so a post split on the
-    plain path keeps its text and the pattern of its words, and finds the
+    plain path keeps its text and its words as written, and finds the
     spans on first use.
     """
 
-    __slots__ = ("_ends", "_pattern", "_starts", "_text", "_unique", "words")
+    __slots__ = ("_ends", "_starts", "_text", "_unique", "_written", "words")
 
     def __init__(
         self,
@@ -61,11 +60,11 @@ class Tokens:
         ends: list[int] | None = None,
         *,
         text: str = "",
-        pattern: re.Pattern[str] | None = None,
+        written: list[str] | None = None,
     ) -> None:
         self.words = words
         self._text = text
-        self._pattern = pattern
+        self._written = written
         self._starts = starts
         self._ends = ends
         self._unique: set[str] | None = None
@@ -107,13 +106,23 @@ class Tokens:
         return f"Tokens(words={self.words!r}, starts={self.starts!r}, ends={self.ends!r})"
 
     def _spans_from_text(self) -> None:
-        self._starts, self._ends = _spans(self._pattern, self._text) if self._pattern else ([], [])
+        self._starts, self._ends = _spans(self._written or [], self._text)
 
 
-def _spans(pattern: re.Pattern[str], text: str) -> tuple[list[int], list[int]]:
-    """Where each word ``pattern`` finds in ``text`` starts and ends."""
-    found = [word.span() for word in pattern.finditer(text)]
-    return [start for start, _ in found], [end for _, end in found]
+def _spans(written: list[str], text: str) -> tuple[list[int], list[int]]:
+    """Where each word, as written and in order, starts and ends in ``text``.
+
+    Words are whole runs of letters and digits, so the next one is found from
+    the end of the last: no separator holds a letter or a digit.
+    """
+    starts, ends = [], []
+    end = 0
+    for word in written:
+        start = text.find(word, end)
+        end = start + len(word)
+        starts.append(start)
+        ends.append(end)
+    return starts, ends
 
 
 @lru_cache(maxsize=200_000)
@@ -145,11 +154,16 @@ def _fold_plain(word: str) -> str:
 
 
 def _folded_plain(written: list[str]) -> list[str]:
-    """Each word folded ("" where it might need splitting), from the cache where it can be."""
-    try:
-        return list(map(_PLAIN.__getitem__, written))
-    except KeyError:  # a word not seen yet
-        return [folded if (folded := _PLAIN.get(word)) is not None else _fold_plain(word) for word in written]
+    """Each word folded ("" where it might need splitting), from the cache where it can be.
+
+    A plain loop: compiled by mypyc it is a C loop of dictionary look-ups.
+    """
+    cache = _PLAIN
+    words = []
+    for word in written:
+        folded = cache.get(word)
+        words.append(folded if folded is not None else _fold_plain(word))
+    return words
 
 
 def _two_of_them(elongated: re.Match[str]) -> str:
@@ -180,17 +194,17 @@ def tokenize(text: str) -> Tokens:
     if "_" in text:
         return _tokenize_fully(text)
     if text.isascii():
-        pattern, written = _ASCII_WORD, text.translate(_ASCII_SEPARATORS).split()
+        written = text.translate(_ASCII_SEPARATORS).split()
     elif (latin := _latin1(text)) is not None and "\u00ad" not in text:
-        pattern, written = _PLAIN_WORD, latin.translate(_LATIN1_SEPARATORS).decode("latin-1").split()
+        written = latin.translate(_LATIN1_SEPARATORS).decode("latin-1").split()
     elif _INVISIBLE_SET.isdisjoint(text):
-        pattern, written = _PLAIN_WORD, _PLAIN_WORD.findall(text)
+        written = _PLAIN_WORD.findall(text)
     else:
         return _tokenize_fully(text)
     words = _folded_plain(written)
     if all(words):
-        return Tokens(words, text=text, pattern=pattern)
-    return _with_compounds(text, pattern, words)
+        return Tokens(words, text=text, written=written)
+    return _with_compounds(text, written, words)
 
 
 def _latin1(text: str) -> bytes | None:
@@ -202,13 +216,13 @@ def _latin1(text: str) -> bytes | None:
         return None
 
 
-def _with_compounds(text: str, pattern: re.Pattern[str], words: list[str]) -> Tokens:
+def _with_compounds(text: str, written: list[str], words: list[str]) -> Tokens:
     """The plain path's words, with the few that may be compounds split as the full path would.
 
     A word is split when it is camel-cased or follows "@" or "#"; without
     underscores in the text, no other word can be.
     """
-    starts, ends = _spans(pattern, text)
+    starts, ends = _spans(written, text)
     for index in reversed([index for index, word in enumerate(words) if not word]):
         start = starts[index]
         word = text[start : ends[index]]

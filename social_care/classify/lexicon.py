@@ -87,22 +87,20 @@ class Automaton:
     """Keys (tuples of words) found in a post in one pass, each with its start position."""
 
     def __init__(self, keys: dict[tuple[str, ...], Any]) -> None:
-        self._automaton = ahocorasick.Automaton()
+        automaton = ahocorasick.Automaton()
         for words, value in keys.items():
-            self._automaton.add_word(joined(words), (len(words), value))
+            automaton.add_word(joined(words), (len(words), value))
         if keys:
-            self._automaton.make_automaton()
-        self._empty = not keys
+            automaton.make_automaton()
+        self._iter = automaton.iter if keys else None
 
     def find(self, text: str) -> list[tuple[int, int, Any]]:
         """(first word, number of words, value) of every key in ``text`` (from :func:`joined`)."""
-        if self._empty:
+        if self._iter is None:
             return []
         count = text.count
-        return [
-            (count(_SEPARATOR, 0, end) - size + 1, size, value)
-            for end, (size, value) in self._automaton.iter(text)
-        ]
+        hits = self._iter(text)
+        return [(count(_SEPARATOR, 0, end) - size + 1, size, value) for end, (size, value) in hits]
 
 
 @dataclass

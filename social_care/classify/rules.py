@@ -33,13 +33,13 @@ _RETWEET = re.compile(r"^\s*RT\s+@", re.IGNORECASE)
 _OPENERS = re.compile(r"(?:^|[.!?\n]\s*)(?:(?:RT\s+)?@\w+:?\s*)*([^\W\d_]+)[\s'\u2019]+([^\W\d_]+)")
 # Smileys and emoji that carry a mood: hearts (also the card suit), smiles, thumbs; frowns, anger, eye-rolls.
 _HAPPY_EMOJI = (
-    "\u2764\u2728\U0001F600-\U0001F60D\U0001F618\U0001F44D\U0001F44C\U0001F44F\U0001F64C"
-    "\U0001F389\U0001F64F\U0001F970\U0001F929\U0001F973\U0001F4AA\U0001F4AF\U0001F525\U0001F60E"
-    "\U0001F493-\U0001F49F\U0001F9E1\u263a\u2665"
+    "\u2764\u2728\U0001f600-\U0001f60d\U0001f618\U0001f44d\U0001f44c\U0001f44f\U0001f64c"
+    "\U0001f389\U0001f64f\U0001f970\U0001f929\U0001f973\U0001f4aa\U0001f4af\U0001f525\U0001f60e"
+    "\U0001f493-\U0001f49f\U0001f9e1\u263a\u2665"
 )
 _UNHAPPY_EMOJI = (
-    "\U0001F620-\U0001F624\U0001F612\U0001F61E\U0001F629\U0001F62B\U0001F62D\U0001F44E"
-    "\U0001F644\U0001F92C\U0001F494"
+    "\U0001f620-\U0001f624\U0001f612\U0001f61e\U0001f629\U0001f62b\U0001f62d\U0001f44e"
+    "\U0001f644\U0001f92c\U0001f494"
 )
 # Each pattern opens with one character class, so that re skips ahead to a candidate
 # character instead of trying every branch at every position (":-)", "<3", an emoji).
@@ -112,7 +112,8 @@ class RuleClassifier:
         matches: list[Match] | None = None,
         tokens: Tokens | None = None,
     ) -> Verdict:
-        tokens = tokens or tokenize(text)
+        if tokens is None:
+            tokens = tokenize(text)
         unique = tokens.unique
         lexicon, detected = self._lexicon_for(unique, language)
         reading = lexicon.read(tokens)
@@ -131,7 +132,7 @@ class RuleClassifier:
         category, confidence, reasons = _decide(evidence, question, personal)
         cluster = _cluster(reading, lexicon) if category in _WITH_CLUSTER else ("other", [])
         priority, priority_reasons = self._priority(category, evidence, followers, direct, matches or [])
-        positive, negative = evidence.weight("positive"), evidence.weight("negative")
+        positive, negative = evidence.totals.get("positive", 0), evidence.totals.get("negative", 0)
         sentiment = round((positive - negative) / (positive + negative + 1), 3)
         retweet = bool(_RETWEET.match(text))
         notes = ["a retweet: not a mention to answer"] if retweet else []
@@ -151,13 +152,13 @@ class RuleClassifier:
         on a tie, the one with more cues in the post; with nothing to go on, ``und``."""
         if hint in self._lexicons:
             return self._lexicons[hint], hint
-        common = [len(lexicon.stopwords & unique) for lexicon in self._ordered]
+        common = [len(unique.intersection(lexicon.stopwords)) for lexicon in self._ordered]
         most = max(common)
         if most and common.count(most) == 1:
             lexicon = self._ordered[common.index(most)]
             return lexicon, lexicon.language
         tied = [lexicon for lexicon, count in zip(self._ordered, common, strict=True) if count == most]
-        cues = [len(lexicon.heads & unique) for lexicon in tied]
+        cues = [len(unique.intersection(lexicon.heads)) for lexicon in tied]
         lexicon = tied[cues.index(max(cues))]
         return lexicon, lexicon.language if most or max(cues) else "und"
 
