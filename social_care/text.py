@@ -146,6 +146,9 @@ _PLAIN_LIMIT = 200_000
 def _fold_plain(word: str) -> str:
     if len(_PLAIN) >= _PLAIN_LIMIT:
         _PLAIN.clear()
+    if word.isdigit() and word.isascii():
+        _PLAIN[word] = word  # a number: nothing to fold, and real text is full of new ones
+        return word
     if word[1:].islower() or word.isupper() or [part.group() for part in _CAMEL.finditer(word)] == [word]:
         _PLAIN[word] = folded = fold_word(word)
     else:

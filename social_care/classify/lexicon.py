@@ -38,6 +38,7 @@ KINDS = (
     "urgent",
 )
 STRONG = 2
+_TWO_DIGITS = re.compile(r"\d.*\d")
 _CACHE_LIMIT = 200_000
 # Words are joined by two spaces and keys padded by one on each side, so that
 # keys match whole words only and neighbouring keys never share a character.
@@ -216,7 +217,8 @@ class Lexicon:
         return self._typo_of(word) or self._affixed(word)
 
     def _typo_of(self, word: str) -> Cue | None:
-        if len(word) < TYPO_MIN_LENGTH or word.isdigit():
+        # Cue words hold no digit: with two or more ("user2024"), one letter less still holds one.
+        if len(word) < TYPO_MIN_LENGTH or word.isdigit() or _TWO_DIGITS.search(word):
             return None
         candidates = self._typos.near(word)
         if not candidates:
