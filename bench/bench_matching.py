@@ -40,6 +40,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from social_care.classify import RuleClassifier
+from social_care.deletions import one_letter_less
 from social_care.matching import WatchMatcher
 from social_care.text import clear_caches, tokenize
 from social_care.watchlist import Term
@@ -294,6 +295,7 @@ def posts_per_second(
 def fresh_matcher(terms: Sequence[Term], warmup: Sequence[str]) -> tuple[WatchMatcher, float]:
     """A new matcher (and empty word caches), built and then warmed up on posts not timed."""
     clear_caches()
+    one_letter_less.cache_clear()
     started = time.perf_counter()
     matcher = WatchMatcher(terms)
     build = time.perf_counter() - started

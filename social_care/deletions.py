@@ -3,15 +3,17 @@
 The index files every word under itself and under each of its one-letter
 deletions ("velora" also under "vlora", "veora", ...); a query word and its own
 deletions are looked up, so a word with a typing error meets the right one
-under a shared key, with no loop over the indexed words. Making every deletion
-of a long word costs more than looking them up, so a query skips the deletions
-whose first three letters start no key of their length: one look-up rules out
-most of them at once, and the answer is the same as without skipping.
+under a shared key, with no loop over the indexed words.
 
 A word new to the matcher is new to the classifier's lexicons too, so its
 one-letter deletions are made once (:func:`one_letter_less`, cached for the
 few words of the post at hand) and each index asks, in C, whether it holds
-any of them: most new words are near nothing, and leave there.
+any of them: most new words are near nothing, and leave there. A word longer
+than any indexed word by more than two letters is near none of them and is
+not taken apart at all. Making every two-letter deletion of a long word costs
+more than looking them up, so a query skips those whose first three letters
+start no key of their length: one look-up rules out most of them at once, and
+the answer is the same as without skipping.
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ class DeletionIndex:
     def __init__(self) -> None:
         self._keys: dict[str, set[str]] = defaultdict(set)
         self._starts: dict[int, set[str]] = defaultdict(set)
+        self._longest = 0
 
     def __len__(self) -> int:
         return len(self._keys)
 
     def add(self, word: str) -> None:
+        self._longest = max(self._longest, len(word))
         for key in (word, *deletions(word)):
             self._keys[key].add(word)
             self._starts[len(key)].add(key[:_PREFIX])
@@ -42,10 +46,12 @@ class DeletionIndex:
 
         ``word`` itself is among them when it is indexed; the caller scores the rest.
         """
+        if len(word) > self._longest + removed:
+            return set()  # longer than anything it could be a letter or two off
         index = self._keys
         keys: tuple[str, ...] | list[str] = one_letter_less(word)
         if removed > 1 and len(word) > _PREFIX + 1:
-            keys = [*keys, *self._deletion_keys(word, 2)]
+            keys = [*keys, *self._two_letter_keys(word)]
         elif index.keys().isdisjoint(keys) and word not in index:
             return set()
         found = [index[key] for key in keys if key in index]
@@ -53,14 +59,9 @@ class DeletionIndex:
             found.append(index[word])
         return set().union(*found)
 
-    def _deletion_keys(self, word: str, removed: int) -> list[str]:
-        """``word`` less ``removed`` letters, every way but those that cannot be keys."""
-        starts = self._starts.get(len(word) - removed, ())
-        if removed == 1:
-            keys = [word[:index] + word[index + 1 :] for index in range(min(_PREFIX, len(word)))]
-            if word[:_PREFIX] in starts:
-                keys += [word[:index] + word[index + 1 :] for index in range(_PREFIX, len(word))]
-            return keys
+    def _two_letter_keys(self, word: str) -> list[str]:
+        """``word`` less two letters, every way but those that cannot be keys."""
+        starts = self._starts.get(len(word) - 2, ())
         keys = [
             word[:first] + word[first + 1 : second] + word[second + 1 :] for first, second in _EARLY_PAIRS
         ]

@@ -138,7 +138,7 @@ def fold_word(word: str) -> str:
 
 
 # Each word as written -> folded, or "" when it might need splitting (camel case, as a handle).
-# A plain dict rather than lru_cache: looked up for every word of every post, through map().
+# A plain dict rather than lru_cache: looked up for every word of every post.
 _PLAIN: dict[str, str] = {}
 _PLAIN_LIMIT = 200_000
 
@@ -157,10 +157,7 @@ def _fold_plain(word: str) -> str:
 
 
 def _folded_plain(written: list[str]) -> list[str]:
-    """Each word folded ("" where it might need splitting), from the cache where it can be.
-
-    A plain loop: compiled by mypyc it is a C loop of dictionary look-ups.
-    """
+    """Each word folded ("" where it might need splitting), from the cache where it can be."""
     cache = _PLAIN
     words = []
     for word in written:
@@ -186,7 +183,7 @@ def fold(text: str) -> str:
 
 
 def tokenize(text: str) -> Tokens:
-    """Split and fold ``text``; most of the work happens in C (``str.translate``, ``re``, ``map``).
+    """Split and fold ``text``; the splitting happens in C (``str.translate``, ``bytes.translate``, ``re``).
 
     The plain path (no underscores, no invisible characters, no word that could
     be camel case or a compound handle) folds each word through a per-word
@@ -211,8 +208,10 @@ def tokenize(text: str) -> Tokens:
 
 
 def _latin1(text: str) -> bytes | None:
-    """The text as Latin-1 bytes, which C splits far faster than a Unicode pattern can;
-    ``None`` when it holds other characters (emoji, curly quotes, other scripts)."""
+    """The text as Latin-1 bytes, which C splits far faster than a Unicode pattern can.
+
+    ``None`` when it holds other characters (emoji, curly quotes, other scripts).
+    """
     try:
         return text.encode("latin-1")
     except UnicodeEncodeError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from itertools import combinations
 
-from social_care.deletions import DeletionIndex, deletions
+from social_care.deletions import DeletionIndex, deletions, one_letter_less
 
 WORDS = ["velora", "vellini", "ferraris", "velorapulse", "pulse", "casa", "disappointed", "rimborso"]
 
@@ -56,3 +56,17 @@ def test_a_word_is_filed_under_itself_and_each_of_its_one_letter_deletions() -> 
     assert index.near("velora") == {"velora"}
     assert index.near("vellora") == {"velora"} and index.near("vlora") == {"velora"}
     assert index.near("vellorra", removed=1) == set() and index.near("vellorra", removed=2) == {"velora"}
+
+
+def test_a_word_far_longer_than_any_indexed_word_is_near_none_and_never_taken_apart() -> None:
+    """A post of one endless word must not cost time or memory in proportion to its square."""
+    index = DeletionIndex()
+    for word in WORDS:
+        index.add(word)
+    longest = max(map(len, WORDS))
+    one_letter_less.cache_clear()
+    assert index.near("x" * 16_000, removed=2) == set()
+    assert index.near("disappointedly" + "y" * 100) == set()
+    assert one_letter_less.cache_info().misses == 0
+    assert index.near("disappointedd", removed=2) == {"disappointed"}  # still within reach
+    assert len("disappointedd") <= longest + 2

@@ -166,10 +166,12 @@ class Lexicon:
         telling = not self._telling.isdisjoint(reading.unique)
         hits = reading.hits
         if not telling and len(hits) <= 1:  # the common case: nothing to order or merge
-            return [(position, key) for position, _, key in hits if key[0] is not None or key[1] or key[2]]
+            return [
+                (position, key) for position, _, key in hits if key.cue is not None or key.negator or key.lack
+            ]
         found: dict[int, Key] = {}
         for position, _, key in hits:
-            if key[0] is None and not key[1] and not key[2]:
+            if key.cue is None and not key.negator and not key.lack:
                 continue  # a cluster cue only
             known = found.get(position)
             found[position] = key if known is None else _merged(known, key)
@@ -217,7 +219,8 @@ class Lexicon:
         return self._typo_of(word) or self._affixed(word)
 
     def _typo_of(self, word: str) -> Cue | None:
-        # Cue words hold no digit: with two or more ("user2024"), one letter less still holds one.
+        # Typos are looked for only among cue words of letters alone (see index_typos): a word
+        # with two digits or more ("user2024") still holds one with a letter less.
         if len(word) < TYPO_MIN_LENGTH or word.isdigit() or _TWO_DIGITS.search(word):
             return None
         candidates = self._typos.near(word)
@@ -235,8 +238,10 @@ class Lexicon:
         return Cue(self._affix_kinds[found.lastgroup], (word,), STRONG)
 
     def index_typos(self) -> None:
+        """File the single-word cues a misspelling may be read as: long enough, and letters only
+        ("gr8" and "2fa" are cues, never a typo's target)."""
         for word, cues in self.cues.items():
-            if len(word) >= TYPO_MIN_LENGTH and any(len(cue.words) == 1 for cue in cues):
+            if len(word) >= TYPO_MIN_LENGTH and word.isalpha() and any(len(cue.words) == 1 for cue in cues):
                 self._typos.add(word)
 
 
