@@ -77,7 +77,7 @@ class DeletionIndex:
 @lru_cache(maxsize=256)
 def one_letter_less(word: str) -> tuple[str, ...]:
     """``word`` less one letter, every way, made once for every index that looks it up."""
-    return tuple(deletions(word))
+    return tuple([word[:index] + word[index + 1 :] for index in range(len(word))])
 
 
 def deletions(word: str) -> list[str]:

@@ -193,7 +193,10 @@ class WatchMatcher:
             return []
         size = len(word)
         removed = 2 if size >= 2 * MIN_FUZZY_LENGTH - 1 and 1 - 1 / (size - 1) >= self._loosest else 1
-        candidates = self._deletions.near(word, removed) - {word}
+        candidates = self._deletions.near(word, removed)
+        if not candidates:
+            return []  # most new words
+        candidates.discard(word)
         return [known for known in candidates if Indel.normalized_similarity(word, known) >= NEAR_ENOUGH]
 
     def _anchors_for(self, word: str) -> tuple[_Group, ...]:

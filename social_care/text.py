@@ -51,7 +51,7 @@ class Tokens:
     spans on first use.
     """
 
-    __slots__ = ("_ends", "_starts", "_text", "_unique", "_written", "words")
+    __slots__ = ("_ends", "_starts", "_text", "_written", "unique", "words")
 
     def __init__(
         self,
@@ -67,14 +67,8 @@ class Tokens:
         self._written = written
         self._starts = starts
         self._ends = ends
-        self._unique: set[str] | None = None
-
-    @property
-    def unique(self) -> set[str]:
-        """The distinct words, made once and shared by the matcher and the classifier."""
-        if self._unique is None:
-            self._unique = set(self.words)
-        return self._unique
+        # The distinct words, made once and shared by the matcher and the classifier.
+        self.unique = set(words)
 
     @property
     def starts(self) -> list[int]:

@@ -147,6 +147,8 @@ class Lexicon:
             if (alternatives := "|".join(map(re.escape, self.affixes[kind])))
         ]
         self._affix_pattern = re.compile("|".join(branches), re.DOTALL) if branches else None
+        # Every telling part, to leave at once the words that neither start nor end with one.
+        self._affix_parts = tuple(part for parts in self.affixes.values() for part in parts)
         # Shorter words are neither a typo of a cue word nor a telling part and three letters.
         affix_lengths = [len(part) + 3 for parts in self.affixes.values() for part in parts]
         self._shortest_unknown = min([TYPO_MIN_LENGTH, *affix_lengths])
@@ -204,8 +206,9 @@ class Lexicon:
         if len(self._unknown) >= _CACHE_LIMIT:
             self._unknown.clear()
             self._telling.clear()
+        shortest = self._shortest_unknown
         for word in new:
-            cue = None if word in self.heads else self.unknown_word(word)
+            cue = None if len(word) < shortest or word in self.heads else self.unknown_word(word)
             self._unknown[word] = cue
             if cue is not None:
                 self._telling.add(word)
@@ -232,6 +235,9 @@ class Lexicon:
         return next(cue for cue in self.cues[best[1]] if len(cue.words) == 1)
 
     def _affixed(self, word: str) -> Cue | None:
+        parts = self._affix_parts
+        if not (word.startswith(parts) or word.endswith(parts)):
+            return None
         found = self._affix_pattern.fullmatch(word) if self._affix_pattern else None
         if found is None or found.lastgroup is None:
             return None
