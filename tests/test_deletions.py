@@ -6,6 +6,7 @@ import random
 from itertools import combinations
 
 from social_care.deletions import DeletionIndex, deletions, one_letter_less
+from tests.support.typos import typed_badly
 
 WORDS = ["velora", "vellini", "ferraris", "velorapulse", "pulse", "casa", "disappointed", "rimborso"]
 
@@ -23,27 +24,16 @@ def brute_force(word: str, removed: int) -> set[str]:
     return {known for known in WORDS if every_key(word, removed) & every_key(known, 1)}
 
 
-def typed_badly(word: str, rng: random.Random) -> str:
-    for _ in range(rng.randint(1, 2)):
-        at = rng.randrange(len(word))
-        edit = rng.choice(("drop", "double", "swap", "replace"))
-        if edit == "drop" and len(word) > 3:
-            word = word[:at] + word[at + 1 :]
-        elif edit == "double":
-            word = word[:at] + word[at] + word[at:]
-        elif edit == "swap" and at:
-            word = word[: at - 1] + word[at] + word[at - 1] + word[at + 1 :]
-        else:
-            word = word[:at] + rng.choice("aeioulrs") + word[at + 1 :]
-    return word
-
-
 def test_skipping_deletions_never_loses_a_word_the_whole_neighbourhood_finds() -> None:
     index = DeletionIndex()
     for word in WORDS:
         index.add(word)
     rng = random.Random(3)
-    queries = [typed_badly(rng.choice(WORDS), rng) for _ in range(1000)] + ["xqzwv", "after", "abc"]
+    queries = [typed_badly(rng.choice(WORDS), rng, rng.randint(1, 2)) for _ in range(1000)] + [
+        "xqzwv",
+        "after",
+        "abc",
+    ]
     for query in queries:
         for removed in (1, 2):
             assert index.near(query, removed) == brute_force(query, removed), (query, removed)

@@ -4,6 +4,7 @@ a case left waiting, or whose assignee becomes unavailable, goes back to the poo
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,13 @@ def mails(engine: Engine, purpose: str) -> list[MailEntry]:
         return list(
             session.exec(select(MailEntry).where(MailEntry.purpose == purpose).order_by(col(MailEntry.id)))
         )
+
+
+def set_available(engine: Engine, emails: Sequence[str], *, available: bool) -> None:
+    """Mark people available or away, as `social-care user away|back` would."""
+    with Session(engine) as session:
+        session.execute(update(Employee).where(col(Employee.email).in_(emails)).values(available=available))
+        session.commit()
 
 
 def start(config: Config, engine: Engine, clock: FakeClock) -> Service:
@@ -213,9 +221,7 @@ def test_nobody_eligible_leaves_the_case_with_the_team_and_alerts_its_supervisor
 ) -> None:
     config = handoff_config(tmp_path, [complaint(1)], strategy="round_robin")
     service = start(config, engine, clock)
-    with Session(engine) as session:
-        session.execute(update(Employee).where(col(Employee.email).in_(ELIGIBLE)).values(available=False))
-        session.commit()
+    set_available(engine, ELIGIBLE, available=False)
     service.poller.poll("demo")
     assert assignees(engine) == [""]
     [alert] = mails(engine, "team_queue")
@@ -302,9 +308,7 @@ def test_a_case_whose_assignee_becomes_unavailable_returns_to_the_pool(
     config = handoff_config(tmp_path, [complaint(1)], strategy="round_robin")
     service = start(config, engine, clock)
     service.poller.poll("demo")
-    with Session(engine) as session:
-        session.execute(update(Employee).where(col(Employee.email) == ELIGIBLE[0]).values(available=False))
-        session.commit()
+    set_available(engine, ELIGIBLE[:1], available=False)
     clock.advance(minutes=1)
     assert service.sweep_handoffs().reassigned == 1
     assert assignees(engine) == ["ben@velora.example"]
@@ -316,9 +320,7 @@ def test_with_nobody_else_eligible_a_case_returns_to_the_team_queue_and_the_supe
     config = handoff_config(tmp_path, [complaint(1)], strategy="round_robin")
     service = start(config, engine, clock)
     service.poller.poll("demo")
-    with Session(engine) as session:
-        session.execute(update(Employee).where(col(Employee.email).in_(ELIGIBLE[1:])).values(available=False))
-        session.commit()
+    set_available(engine, ELIGIBLE[1:], available=False)
     clock.advance(minutes=30)
     report = service.sweep_handoffs()
     assert (report.reassigned, report.returned) == (0, 1)
@@ -375,14 +377,10 @@ def test_a_case_waiting_in_the_team_queue_goes_to_the_first_person_who_can_take_
 ) -> None:
     config = handoff_config(tmp_path, [complaint(1)], strategy="round_robin")
     service = start(config, engine, clock)
-    with Session(engine) as session:
-        session.execute(update(Employee).where(col(Employee.email).in_(ELIGIBLE)).values(available=False))
-        session.commit()
+    set_available(engine, ELIGIBLE, available=False)
     service.poller.poll("demo")
     assert service.sweep_handoffs().assigned == 0
-    with Session(engine) as session:
-        session.execute(update(Employee).where(col(Employee.email) == ELIGIBLE[2]).values(available=True))
-        session.commit()
+    set_available(engine, ELIGIBLE[2:3], available=True)
     clock.advance(minutes=1)
     assert service.sweep_handoffs().assigned == 1
     assert assignees(engine) == ["cid@velora.example"]
@@ -395,14 +393,10 @@ def test_whoever_let_a_case_wait_does_not_get_it_back_from_the_queue(
     config = handoff_config(tmp_path, [complaint(1)], strategy="least_loaded")  # would pick ann first
     service = start(config, engine, clock)
     service.poller.poll("demo")
-    with Session(engine) as session:
-        session.execute(update(Employee).where(col(Employee.email).in_(ELIGIBLE[1:])).values(available=False))
-        session.commit()
+    set_available(engine, ELIGIBLE[1:], available=False)
     clock.advance(minutes=30)
     assert service.sweep_handoffs().returned == 1, "ann let it wait, nobody else can take it"
-    with Session(engine) as session:
-        session.execute(update(Employee).values(available=True))
-        session.commit()
+    set_available(engine, ELIGIBLE, available=True)
     clock.advance(minutes=1)
     assert service.sweep_handoffs().assigned == 1
     assert assignees(engine) == ["ben@velora.example"]

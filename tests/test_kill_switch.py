@@ -14,13 +14,14 @@ from responders.outbox import OutboxSender
 from social_care import lifecycle
 from social_care.runtime import build_service
 from social_care.storage.engine import make_engine
-from social_care.storage.tables import Case, CaseEvent, Employee, OutboxEntry, Switch, saved_id
+from social_care.storage.tables import CaseEvent, OutboxEntry, Switch
 from social_care.switches import current_pause, pause_automatic_replies, resume_automatic_replies
 from social_care.users import set_employee_password
 from social_care.web.app import create_app
 from social_care.web.queue import queue_rows
 from tests.support.clock import FakeClock
 from tests.support.configs import demo_config
+from tests.support.desk import acknowledged_case
 from tests.support.platforms import PlatformWithSideEffect, like
 from tests.support.scenario import post, scenario_config
 from tests.test_cli import social_care
@@ -142,8 +143,7 @@ def test_an_acknowledgement_held_for_a_case_a_person_closed_is_cancelled_not_sen
         pause_automatic_replies(session, reason="outage", by="chiara", now=clock())
     service.poller.poll("demo")
     with Session(engine) as session:
-        case = session.get_one(Case, session.exec(select(OutboxEntry)).one().case_id)
-        person = saved_id(session.exec(select(Employee)).first())
+        case, person = acknowledged_case(session)
         if closed_as == "resolved":
             lifecycle.resolve(session, case, clock(), employee_id=person)
         else:
@@ -185,8 +185,7 @@ def test_an_acknowledgement_held_while_a_person_answered_is_cancelled_not_sent_a
         pause_automatic_replies(session, reason="outage", by="chiara", now=clock())
     service.poller.poll("demo")
     with Session(engine) as session:
-        case = session.get_one(Case, session.exec(select(OutboxEntry)).one().case_id)
-        person = saved_id(session.exec(select(Employee)).first())
+        case, person = acknowledged_case(session)
         lifecycle.queue_reply(
             session,
             case,

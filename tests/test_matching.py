@@ -13,6 +13,7 @@ from social_care.matching import WatchMatcher
 from social_care.text import tokenize
 from social_care.watchlist import brand_terms, watch_terms
 from tests.support.configs import demo_config
+from tests.support.typos import typed_badly
 
 
 @pytest.fixture(scope="module")
@@ -156,22 +157,6 @@ def test_spans_of_every_word_point_at_it_in_the_original_text(text: str) -> None
         assert tokenize(text[start:end]).words[0] == word
 
 
-def _typed_badly(word: str, rng: random.Random, errors: int) -> str:
-    """Typing errors: letters dropped, doubled, swapped or replaced."""
-    for _ in range(errors):
-        at = rng.randrange(1, len(word) - 1)
-        edit = rng.choice(("drop", "double", "swap", "replace"))
-        if edit == "drop":
-            word = word[:at] + word[at + 1 :]
-        elif edit == "double":
-            word = word[:at] + word[at] + word[at:]
-        elif edit == "swap":
-            word = word[: at - 1] + word[at] + word[at - 1] + word[at + 1 :]
-        else:
-            word = word[:at] + rng.choice("aeiourstn") + word[at + 1 :]
-    return word
-
-
 def _two_letters_more(word: str, rng: random.Random) -> str:
     for _ in range(2):
         at = rng.randrange(1, len(word))
@@ -191,7 +176,7 @@ def test_a_misspelt_name_is_found_exactly_when_it_is_close_enough_for_its_thresh
     rng = random.Random(threshold)
     for name in names:
         for _ in range(200):
-            written = _typed_badly(name.lower(), rng, 1)
+            written = typed_badly(name.lower(), rng, 1)
             if rng.random() < 0.5 and len(name) >= 7:
                 written = _two_letters_more(name.lower(), rng)
             if tokenize(written).words != [written]:
@@ -200,6 +185,6 @@ def test_a_misspelt_name_is_found_exactly_when_it_is_close_enough_for_its_thresh
             terms = [match.term for match in matcher.match(f"about {written} today")]
             assert (name in terms) == close, (written, threshold, terms)
         for _ in range(100):
-            written = _typed_badly(name.lower(), rng, 3)
+            written = typed_badly(name.lower(), rng, 3)
             if 100 * Indel.normalized_similarity(tokenize(written).words[0], name.lower()) < threshold:
                 assert name not in [match.term for match in matcher.match(f"about {written} today")], written

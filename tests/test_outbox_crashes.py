@@ -21,8 +21,9 @@ from connectors.base import ConnectorError
 from responders.outbox import OutboxSender
 from social_care import lifecycle
 from social_care.runtime import build_service
-from social_care.storage.tables import Case, CaseEvent, Employee, OutboxEntry, saved_id
+from social_care.storage.tables import CaseEvent, OutboxEntry, saved_id
 from tests.support.clock import FakeClock
+from tests.support.desk import acknowledged_case
 from tests.support.platforms import CrashingPlatform, PlatformWithSideEffect, ProcessDied, like
 from tests.support.scenario import post, scenario_config
 
@@ -85,8 +86,7 @@ def test_a_persons_reply_to_a_post_we_already_acknowledged_is_neither_lost_nor_d
     service.poller.poll("demo")
     assert service.sender.run_once().sent == 1  # the acknowledgement, in reply to p1
     with Session(engine) as session:
-        case = session.get_one(Case, session.exec(select(OutboxEntry)).one().case_id)
-        person = saved_id(session.exec(select(Employee)).first())
+        case, person = acknowledged_case(session)
         lifecycle.queue_reply(
             session,
             case,
@@ -123,8 +123,7 @@ def test_a_sender_that_outlived_its_lease_does_not_record_a_reply_the_next_one_s
     service.poller.poll("demo")
     service.sender.run_once()  # the acknowledgement
     with Session(engine) as session:
-        case = session.get_one(Case, session.exec(select(OutboxEntry)).one().case_id)
-        person = saved_id(session.exec(select(Employee)).first())
+        case, person = acknowledged_case(session)
         lifecycle.queue_reply(
             session,
             case,

@@ -146,3 +146,9 @@ class Desk:
 
 
 _NO_WINDOW = timedelta(0)
+
+
+def acknowledged_case(session: Session) -> tuple[Case, int]:
+    """The case of the one acknowledgement in the outbox, and someone of the desk to act on it."""
+    case = session.get_one(Case, session.exec(select(OutboxEntry)).one().case_id)
+    return case, saved_id(session.exec(select(Employee)).first())
