@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import lru_cache
+from itertools import combinations
 
 _PREFIX = 3
 # The ways of removing two letters that touch the first three.
@@ -29,7 +30,9 @@ _EARLY_PAIRS = [(first, second) for first in range(_PREFIX) for second in range(
 class DeletionIndex:
     def __init__(self) -> None:
         self._keys: dict[str, set[str]] = defaultdict(set)
+        # The first and the last three letters of the keys of each length.
         self._starts: dict[int, set[str]] = defaultdict(set)
+        self._ends: dict[int, set[str]] = defaultdict(set)
         self._longest = 0
 
     def __len__(self) -> int:
@@ -40,6 +43,7 @@ class DeletionIndex:
         for key in (word, *deletions(word)):
             self._keys[key].add(word)
             self._starts[len(key)].add(key[:_PREFIX])
+            self._ends[len(key)].add(key[-_PREFIX:])
 
     def near(self, word: str, removed: int = 1) -> set[str]:
         """Indexed words sharing a key with ``word`` or with it less up to ``removed`` (1 or 2) letters.
@@ -49,7 +53,7 @@ class DeletionIndex:
         if len(word) > self._longest + removed:
             return set()  # longer than anything it could be a letter or two off
         index = self._keys
-        keys: tuple[str, ...] | list[str] = one_letter_less(word)
+        keys: tuple[str, ...] | list[str] = one_letter_less(word) if self._may_lose_one(word) else ()
         if removed > 1 and len(word) > _PREFIX + 1:
             keys = [*keys, *self._two_letter_keys(word)]
         elif index.keys().isdisjoint(keys) and word not in index:
@@ -59,25 +63,50 @@ class DeletionIndex:
             found.append(index[word])
         return set().union(*found)
 
+    def _may_lose_one(self, word: str) -> bool:
+        """Whether any key is ``word`` less one letter.
+
+        Taking a letter from the fourth on keeps the first three, and taking
+        one before the last three keeps those: in a word of six letters or
+        more every deletion does one or the other, so a word whose first and
+        last three letters start and end no key of its length less one is
+        near nothing that way, and its deletions are never made.
+        """
+        size = len(word) - 1
+        return (
+            size < 2 * _PREFIX - 1
+            or word[:_PREFIX] in self._starts.get(size, ())
+            or word[-_PREFIX:] in self._ends.get(size, ())
+        )
+
     def _two_letter_keys(self, word: str) -> list[str]:
         """``word`` less two letters, every way but those that cannot be keys."""
-        starts = self._starts.get(len(word) - 2, ())
-        keys = [
-            word[:first] + word[first + 1 : second] + word[second + 1 :] for first, second in _EARLY_PAIRS
-        ]
+        size = len(word) - 2
+        starts = self._starts.get(size, ())
+        keys = []
+        # Two of the first four letters gone leave the last three, in a word of seven letters or more.
+        if size < 2 * _PREFIX - 1 or word[-_PREFIX:] in self._ends.get(size, ()):
+            keys += [
+                word[:first] + word[first + 1 : second] + word[second + 1 :] for first, second in _EARLY_PAIRS
+            ]
         if word[:_PREFIX] in starts:
             keys += double_deletions(word, _PREFIX)
         for first in range(_PREFIX):
-            shorter = word[:first] + word[first + 1 :]
-            if shorter[:_PREFIX] in starts:
+            # One of the first three letters gone, then one from the fifth on: the key starts as
+            # the word less that letter does.
+            if word[:first] + word[first + 1 : _PREFIX + 1] in starts:
+                shorter = word[:first] + word[first + 1 :]
                 keys += [shorter[:index] + shorter[index + 1 :] for index in range(_PREFIX, len(shorter))]
         return keys
 
 
 @lru_cache(maxsize=256)
 def one_letter_less(word: str) -> tuple[str, ...]:
-    """``word`` less one letter, every way, made once for every index that looks it up."""
-    return tuple([word[:index] + word[index + 1 :] for index in range(len(word))])
+    """``word`` less one letter, every way (the first letter first), made once for every index
+    that looks it up. Joining the letters that stay, in C, costs a third less than slicing."""
+    if not word:
+        return ()
+    return tuple(map("".join, combinations(word, len(word) - 1)))[::-1]
 
 
 def deletions(word: str) -> list[str]:

@@ -60,12 +60,14 @@ class Cue:
 
 
 class Key(NamedTuple):
-    """What one key of the automaton stands for: a cue, a negator or lack word, a cluster cue."""
+    """What one key of the automaton stands for: a cue, a negator or lack word, a cluster cue,
+    two words a question can open with ("how do", "is there")."""
 
     cue: Cue | None
     negator: bool
     lack: bool
     cluster: Cue | None
+    opening: bool = False
 
 
 _NOTHING = Key(None, False, False, None)
@@ -123,12 +125,10 @@ class Lexicon:
 
     def __post_init__(self) -> None:
         self.heads = frozenset(self.cues)
-        # The words a question can open with ("how do", "is there").
-        self.openers = self.question_words | self.question_verbs
-        self.opening_pairs = frozenset(
-            [(first, second) for first in self.question_words for second in self.question_verbs]
-            + [(first, second) for first in self.question_verbs for second in self.question_subjects]
-        )
+        # The pairs of words a question can open with ("how do", "is there").
+        verbs, subjects = self.question_verbs, self.question_subjects
+        opening_pairs = {(first, verb) for first in self.question_words for verb in verbs}
+        opening_pairs |= {(verb, subject) for verb in verbs for subject in subjects}
         self.significant = self.heads | self.negators | self.lacks
         keys: dict[tuple[str, ...], Key] = {}
         for word in self.negators | self.lacks:
@@ -137,6 +137,8 @@ class Lexicon:
             keys[cue.words] = keys.get(cue.words, _NOTHING)._replace(cue=cue)
         for cue in (cue for cues in self.clusters.values() for cue in cues):
             keys[cue.words] = keys.get(cue.words, _NOTHING)._replace(cluster=cue)
+        for pair in opening_pairs:
+            keys[pair] = keys.get(pair, _NOTHING)._replace(opening=True)
         self._automaton = Automaton(keys)
         # A telling part at either end of a longer word, with three letters or more besides it;
         # one pattern, a group per kind, the first kind listed winning.
@@ -154,8 +156,14 @@ class Lexicon:
         self._shortest_unknown = min([TYPO_MIN_LENGTH, *affix_lengths])
 
     def read(self, tokens: Tokens) -> Reading:
-        """Every cue, negator, lack word and cluster cue of a post, in one pass in C."""
+        """Every cue, negator, lack word, cluster cue and question opening of a post, in one pass in C."""
         return Reading(tokens.words, tokens.unique, self._automaton.find(joined(tokens.words)))
+
+    @staticmethod
+    def may_open_question(reading: Reading) -> bool:
+        """Whether two words a question can open with stand side by side somewhere in the post
+        (whether they open a sentence is for the caller to check)."""
+        return any(key.opening for _, _, key in reading.hits)
 
     def spots(self, reading: Reading) -> list[tuple[int, Key]]:
         """Left to right, every position where a cue, a negator or a lack word starts.
@@ -174,7 +182,7 @@ class Lexicon:
         found: dict[int, Key] = {}
         for position, _, key in hits:
             if key.cue is None and not key.negator and not key.lack:
-                continue  # a cluster cue only
+                continue  # a cluster cue or a question opening only
             known = found.get(position)
             found[position] = key if known is None else _merged(known, key)
         if telling:

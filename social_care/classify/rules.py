@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from itertools import pairwise
+from functools import lru_cache
 from typing import NamedTuple
 
 from social_care.classify.lexicon import STRONG, Key, Lexicon, Reading, available_languages, load_lexicon
@@ -122,19 +122,15 @@ class RuleClassifier:
         question = (
             "?" in text
             or evidence.has("question")
-            or (
-                not lexicon.openers.isdisjoint(unique)
-                and not lexicon.opening_pairs.isdisjoint(pairwise(tokens.words))
-                and _opens_with_question(text, lexicon)
-            )
+            or (lexicon.may_open_question(reading) and _opens_with_question(text, lexicon))
         )
         personal = not lexicon.first_person.isdisjoint(unique)
         category, confidence, reasons = _decide(evidence, question, personal)
         cluster = _cluster(reading, lexicon) if category in _WITH_CLUSTER else ("other", [])
         priority, priority_reasons = self._priority(category, evidence, followers, direct, matches or [])
-        positive, negative = evidence.totals.get("positive", 0), evidence.totals.get("negative", 0)
-        sentiment = round((positive - negative) / (positive + negative + 1), 3)
-        retweet = bool(_RETWEET.match(text))
+        sentiment = _sentiment(evidence.totals.get("positive", 0), evidence.totals.get("negative", 0))
+        # Only a post whose first word is "RT" can be one; most are not asked.
+        retweet = bool(tokens.words and tokens.words[0] == "rt" and _RETWEET.match(text))
         notes = ["a retweet: not a mention to answer"] if retweet else []
         return Verdict(
             category,
@@ -152,11 +148,17 @@ class RuleClassifier:
         on a tie, the one with more cues in the post; with nothing to go on, ``und``."""
         if hint in self._lexicons:
             return self._lexicons[hint], hint
-        common = [len(unique.intersection(lexicon.stopwords)) for lexicon in self._ordered]
-        most = max(common)
-        if most and common.count(most) == 1:
-            lexicon = self._ordered[common.index(most)]
-            return lexicon, lexicon.language
+        best, most, tie = self._ordered[0], 0, False
+        common = []
+        for lexicon in self._ordered:
+            count = len(unique.intersection(lexicon.stopwords))
+            common.append(count)
+            if count > most:
+                best, most, tie = lexicon, count, False
+            elif count == most:
+                tie = True
+        if most and not tie:
+            return best, best.language
         tied = [lexicon for lexicon, count in zip(self._ordered, common, strict=True) if count == most]
         cues = [len(unique.intersection(lexicon.heads)) for lexicon in tied]
         lexicon = tied[cues.index(max(cues))]
@@ -175,7 +177,8 @@ class RuleClassifier:
         if followers is not None and followers >= WIDE_REACH:
             level += 1
             reasons.append(f"wide reach ({followers:,} followers)")
-        if any(self._tiers.get(match.product) in _BOOSTED_TIERS for match in matches if match.product):
+        boosted = _BOOSTED_TIERS
+        if matches and any(self._tiers.get(match.product) in boosted for match in matches if match.product):
             level += 1
             reasons.append("product in a premium tier")
         if direct and category == "complaint":
@@ -195,7 +198,7 @@ def _scan(reading: Reading, lexicon: Lexicon, text: str, tokens: Tokens) -> _Evi
     words = reading.words
     negated_until, negator_at, covered_until = -1, -1, 0
     spots = lexicon.spots(reading)
-    for index, (position, (cue, negator, lack, _)) in enumerate(spots):
+    for index, (position, (cue, negator, lack, _, _)) in enumerate(spots):
         if position < covered_until:
             continue
         negated = position <= negated_until and _same_clause(text, tokens, negator_at, position)
@@ -218,6 +221,12 @@ def _scan(reading: Reading, lexicon: Lexicon, text: str, tokens: Tokens) -> _Evi
             evidence.add(cue.kind, cue.text, cue.weight)
         covered_until = position + len(cue.words)
     return evidence
+
+
+@lru_cache(maxsize=1024)
+def _sentiment(positive: int, negative: int) -> float:
+    """From -1 to 1. Cached: ``round`` is slow, and posts bring few distinct pairs of weights."""
+    return round((positive - negative) / (positive + negative + 1), 3)
 
 
 def _intensifies(spots: list[tuple[int, Key]], index: int, text: str, tokens: Tokens) -> bool:
