@@ -317,6 +317,21 @@ def test_a_headline_or_an_exclamation_is_not_a_question(text: str, category: str
 @pytest.mark.parametrize(
     ("text", "category"),
     [
+        ("where is the nearest shop", "inquiry"),
+        ("@velora what would a second strap cost", "inquiry"),
+        ("Thanks. How long does the battery last", "inquiry"),
+        ("dove sono finiti i miei pacchi", "inquiry"),
+        ("I know where is the shop", "other"),
+        ("so che dove sono i negozi", "other"),
+    ],
+)
+def test_a_sentence_opening_like_a_question_is_one_without_a_question_mark(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
         ("a new guide to help you plan your trip", "other"),
         ("I need someone to help me with my booking", "inquiry"),
         ("help, the app will not open", "inquiry"),
