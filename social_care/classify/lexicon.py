@@ -40,9 +40,9 @@ KINDS = (
 STRONG = 2
 _TWO_DIGITS = re.compile(r"\d.*\d")
 _CACHE_LIMIT = 200_000
-# Words are joined by two spaces and keys padded by one on each side, so that
-# keys match whole words only and neighbouring keys never share a character.
-_SEPARATOR = "  "
+# Words are joined by one space and keys padded by one on each side, so that keys match
+# whole words only; neighbouring keys share the space between them, which Aho-Corasick allows.
+_SEPARATOR = " "
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,8 @@ class Automaton:
             return []
         count = text.count
         hits = self._iter(text)
-        return [(count(_SEPARATOR, 0, end) - size + 1, size, value) for end, (size, value) in hits]
+        # A key ends on the space after its last word, which follows a space for every word before.
+        return [(count(_SEPARATOR, 0, end) - size, size, value) for end, (size, value) in hits]
 
 
 @dataclass
