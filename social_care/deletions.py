@@ -5,15 +5,14 @@ deletions ("velora" also under "vlora", "veora", ...); a query word and its own
 deletions are looked up, so a word with a typing error meets the right one
 under a shared key, with no loop over the indexed words.
 
-A word new to the matcher is new to the classifier's lexicons too, so its
-one-letter deletions are made once (:func:`one_letter_less`, cached for the
-few words of the post at hand) and each index asks, in C, whether it holds
-any of them: most new words are near nothing, and leave there. A word longer
-than any indexed word by more than two letters is near none of them and is
-not taken apart at all. Making every two-letter deletion of a long word costs
-more than looking them up, so a query skips those whose first three letters
-start no key of their length: one look-up rules out most of them at once, and
-the answer is the same as without skipping.
+Most words are near nothing, and making their deletions would cost more than
+looking them up: the index keeps the first and the last three letters of its
+keys of each length, and a query makes no deletion that could not start or
+end like a key (a word far longer than every indexed word is never taken
+apart). The answer is the same as without skipping. A word new to the matcher
+is new to the classifier's lexicons too, so the one-letter deletions it does
+need are made once (:func:`one_letter_less`, cached for the few words of the
+post at hand) and each index asks, in C, whether it holds any of them.
 """
 
 from __future__ import annotations
@@ -33,13 +32,11 @@ class DeletionIndex:
         # The first and the last three letters of the keys of each length.
         self._starts: dict[int, set[str]] = defaultdict(set)
         self._ends: dict[int, set[str]] = defaultdict(set)
-        self._longest = 0
 
     def __len__(self) -> int:
         return len(self._keys)
 
     def add(self, word: str) -> None:
-        self._longest = max(self._longest, len(word))
         for key in (word, *deletions(word)):
             self._keys[key].add(word)
             self._starts[len(key)].add(key[:_PREFIX])
@@ -50,8 +47,6 @@ class DeletionIndex:
 
         ``word`` itself is among them when it is indexed; the caller scores the rest.
         """
-        if len(word) > self._longest + removed:
-            return set()  # longer than anything it could be a letter or two off
         index = self._keys
         keys: tuple[str, ...] | list[str] = one_letter_less(word) if self._may_lose_one(word) else ()
         if removed > 1 and len(word) > _PREFIX + 1:
@@ -100,18 +95,18 @@ class DeletionIndex:
         return keys
 
 
-@lru_cache(maxsize=256)
-def one_letter_less(word: str) -> tuple[str, ...]:
-    """``word`` less one letter, every way (the first letter first), made once for every index
-    that looks it up. Joining the letters that stay, in C, costs a third less than slicing."""
+def deletions(word: str) -> tuple[str, ...]:
+    """``word`` less one letter, every way (the first letter first).
+
+    Joining the letters that stay, in C, costs a third less than slicing.
+    """
     if not word:
         return ()
     return tuple(map("".join, combinations(word, len(word) - 1)))[::-1]
 
 
-def deletions(word: str) -> list[str]:
-    """``word`` less one letter, every way."""
-    return [word[:index] + word[index + 1 :] for index in range(len(word))]
+# A query word's deletions, made once for every index that looks them up.
+one_letter_less = lru_cache(maxsize=256)(deletions)
 
 
 def double_deletions(word: str, keep: int = 0) -> list[str]:

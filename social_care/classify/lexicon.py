@@ -128,8 +128,10 @@ class Lexicon:
         self.heads = frozenset(self.cues)
         # The pairs of words a question can open with ("how do", "is there").
         verbs, subjects = self.question_verbs, self.question_subjects
-        opening_pairs = {(first, verb) for first in self.question_words for verb in verbs}
-        opening_pairs |= {(verb, subject) for verb in verbs for subject in subjects}
+        self.opening_pairs = frozenset(
+            {(first, verb) for first in self.question_words for verb in verbs}
+            | {(verb, subject) for verb in verbs for subject in subjects}
+        )
         self.significant = self.heads | self.negators | self.lacks
         keys: dict[tuple[str, ...], Key] = {}
         for word in self.negators | self.lacks:
@@ -138,7 +140,7 @@ class Lexicon:
             keys[cue.words] = keys.get(cue.words, _NOTHING)._replace(cue=cue)
         for cue in (cue for cues in self.clusters.values() for cue in cues):
             keys[cue.words] = keys.get(cue.words, _NOTHING)._replace(cluster=cue)
-        for pair in opening_pairs:
+        for pair in self.opening_pairs:
             keys[pair] = keys.get(pair, _NOTHING)._replace(opening=True)
         self._automaton = Automaton(keys)
         # A telling part at either end of a longer word, with three letters or more besides it;

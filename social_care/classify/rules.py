@@ -32,7 +32,9 @@ _RETWEET = re.compile(r"^\s*RT\s+@", re.IGNORECASE)
 # Where a sentence may start after the text's start.
 _SENTENCE_ENDS = ".!?\n"
 # The first two words of each sentence, after any leading @handles.
-_OPENERS = re.compile(r"(?:^|[.!?\n]\s*)(?:(?:RT\s+)?@\w+:?\s*)*([^\W\d_]+)[\s'\u2019]+([^\W\d_]+)")
+_OPENERS = re.compile(
+    rf"(?:^|[{re.escape(_SENTENCE_ENDS)}]\s*)(?:(?:RT\s+)?@\w+:?\s*)*([^\W\d_]+)[\s'\u2019]+([^\W\d_]+)"
+)
 # Smileys and emoji that carry a mood: hearts (also the card suit), smiles, thumbs; frowns, anger, eye-rolls.
 _HAPPY_EMOJI = (
     "\u2764\u2728\U0001f600-\U0001f60d\U0001f618\U0001f44d\U0001f44c\U0001f44f\U0001f64c"
@@ -179,8 +181,8 @@ class RuleClassifier:
         if followers is not None and followers >= WIDE_REACH:
             level += 1
             reasons.append(f"wide reach ({followers:,} followers)")
-        boosted = _BOOSTED_TIERS
-        if matches and any(self._tiers.get(match.product) in boosted for match in matches if match.product):
+        tiers = [self._tiers.get(match.product) for match in matches if match.product]
+        if not _BOOSTED_TIERS.isdisjoint(tiers):
             level += 1
             reasons.append("product in a premium tier")
         if direct and category == "complaint":
@@ -276,13 +278,8 @@ def _emoticons(text: str, evidence: _Evidence) -> None:
 
 def _opens_with_question(text: str, lexicon: Lexicon) -> bool:
     """Whether a sentence starts like a question ("how do I...", "is there...", "come si...")."""
-    for opening in _openings(text[:400]):
-        first, second = fold_word(opening[0]), fold_word(opening[1])
-        if (first in lexicon.question_words and second in lexicon.question_verbs) or (
-            first in lexicon.question_verbs and second in lexicon.question_subjects
-        ):
-            return True
-    return False
+    pairs = lexicon.opening_pairs
+    return any((fold_word(first), fold_word(second)) in pairs for first, second in _openings(text[:400]))
 
 
 def _openings(text: str) -> list[tuple[str, str]]:
