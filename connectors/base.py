@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr
@@ -19,6 +19,11 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from social_care.posts import Batch
 
 Clock = Callable[[], datetime]
+BeforeRequest = Callable[[], None]
+
+
+def no_wait() -> None:
+    """The default request gate: a connector built outside the service (a check, a test) never waits."""
 
 
 class ConnectorError(Exception):
@@ -30,6 +35,12 @@ class ConnectorError(Exception):
     failure that concerns only the post addressed (a reply to a post deleted
     meanwhile, a locked thread) says ``only_this_post``: that reply is given up,
     and the source goes on.
+
+    ``outcome_unknown`` marks a reply request that may have been carried out: it
+    timed out or lost its connection after the request was sent, or the platform
+    answered 5xx. Before any retry the outbox asks the platform (``find_reply``)
+    whether the reply is there, so the customer never gets it twice. A refusal
+    the platform stated clearly (a 4xx, a 429) is not unknown: nothing was posted.
     """
 
     def __init__(
@@ -39,11 +50,31 @@ class ConnectorError(Exception):
         permanent: bool = False,
         retry_after: float | None = None,
         only_this_post: bool = False,
+        outcome_unknown: bool = False,
     ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
         self.only_this_post = only_this_post
+        self.outcome_unknown = outcome_unknown
+
+
+def quota_pause(
+    now: datetime, *, remaining: float, resets_at: datetime, per_poll: float = 1.0
+) -> datetime | None:
+    """When to poll next so that the platform's remaining quota lasts until it resets.
+
+    With ``remaining`` requests left until ``resets_at`` and about ``per_poll`` of
+    them spent by each poll, polls are spread evenly over the time left; with
+    fewer left than one poll needs, the next one waits for the reset. ``None``
+    when the quota does not slow polling at all (the reset is past).
+    """
+    left = (resets_at - now).total_seconds()
+    if left <= 0:
+        return None
+    if remaining < max(per_poll, 1.0):
+        return resets_at
+    return now + timedelta(seconds=left * per_poll / remaining)
 
 
 class NoOptions(BaseModel):
@@ -77,6 +108,9 @@ class Connector(ABC):
     # The lists of a source's [sources.watch] this platform reads (queries, subreddits, feeds);
     # any other list given for it would be silently ignored, so the configuration check refuses it.
     watch_lists: ClassVar[frozenset[str]] = frozenset()
+    # The platform's own request limit per client (requests, per seconds), used when a source sets no
+    # ``rate_limit`` of its own; None when the platform states none that applies to a source as a whole.
+    default_rate_limit: ClassVar[tuple[int, int] | None] = None
 
     def __init__(
         self,
@@ -85,11 +119,15 @@ class Connector(ABC):
         options: BaseModel,
         secrets: Mapping[str, SecretStr],
         clock: Clock,
+        before_request: BeforeRequest = no_wait,
     ) -> None:
         self.context = context
         self.options = options
         self.secrets = secrets
         self.clock = clock
+        # Called before every HTTP request the connector makes (reads, replies, look-ups): it waits
+        # until the source's rate limit, shared by every worker, allows one more, and counts it.
+        self.before_request = before_request
 
     @abstractmethod
     def fetch(self, cursor: str | None) -> Batch:
@@ -102,7 +140,11 @@ class Connector(ABC):
 
     @abstractmethod
     def reply(self, to: str, text: str) -> str:
-        """Post ``text`` in reply to post ``to``; return the platform's id of the reply."""
+        """Post ``text`` in reply to post ``to``; return the platform's id of the reply.
+
+        A failure after the request went out (a timeout, a lost connection, a 5xx)
+        raises ``ConnectorError(outcome_unknown=True)``.
+        """
 
     @abstractmethod
     def find_reply(self, to: str, exclude: Collection[str] = frozenset()) -> str | None:

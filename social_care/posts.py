@@ -54,6 +54,8 @@ class Batch:
     cursor: str | None
     rejected: list[Rejected] = field(default_factory=list)
     reads: int | None = None  # billable reads, when the platform counts otherwise than one per item
+    # The platform's remaining request quota asks for no poll before this (see connectors.base.quota_pause).
+    poll_again_after: datetime | None = None
 
     @property
     def billed_reads(self) -> int:

@@ -48,8 +48,22 @@ def own_handles(config: Config) -> set[str]:
     return {bare_handle(handle) for handle in handles if handle}
 
 
+_HANDLE_PREFIXES = ("@", "/u/", "u/")
+
+
 def bare_handle(handle: str) -> str:
-    return fold(handle).lstrip("@")
+    """An account name as every platform's posts name it: folded, without "@" (X), "u/" or "/u/" (Reddit).
+
+    Our own, our staff's and blocked accounts are written either way in the
+    configuration, and authors arrive either way from the connectors; both sides
+    go through here before they are compared.
+    """
+    name = handle.strip()
+    for prefix in _HANDLE_PREFIXES:
+        if name.lower().startswith(prefix):
+            name = name[len(prefix) :]
+            break
+    return fold(name)
 
 
 def _term(kind: str, spec: WatchTerm, brand: str, product: str) -> Term:
