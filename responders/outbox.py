@@ -3,9 +3,11 @@
 An entry is claimed with a lease and marked ``sending`` (attempt counted) in
 one transaction; the platform call happens outside any transaction; the
 platform's id is recorded in a second one. If the process dies between the
-two, the entry is left ``sending`` with an expired lease: before trying again
-the sender asks the platform whether our reply is already there, so the
-customer never receives it twice. A reply the platform refuses for good is
+two, the entry is left ``sending`` with an expired lease; if the call timed
+out, lost its connection or got a 5xx after the request went out, the entry is
+left ``unknown``. Either way, before trying again the sender asks the platform
+whether our reply is already there, so the customer never receives it twice.
+A reply the platform refuses for good is
 dead; one refused because of our account waits, with its source marked
 failing (see :mod:`social_care.source_health`), until a person clears it.
 """
@@ -23,14 +25,20 @@ from sqlmodel import Session, col, select
 
 from connectors.base import Connector, ConnectorError
 from social_care import lifecycle
+from social_care.backoff import retry_delay
 from social_care.clock import Clock
 from social_care.source_health import FAILING, mark_failing
 from social_care.storage.claims import claim_next
-from social_care.storage.tables import OutboxEntry, SourceState
+from social_care.storage.tables import Case, OutboxEntry, SourceState
 from social_care.switches import current_pause
 
 log = logging.getLogger(__name__)
 AUTOMATIC = "system"  # ``created_by`` of the entries no person wrote
+RETRY_BASE_SECONDS = 30
+UNKNOWN = "unknown"  # the last attempt may have been posted: settle it with the platform first
+UNSETTLED = ("sending", UNKNOWN)
+# A case in one of these no longer wants an automatic reply that turns out not to have gone out.
+_NO_LONGER_WANTED = ("resolved", "spam", "ignored")
 
 
 @dataclass
@@ -84,7 +92,8 @@ class OutboxSender:
             col(OutboxEntry.created_by) != AUTOMATIC if people_only else true(),
             or_(
                 and_(
-                    col(OutboxEntry.state).in_(("pending", "failed")), col(OutboxEntry.next_attempt_at) <= now
+                    col(OutboxEntry.state).in_(("pending", "failed", UNKNOWN)),
+                    col(OutboxEntry.next_attempt_at) <= now,
                 ),
                 col(OutboxEntry.state) == "sending",
             ),
@@ -103,8 +112,11 @@ class OutboxSender:
         with Session(self._engine) as session:
             entry = session.get_one(OutboxEntry, entry_id)
             connector = self._connectors[entry.source_id]
-            if entry.state == "sending" and self._reconcile(session, entry, connector, report):
-                return
+            if entry.state in UNSETTLED:
+                if self._reconcile(session, entry, connector, report):
+                    return
+                if self._give_up_unsettled(session, entry, report):
+                    return
             entry.state, entry.attempts = "sending", entry.attempts + 1
             session.add(entry)
             session.commit()
@@ -138,7 +150,9 @@ class OutboxSender:
             found = connector.find_reply(entry.in_reply_to, exclude={str(known) for known in recorded})
         except ConnectorError as error:
             log.warning("cannot check outbox entry %s with the platform yet: %s", entry.id, error)
-            entry.lease_owner = None
+            entry.state = UNKNOWN
+            entry.next_attempt_at = self._clock() + self._backoff(max(entry.attempts, 1), error.retry_after)
+            entry.lease_owner = entry.lease_expires_at = None
             session.add(entry)
             session.commit()
             return True
@@ -146,6 +160,26 @@ class OutboxSender:
             return False
         self._record_sent(session, entry, found)
         report.reconciled += 1
+        return True
+
+    def _give_up_unsettled(self, session: Session, entry: OutboxEntry, report: SendReport) -> bool:
+        """After the platform said our reply is not there: give up instead of sending it again when
+        the platform failed it too often, or when an automatic reply is no longer wanted (the case was closed
+        or answered by a person while its outcome was unknown)."""
+        case = session.get_one(Case, entry.case_id)
+        unwanted = entry.created_by == AUTOMATIC and (
+            case.status in _NO_LONGER_WANTED or case.first_response_at is not None
+        )
+        if unwanted:
+            entry.state, entry.last_error = lifecycle.CANCELLED, "cancelled: the case no longer needs it"
+        elif entry.state == UNKNOWN and entry.attempts >= self._max_attempts:
+            entry.state = "dead"  # a process that died mid-send ("sending") is not the reply's fault
+            report.dead += 1
+        else:
+            return False
+        entry.lease_owner = entry.lease_expires_at = None
+        session.add(entry)
+        session.commit()
         return True
 
     def _record_sent(self, session: Session, entry: OutboxEntry, platform_id: str) -> None:
@@ -175,6 +209,11 @@ class OutboxSender:
                 entry.state, entry.next_attempt_at = "failed", now
                 mark_failing(session, entry.source_id, str(error))
                 report.failed += 1
+            elif error.outcome_unknown:
+                # Perhaps posted: the next attempt asks the platform first (and gives up there).
+                entry.state = UNKNOWN
+                entry.next_attempt_at = now + self._backoff(entry.attempts, error.retry_after)
+                report.failed += 1
             elif error.permanent or entry.attempts >= self._max_attempts:
                 entry.state = "dead"
                 report.dead += 1
@@ -188,5 +227,4 @@ class OutboxSender:
         log.warning("outbox entry %s not sent (attempt %s): %s", entry_id, attempts, error)
 
     def _backoff(self, attempts: int, retry_after: float | None) -> timedelta:
-        seconds = min(30 * 2 ** (attempts - 1), 3600) * (0.5 + self._rng.random() / 2)
-        return timedelta(seconds=max(seconds, retry_after or 0))
+        return retry_delay(attempts, base_seconds=RETRY_BASE_SECONDS, retry_after=retry_after, rng=self._rng)

@@ -22,7 +22,7 @@ DISMISSALS = ("spam", "ignored")
 REPLY, RESOLUTION_REPLY = "reply", "resolution"
 CANCELLED = "cancelled"
 _EMPLOYEE_PREFIX = "employee:"
-_UNSENT = ("pending", "failed", "sending")
+_UNSENT = ("pending", "failed", "sending", "unknown")
 
 
 class Refused(Exception):
