@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from social_care.config import Config, ConfigError, load_config
+from social_care.config import Config, ConfigError, config_warnings, load_config
 from social_care.resources import example_config
 
 app = typer.Typer(
@@ -74,10 +74,16 @@ def _print_problems(error: ConfigError) -> None:
 
 @app.command("check-config")
 def check_config(path: Annotated[Path | None, typer.Argument(help="The file to check")] = None) -> None:
-    """Validate a configuration file and list every problem in it."""
+    """Validate a configuration file and list every problem in it, then every warning."""
     config, used = load_or_exit(path)
     sources = ", ".join(source.id for source in config.sources if source.enabled)
     console.print(f"{used}: valid ({len(config.brands)} brands, enabled sources: {sources or 'none'})")
+    found = config_warnings(config, file=str(used))
+    if found:
+        count = f"{len(found)} warning{'s' if len(found) != 1 else ''}"
+        console.print(f"[bold yellow]{count}[/] (valid, but probably not doing what was meant):")
+        for warning in found:
+            console.print(f"  - {warning}", markup=False, highlight=False)
 
 
 @app.command()
@@ -98,6 +104,8 @@ def run(
         raise typer.Exit(2)
     settings, path = load_or_exit(config)
     _configure_logging()
+    for warning in config_warnings(settings, file=str(path)):
+        logging.getLogger("social_care.config").warning("%s", warning)
     serve(settings, path, host=host, port=port, console=console, web=web, workers=workers)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
@@ -79,6 +81,50 @@ def test_check_config_accepts_the_example(tmp_path: Path) -> None:
     result = social_care("check-config", str(example_config()), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "valid" in result.stdout
+    assert "warning" not in result.stdout + result.stderr
+
+
+def with_two_warnings(tmp_path: Path) -> Path:
+    """The example with the demo's auto_reply left out and mail on where nothing listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    text = example_config().read_text(encoding="utf-8").replace("auto_reply = true\n", "", 1)
+    text = text.replace(
+        'enabled = false\nhost = "127.0.0.1"\nport = 25', f'enabled = true\nhost = "127.0.0.1"\nport = {port}'
+    )
+    path = tmp_path / "warned.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_check_config_prints_warnings_after_valid_and_still_exits_0(tmp_path: Path) -> None:
+    path = with_two_warnings(tmp_path)
+    result = social_care("check-config", str(path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    valid, heading, auto_reply, mail = result.stdout.splitlines()
+    assert valid.startswith(f"{path}: valid (")
+    assert heading == "2 warnings (valid, but probably not doing what was meant):"
+    assert auto_reply.startswith(
+        f"  - {path}: sources[0].auto_reply: expected auto_reply = true for source 'demo'"
+    )
+    assert mail.startswith(
+        f"  - {path}: smtp.enabled: expected a mail server accepting connections at 127.0.0.1:"
+    )
+
+
+def test_run_prints_the_warnings_as_it_starts(tmp_path: Path) -> None:
+    from tests.test_run import Service  # test_run imports this module: not at load time
+
+    path = with_two_warnings(tmp_path)
+    service = Service(tmp_path, "--no-web", "--config", str(path))
+    try:
+        service.wait_for(re.compile(r"WARNING social_care\.config: .*sources\[0\]\.auto_reply: expected"))
+        service.wait_for(re.compile(r"WARNING social_care\.config: .*smtp\.enabled: expected"))
+        service.wait_for(re.compile(r"Workers only"))  # started: Ctrl-C now stops it cleanly
+        assert service.stop() == 0, service.output
+    finally:
+        service.close()
 
 
 def test_check_config_prints_all_four_problems_and_exits_2(tmp_path: Path) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import socket
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from social_care.config import ConfigError, load_config
+from social_care.config import ConfigError, config_warnings, load_config
 from social_care.config.secrets import MissingSecret, read_secret
+from social_care.config.warnings import plausible_account_name
 from social_care.resources import example_config
 
 BROKEN = textwrap.dedent(
@@ -232,3 +235,163 @@ def test_a_watch_list_the_platform_does_not_read_is_refused_not_ignored(tmp_path
         f"{path}: sources[0].watch.queries: expected no queries on a demo source, which reads none of them,"
         " found ['velora lang:it']"
     )
+
+
+# Warnings: valid settings that will not do what the person who wrote them expects.
+
+MINIMAL_X = textwrap.dedent(
+    """
+    [[brands]]
+    name = "Acme"
+
+    [[sources]]
+    id = "x-main"
+    platform = "x"
+    brand = "Acme"
+    account = "@acme"
+
+      [sources.credentials]
+      bearer_token = "X_BEARER_TOKEN"
+      consumer_key = "X_CONSUMER_KEY"
+      consumer_secret = "X_CONSUMER_SECRET"
+      access_token = "X_ACCESS_TOKEN"
+      access_token_secret = "X_ACCESS_TOKEN_SECRET"
+
+    [smtp]
+    enabled = false
+    """
+)
+X_SECRETS = {name: "set" for name in re.findall(r'"(X_[A-Z_]+)"', MINIMAL_X)}
+
+
+def minimal_x(*source_lines: str) -> str:
+    """An X source as a newcomer writes it (only what is required, mail off), plus ``source_lines``."""
+    return MINIMAL_X.replace(
+        'account = "@acme"\n', 'account = "@acme"\n' + "".join(f"{line}\n" for line in source_lines)
+    )
+
+
+def warnings_of(path: Path, text: str, environ: dict[str, str] | None = None) -> list[str]:
+    path.write_text(text, encoding="utf-8")
+    config = load_config(path, X_SECRETS if environ is None else environ)
+    return [str(warning) for warning in config_warnings(config, file=str(path))]
+
+
+def with_mail_server(text: str, port: int) -> str:
+    return text.replace("enabled = false\n", f'enabled = true\nhost = "127.0.0.1"\nport = {port}\n')
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (it was free a moment ago and nobody here takes it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_the_example_configuration_has_no_warnings() -> None:
+    assert config_warnings(load_config(example_config(), {}), file="example") == []
+
+
+def test_a_minimal_x_source_is_warned_that_it_never_replies_and_told_how_to_turn_it_on(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "x.toml"
+    [warning] = warnings_of(path, minimal_x())
+    assert warning.startswith(
+        f"{path}: sources[0].auto_reply: expected auto_reply = true for source 'x-main'"
+    )
+    assert warning.endswith(
+        "found no auto_reply, so false (the default): this source never acknowledges anything automatically"
+    )
+
+
+def test_auto_reply_written_false_is_a_choice_and_not_warned_about(tmp_path: Path) -> None:
+    assert warnings_of(tmp_path / "x.toml", minimal_x("auto_reply = false")) == []
+    assert warnings_of(tmp_path / "x.toml", minimal_x("auto_reply = true")) == []
+
+
+def test_a_disabled_source_is_not_warned_about_replies_it_would_not_send_anyway(tmp_path: Path) -> None:
+    assert warnings_of(tmp_path / "x.toml", minimal_x("enabled = false"), environ={}) == []
+
+
+def test_a_feed_is_warned_about_only_when_told_to_reply_which_it_never_can(tmp_path: Path) -> None:
+    feed = '\n[[sources]]\nid = "alerts"\nplatform = "feed"\nbrand = "Acme"\nauto_reply = false\n'
+    path = tmp_path / "feed.toml"
+    quiet = minimal_x("auto_reply = true") + feed
+    assert warnings_of(path, quiet) == []
+    [warning] = warnings_of(path, quiet.replace("auto_reply = false", "auto_reply = true"))
+    assert warning == (
+        f"{path}: sources[1].auto_reply: expected auto_reply = false: feed sources are never answered"
+        " automatically, found true on source 'alerts'"
+    )
+
+
+def test_mail_switched_on_with_nothing_listening_is_warned_about_naming_host_and_port(tmp_path: Path) -> None:
+    port = free_port()
+    path = tmp_path / "mail.toml"
+    [warning] = warnings_of(path, with_mail_server(minimal_x("auto_reply = true"), port))
+    assert warning.startswith(
+        f"{path}: smtp.enabled: expected a mail server accepting connections at 127.0.0.1:{port},"
+        " or enabled = false, found connection refused"
+    )
+    assert warning.endswith("mails wait in the mail outbox until the server answers")
+
+
+def test_mail_switched_on_with_a_server_listening_is_not_warned_about(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        text = with_mail_server(minimal_x("auto_reply = true"), server.getsockname()[1])
+        assert warnings_of(tmp_path / "mail.toml", text) == []
+
+
+def test_names_that_cannot_be_an_account_are_warned_about_where_they_stand(tmp_path: Path) -> None:
+    path = tmp_path / "names.toml"
+    text = minimal_x("auto_reply = true").replace('account = "@acme"', 'account = "https://x.com/acme"')
+    text = text.replace('name = "Acme"\n', 'name = "Acme"\nhandles = ["#acme", "@acme_help"]\n', 1)
+    text += textwrap.dedent(
+        """
+        [[employees]]
+        email = "ada@acme.example"
+        name = "Ada"
+        handles = ["acme care", "@ada"]
+
+        [acknowledgement]
+        blocked_handles = ["@", "troll_42", "r/trolls"]
+        """
+    )
+    warnings = warnings_of(path, text)
+    assert [warning.split(": expected")[0] for warning in warnings] == [
+        f"{path}: sources[0].account",
+        f"{path}: brands[0].handles[0]",
+        f"{path}: employees[0].handles[0]",
+        f"{path}: acknowledgement.blocked_handles[0]",
+        f"{path}: acknowledgement.blocked_handles[2]",
+    ]
+    assert warnings[0] == (
+        f"{path}: sources[0].account: expected an account name such as @acme or u/acme_care"
+        " (no spaces, '/', ':' or address), found 'https://x.com/acme', which no author's handle can match"
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "@acme",
+        "acme_care",
+        "u/acme_care",
+        "/u/Acme_Care",
+        "U/acme-care",
+        "acme.bsky.social",
+        "@acme@mastodon.social",
+    ],
+)
+def test_names_written_in_a_platforms_own_way_are_not_warned_about(name: str) -> None:
+    assert plausible_account_name(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["https://x.com/acme", "acme care", "acme/care", "x.com:acme", "@", "u/", "---", "#acme", "@@acme"],
+)
+def test_names_no_author_can_have_are_recognised(name: str) -> None:
+    assert not plausible_account_name(name)
