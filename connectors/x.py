@@ -23,29 +23,41 @@ tweepy sends every request to the fixed host ``https://api.twitter.com``. The
 client's session is replaced by :class:`RebasedSession`, which rewrites that
 host to the source's ``api_base_url`` *before* the request is prepared (so an
 OAuth 1.0a signature covers the address actually called), applies a timeout,
-and records the ``x-rate-limit-*`` headers of every response (tweepy drops
-them) in :attr:`XConnector.rate_limits`.
+calls the connector's ``before_request`` gate before every request (reads,
+replies, look-ups), and records the ``x-rate-limit-*`` headers of every
+response (tweepy drops them) in :attr:`XConnector.rate_limits`. From those a
+fetch sets ``Batch.poll_again_after`` (the rule is on
+:meth:`XConnector._poll_again_after`), so polling slows down before X answers 429.
+
+Our account's numeric id (the mentions timeline, ``find_reply``, and telling a
+reply to or a quote of our own tweet) is ``options.user_id``; left empty, it is
+looked up once from the source's ``account`` (``@name`` or ``name``) and kept
+for the life of the connector.
 
 ``find_reply`` reads the brand account's own timeline since the post (a reply
 is always newer than its parent) and looks for a tweet whose
-``referenced_tweets`` has ``replied_to`` that post.
+``referenced_tweets`` has ``replied_to`` that post. A reply whose request went
+out but whose answer was lost (a read timeout, a connection dropped after
+sending, an unreadable answer) or was a 5xx raises
+``ConnectorError(outcome_unknown=True)``: the outbox then asks ``find_reply``
+before any retry. A 4xx or a 429 is a clear refusal: nothing was posted.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-import requests
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.base import Connector, ConnectorError
+from connectors.base import Connector, ConnectorError, quota_pause
 from connectors.x_queries import QUERY_MAX_LENGTH, lang_filter, quoted, split_queries
-from connectors.x_session import RateLimit, RebasedSession
+from connectors.x_session import RateLimit, RebasedSession, failure, reply_failure
 from social_care.posts import Author, Batch, Post, Rejected, ThreadRef
 
 TWEET_FIELDS = [
@@ -59,16 +71,17 @@ TWEET_FIELDS = [
 ]
 USER_FIELDS = ["username", "name", "public_metrics"]
 EXPANSIONS = ["author_id", "referenced_tweets.id"]
-# What X says in a 403 that concerns one reply rather than our account.
-REPLY_REFUSALS = ("deleted or not visible", "reply to this conversation is not allowed", "duplicate content")
+USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
 
 
 class XOptions(BaseModel):
     """The ``[sources.options]`` an X source understands.
 
-    ``user_id``: the numeric id of our account, needed for the mentions timeline and
-    ``find_reply``. ``max_results``: tweets per page (10-100; every tweet read is
-    billed). ``query_extra``: operators appended to every search query.
+    ``user_id``: the numeric id of our account, needed for the mentions timeline,
+    ``find_reply`` and telling replies to our tweets; left empty, it is looked up once
+    from the source's ``account`` (one read per connector). ``max_results``: tweets per
+    page (10-100; every tweet read is billed). ``query_extra``: operators appended to
+    every search query.
     ``lang``: restrict search to one language (``lang:xx``); empty for all.
     ``first_poll_pages``: pages read per stream when a source polls for the first
     time (later polls read every page since the cursor). ``find_reply_pages``:
@@ -127,10 +140,18 @@ class XConnector(Connector):
             return_type=dict,
         )
         self._session = RebasedSession(
-            self.context.api_base_url or self.default_api_base_url, options.timeout_seconds
+            self.context.api_base_url or self.default_api_base_url,
+            options.timeout_seconds,
+            before_request=self._wait_for_gate,
         )
         self._client.session = self._session
-        self._username = self.context.account.lstrip("@").lower()
+        self._username = self.context.account.strip().lstrip("@").lower()
+        self._looked_up_id: str | None = None
+        self._lookup = threading.Lock()
+
+    def _wait_for_gate(self) -> None:
+        """The connector's gate, looked up at each request: one given after it was built holds too."""
+        self.before_request()
 
     @property
     def _options(self) -> XOptions:
@@ -164,41 +185,84 @@ class XConnector(Connector):
 
     def fetch(self, cursor: str | None) -> Batch:
         since: dict[str, str | None] = json.loads(cursor) if cursor else {}
+        queries = self.search_queries()
         tweets: dict[str, dict[str, Any]] = {}
         rejected: dict[str, Rejected] = {}
         state = dict(since)
-        with _translated_errors(self):
-            for stream, pages in self._streams(since):
+        with self._session.counting() as used, _translated_errors(self):
+            our_id = self._reading_id()
+            for stream, pages in self._streams(queries, since, our_id):
                 # A stream polled with nothing found yet stays in the cursor as null: the next
                 # poll then reads it to the end instead of treating it as a first poll.
                 state[stream] = self._collect(pages, tweets, rejected) or since.get(stream)
+        posts = self._posts(tweets, rejected, our_id)
+        return Batch(
+            posts=posts,
+            cursor=json.dumps(state, sort_keys=True) if state else None,
+            rejected=list(rejected.values()),
+            poll_again_after=self._poll_again_after(used),
+        )
+
+    def _poll_again_after(self, used: Mapping[str, int]) -> datetime | None:
+        """The earliest next poll that X's remaining quota allows, after a fetch that sent ``used``
+        requests per endpoint path.
+
+        For each endpoint the fetch called, X's last ``x-rate-limit-remaining`` requests
+        until ``x-rate-limit-reset`` are spread over the polls still to come, at the
+        fetch's own count per poll (:func:`connectors.base.quota_pause`): with fewer left
+        than one fetch needs, the next poll waits for the reset; with plenty left, the pause
+        is short and the source's usual interval rules. The latest over the endpoints wins;
+        ``None`` when no endpoint reported a limit still running.
+        """
+        now = self.clock()
+        pauses = [
+            quota_pause(now, remaining=limit.remaining, resets_at=limit.resets_at, per_poll=count)
+            for path, count in used.items()
+            if (limit := self._session.rate_limits.get(path)) is not None
+        ]
+        return max((pause for pause in pauses if pause is not None), default=None)
+
+    def _streams(
+        self, queries: list[str], since: Mapping[str, str | None], our_id: str
+    ) -> Iterator[tuple[str, Iterator[dict[str, Any]]]]:
+        if queries:
+            yield "search", self._search_pages(queries, since.get("search"), first_poll="search" not in since)
+        if self.context.watch_mentions:
+            mentions = since.get("mentions")
+            yield "mentions", self._mention_pages(our_id, mentions, first_poll="mentions" not in since)
+
+    def _posts(
+        self, tweets: Mapping[str, dict[str, Any]], rejected: dict[str, Rejected], our_id: str
+    ) -> list[Post]:
+        """The collected tweets as posts, oldest first; one that cannot be read joins ``rejected``."""
         posts = []
         for tweet in sorted(tweets.values(), key=lambda tweet: int(tweet["id"])):
             try:
-                posts.append(self._post(tweet))
+                posts.append(self._post(tweet, our_id))
             except (KeyError, TypeError, ValueError) as error:
                 payload = json.dumps(tweet)
                 rejected[payload] = Rejected(f"x tweet {tweet.get('id')}: {error!r}", payload)
-        cursor = json.dumps(state, sort_keys=True) if state else None
-        return Batch(posts=posts, cursor=cursor, rejected=list(rejected.values()))
-
-    def _streams(self, since: Mapping[str, str | None]) -> Iterator[tuple[str, Iterator[dict[str, Any]]]]:
-        if queries := self.search_queries():
-            yield "search", self._search_pages(queries, since.get("search"), first_poll="search" not in since)
-        if self.context.watch_mentions:
-            yield "mentions", self._mention_pages(since.get("mentions"), first_poll="mentions" not in since)
+        return posts
 
     def reply(self, to: str, text: str) -> str:
         """Answer ``to``; X's refusal of that one reply (the post was deleted, replies are limited) is
-        the post's problem, a refusal of our keys (401) the source's."""
+        the post's problem, a refusal of our keys (401) the source's, and a request whose answer was
+        lost or a 5xx an unknown outcome, for the outbox to settle with ``find_reply``."""
         with _translated_errors(self, replying_to=to):
             response = self._client.create_tweet(text=text, in_reply_to_tweet_id=to, user_auth=True)
-        return str(response["data"]["id"])
+        reply_id = str(((response or {}).get("data") or {}).get("id", ""))
+        if not reply_id.isdigit():
+            source = self.context.source_id
+            raise ConnectorError(
+                f"x source {source}: X took the reply to {to} but named no id: {response!r:.200}",
+                outcome_unknown=True,
+            )
+        return reply_id
 
     def find_reply(self, to: str, exclude: Collection[str] = frozenset()) -> str | None:
-        user_id = self._require_user_id("find_reply")
         token = None
         with _translated_errors(self):
+            user_id = self._user_id("find_reply")
             for _ in range(self._options.find_reply_pages):
                 page = self._client.get_users_tweets(
                     user_id,
@@ -229,8 +293,9 @@ class XConnector(Connector):
                 first_poll=first_poll,
             )
 
-    def _mention_pages(self, since_id: str | None, *, first_poll: bool) -> Iterator[dict[str, Any]]:
-        user_id = self._require_user_id("the mentions timeline")
+    def _mention_pages(
+        self, user_id: str, since_id: str | None, *, first_poll: bool
+    ) -> Iterator[dict[str, Any]]:
         yield from self._pages(
             lambda token: self._client.get_users_mentions(
                 user_id, **self._read_params(since_id), **({"pagination_token": token} if token else {})
@@ -296,7 +361,7 @@ class XConnector(Connector):
                 }
         return str(newest) if newest is not None else None
 
-    def _post(self, tweet: dict[str, Any]) -> Post:
+    def _post(self, tweet: dict[str, Any], our_id: str) -> Post:
         user = tweet["author"]
         metrics = user.get("public_metrics") or {}
         references = {ref["type"]: str(ref["id"]) for ref in tweet.get("referenced_tweets") or []}
@@ -318,29 +383,66 @@ class XConnector(Connector):
                 # A quote answers the post it quotes, in a conversation of its own.
                 parent_id=references.get("replied_to") or references.get("quoted"),
             ),
-            direct=self._addresses_us(tweet),
+            direct=self._addresses_us(tweet, our_id),
             is_retweet="retweeted" in references or str(tweet["text"]).startswith("RT @"),
             raw={**raw, "includes": {"users": [user], "tweets": tweet["referenced"]}},
         )
 
-    def _addresses_us(self, tweet: dict[str, Any]) -> bool:
+    def _addresses_us(self, tweet: dict[str, Any], our_id: str) -> bool:
+        """It @mentions our account (usernames compared without case, as X does), replies to one of
+        our tweets, or quotes one."""
         mentions = (tweet.get("entities") or {}).get("mentions") or []
-        if any(str(mention.get("username", "")).lower() == self._username for mention in mentions):
+        if self._username and any(
+            str(mention.get("username", "")).lower() == self._username for mention in mentions
+        ):
             return True
-        user_id = self._options.user_id
-        if user_id and str(tweet.get("in_reply_to_user_id", "")) == user_id:
+        if our_id and str(tweet.get("in_reply_to_user_id", "")) == our_id:
             return True
         quoted = {
             str(ref.get("id")) for ref in tweet.get("referenced_tweets") or [] if ref.get("type") == "quoted"
         }
-        return any(str(ref.get("id")) in quoted and _is_ours(ref, user_id) for ref in tweet["referenced"])
+        return any(str(ref.get("id")) in quoted and _is_ours(ref, our_id) for ref in tweet["referenced"])
 
-    def _require_user_id(self, purpose: str) -> str:
-        if not self._options.user_id:
+    # -- our account's id ---------------------------------------------------
+
+    def _reading_id(self) -> str:
+        """Our id for a fetch: needed for the mentions timeline, and used to tell replies to and quotes
+        of our tweets whenever the configuration names our account at all; "" when it does not."""
+        if self.context.watch_mentions:
+            return self._user_id("the mentions timeline")
+        if self._options.user_id or self._username:
+            return self._user_id("telling replies to our tweets")
+        return ""
+
+    def _user_id(self, purpose: str) -> str:
+        """Our account's numeric id: ``options.user_id``, or looked up from ``account`` the first
+        time it is needed and kept (a failed look-up is tried again next time)."""
+        if self._options.user_id:
+            return self._options.user_id
+        with self._lookup:
+            if self._looked_up_id is None:
+                self._looked_up_id = self._look_up_user_id(purpose)
+            return self._looked_up_id
+
+    def _look_up_user_id(self, purpose: str) -> str:
+        source = self.context.source_id
+        if not USERNAME.fullmatch(self._username):
             raise ConnectorError(
-                f"x source {self.context.source_id}: options.user_id is needed for {purpose}", permanent=True
+                f"x source {source}: {purpose} needs our account's id: set options.user_id, or account"
+                f" to the account's X username (it is {self.context.account!r})",
+                permanent=True,
             )
-        return self._options.user_id
+        with _translated_errors(self, doing=f"looking up the account @{self._username}"):
+            answer = self._client.get_user(username=self._username)
+        user_id = str((answer.get("data") or {}).get("id", ""))
+        if not user_id.isdigit():
+            said = "; ".join(str(error.get("detail", "")) for error in answer.get("errors") or [])
+            raise ConnectorError(
+                f"x source {source}: X knows no account @{self._username} (the source's account)"
+                + (f": {said}" if said else ""),
+                permanent=True,
+            )
+        return user_id
 
 
 def _is_ours(tweet: Mapping[str, Any], user_id: str) -> bool:
@@ -372,58 +474,22 @@ def _timestamp(value: Any) -> datetime | None:
 
 
 @contextmanager
-def _translated_errors(connector: XConnector, *, replying_to: str | None = None) -> Iterator[None]:
-    """Turn tweepy and requests failures into ConnectorError, permanent or transient."""
+def _translated_errors(
+    connector: XConnector, *, replying_to: str | None = None, doing: str = ""
+) -> Iterator[None]:
+    """Turn tweepy and requests failures into ConnectorError (see :func:`connectors.x_session.failure`);
+    ``doing`` says what was being done, for the message."""
     try:
         yield
     except ConnectorError:
         raise
     except Exception as error:
-        translated = _connector_error(error, connector)
+        where = f"x source {connector.context.source_id}" + (f" ({doing})" if doing else "")
+        translated = failure(
+            error, where=where, timeout=connector._options.timeout_seconds, now=connector.clock()
+        )
         if translated is None:
             raise
-        if replying_to and _refuses_only_this_post(error):
-            message = f"{translated} (replying to {replying_to})"
-            translated = ConnectorError(message, permanent=True, only_this_post=True)
+        if replying_to:
+            translated = reply_failure(error, translated, replying_to)
         raise translated from error
-
-
-def _refuses_only_this_post(error: Exception) -> bool:
-    """X refused this reply, not our account: the post is gone or closed to us, or the reply is invalid.
-
-    Any other 403 (the app lacks write permission, the account is suspended or not
-    enrolled) is the source's problem.
-    """
-    import tweepy
-
-    if isinstance(error, tweepy.BadRequest | tweepy.NotFound):
-        return True
-    if isinstance(error, tweepy.Forbidden):
-        said = " ".join(str(message) for message in error.api_messages).lower()
-        return any(phrase in said for phrase in REPLY_REFUSALS)
-    return False
-
-
-def _connector_error(error: Exception, connector: XConnector) -> ConnectorError | None:
-    import tweepy
-
-    source = connector.context.source_id
-    if isinstance(error, tweepy.TooManyRequests):
-        return ConnectorError(f"x source {source}: rate limited", retry_after=_retry_after(error, connector))
-    if isinstance(error, tweepy.Unauthorized | tweepy.Forbidden | tweepy.BadRequest | tweepy.NotFound):
-        status = error.response.status_code
-        return ConnectorError(f"x source {source}: {status} {error}", permanent=True)
-    if isinstance(error, tweepy.TwitterServerError | tweepy.HTTPException):
-        return ConnectorError(f"x source {source}: {error}")
-    if isinstance(error, requests.Timeout):
-        return ConnectorError(f"x source {source}: timed out after {connector._options.timeout_seconds}s")
-    if isinstance(error, requests.RequestException):
-        return ConnectorError(f"x source {source}: {type(error).__name__}: {error}")
-    return None
-
-
-def _retry_after(error: Any, connector: XConnector) -> float | None:
-    reset = error.response.headers.get("x-rate-limit-reset")
-    if reset is None or not str(reset).isdigit():
-        return None
-    return max(int(reset) - connector.clock().timestamp(), 0.0)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
-from connectors.base import ConnectorError, SourceContext
+from connectors.base import BeforeRequest, ConnectorError, SourceContext, no_wait
 from connectors.x import QUERY_MAX_LENGTH, XConnector, XOptions
 from social_care.posts import Post
 from social_care.runtime import build_connector
@@ -27,10 +28,23 @@ def fake(clock: FakeClock) -> Iterator[FakeX]:
 
 
 def x(
-    fake: FakeX, clock: FakeClock, *, secrets: dict[str, str] | None = None, **changes: object
+    fake: FakeX,
+    clock: FakeClock,
+    *,
+    secrets: dict[str, str] | None = None,
+    before_request: BeforeRequest = no_wait,
+    **changes: object,
 ) -> XConnector:
     """A connector for @velora pointed at ``fake``; ``changes`` override options or context fields."""
-    context_fields = {"search_terms", "handles", "queries", "watch_mentions", "watch_search", "api_base_url"}
+    context_fields = {
+        "account",
+        "search_terms",
+        "handles",
+        "queries",
+        "watch_mentions",
+        "watch_search",
+        "api_base_url",
+    }
     context = SourceContext(
         **{
             "source_id": "x-velora",
@@ -55,6 +69,7 @@ def x(
         options=options,
         secrets={name: SecretStr(values[name]) for name in XConnector.credentials},
         clock=clock,
+        before_request=before_request,
     )
 
 
@@ -289,10 +304,12 @@ def test_every_call_goes_to_the_configured_base_url(fake: FakeX, clock: FakeCloc
     }
 
 
-def test_mentions_without_a_user_id_is_a_configuration_error(fake: FakeX, clock: FakeClock) -> None:
+def test_mentions_without_a_user_id_or_an_account_is_a_configuration_error(
+    fake: FakeX, clock: FakeClock
+) -> None:
     with pytest.raises(ConnectorError, match="user_id") as raised:
-        x(fake, clock, user_id="").fetch(None)
-    assert raised.value.permanent
+        x(fake, clock, user_id="", account="").fetch(None)
+    assert raised.value.permanent and fake.requests == []
 
 
 def test_a_stream_empty_at_the_first_poll_is_read_to_the_end_at_the_next(
@@ -388,3 +405,226 @@ def test_a_link_counts_as_23_characters_as_x_counts_it() -> None:
     survey = "https://care.velora.example/csat/" + "t" * 110
     assert XConnector.reply_length(f"{'w' * 200} {survey}") == 200 + 1 + 23
     assert XConnector.reply_length("no link here") == len("no link here")
+
+
+# -- replies whose outcome is unknown ----------------------------------------------------------
+
+
+@pytest.fixture
+def address_that_never_connects() -> Iterator[str]:
+    """A listener that never accepts, its backlog already full: a connect there times out."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    host, port = listener.getsockname()[:2]
+    queued = [socket.socket() for _ in range(4)]
+    for client in queued:
+        client.setblocking(False)
+        client.connect_ex((host, port))
+    yield f"http://{host}:{port}"
+    for open_socket in [*queued, listener]:
+        open_socket.close()
+
+
+def test_a_reply_answered_after_the_timeout_may_have_been_posted(fake: FakeX, clock: FakeClock) -> None:
+    complaint = fake.add_tweet("ada", "@velora my invoice is wrong")
+    connector = x(fake, clock, timeout_seconds=0.3)
+    fake.answer_next_reply_late(1.0)
+
+    with pytest.raises(ConnectorError, match="may have been posted") as raised:
+        connector.reply(complaint, "Sorry Ada, we are on it.")
+
+    assert raised.value.outcome_unknown and not raised.value.permanent
+    [posted] = fake.replies
+    assert connector.find_reply(complaint) == posted["id"]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_5xx_to_a_reply_leaves_its_outcome_unknown(fake: FakeX, clock: FakeClock, status: int) -> None:
+    complaint = fake.add_tweet("ada", "@velora my invoice is wrong")
+    connector = x(fake, clock)
+    fake.fail_next_reply_after_posting(status)
+
+    with pytest.raises(ConnectorError) as raised:
+        connector.reply(complaint, "Sorry Ada, we are on it.")
+
+    assert raised.value.outcome_unknown and not raised.value.permanent
+    assert connector.find_reply(complaint) == fake.replies[0]["id"]
+
+
+def test_a_connection_dropped_after_the_reply_was_sent_leaves_its_outcome_unknown(
+    fake: FakeX, clock: FakeClock
+) -> None:
+    complaint = fake.add_tweet("ada", "@velora my invoice is wrong")
+    fake.drop_next_reply_after_posting()
+    with pytest.raises(ConnectorError, match="Connection aborted") as raised:
+        x(fake, clock).reply(complaint, "Sorry Ada, we are on it.")
+    assert raised.value.outcome_unknown and len(fake.replies) == 1
+
+
+@pytest.mark.parametrize("status", [429, 403, 401])
+def test_a_reply_x_refused_clearly_was_not_posted(fake: FakeX, clock: FakeClock, status: int) -> None:
+    complaint = fake.add_tweet("ada", "@velora my invoice is wrong")
+    fake.fail_next(status, reset_in=60, path="/2/tweets")
+    with pytest.raises(ConnectorError) as raised:
+        x(fake, clock).reply(complaint, "Sorry Ada, we are on it.")
+    assert not raised.value.outcome_unknown and fake.replies == []
+    assert raised.value.retry_after == 60 if status == 429 else raised.value.permanent
+
+
+def test_a_reply_to_a_refused_connection_was_not_posted(clock: FakeClock) -> None:
+    gone = FakeX(clock=clock).start()
+    gone.stop()
+    with pytest.raises(ConnectorError) as raised:
+        x(gone, clock).reply("1800000000000001000", "Sorry Ada, we are on it.")
+    assert not raised.value.outcome_unknown and not raised.value.permanent
+
+
+def test_a_reply_whose_connection_never_opened_was_not_posted(
+    fake: FakeX, clock: FakeClock, address_that_never_connects: str
+) -> None:
+    connector = x(fake, clock, api_base_url=address_that_never_connects, timeout_seconds=0.3)
+    with pytest.raises(ConnectorError, match=r"no connection within 0\.3s") as raised:
+        connector.reply("1800000000000001000", "Sorry Ada, we are on it.")
+    assert not raised.value.outcome_unknown and not raised.value.permanent
+
+
+# -- the request gate ---------------------------------------------------------------------------
+
+
+def test_the_request_gate_is_passed_once_before_every_request(fake: FakeX, clock: FakeClock) -> None:
+    seen_before_each_call: list[int] = []
+    connector = x(fake, clock, before_request=lambda: seen_before_each_call.append(len(fake.requests)))
+    fake.add_tweet("ada", "Velora first")
+    cursor = connector.fetch(None).cursor
+    complaint = [fake.add_tweet(f"user{n % 4}", f"Velora number {n} @velora") for n in range(25)][-1]
+
+    connector.fetch(cursor)  # three pages of search, three of mentions
+    connector.reply(complaint, "On it")
+    connector.find_reply(complaint)
+
+    assert len(fake.requests) == 1 + 1 + 3 + 3 + 1 + 1
+    assert seen_before_each_call == list(range(len(fake.requests)))
+
+
+def test_a_gate_that_refuses_stops_the_request_before_it_goes_out(fake: FakeX, clock: FakeClock) -> None:
+    def closed() -> None:
+        raise ConnectorError("x source x-velora: over the source's rate limit", retry_after=12)
+
+    with pytest.raises(ConnectorError, match="rate limit") as raised:
+        x(fake, clock, before_request=closed).fetch(None)
+    assert raised.value.retry_after == 12 and fake.requests == []
+
+
+# -- the platform's quota as a pause --------------------------------------------------------------
+
+
+def test_a_quota_nearly_spent_puts_the_next_poll_at_its_reset(fake: FakeX, clock: FakeClock) -> None:
+    fake.report_quota("mentions", 1)  # the search quota is plenty; the latest pause wins
+    batch = x(fake, clock).fetch(None)
+    assert batch.poll_again_after == datetime.fromtimestamp(fake.reset_epoch(), UTC)
+
+
+def test_a_quota_spent_puts_the_next_poll_at_its_reset(fake: FakeX, clock: FakeClock) -> None:
+    fake.report_quota("search", 0)
+    batch = x(fake, clock, watch_mentions=False).fetch(None)
+    assert batch.poll_again_after == clock.now + timedelta(minutes=15)
+
+
+def test_plenty_of_quota_barely_delays_the_next_poll(fake: FakeX, clock: FakeClock) -> None:
+    batch = x(fake, clock).fetch(None)  # 449 of 450 left for 15 minutes, one request per poll
+    assert batch.poll_again_after == clock.now + timedelta(seconds=900 / 449)
+
+
+def test_the_quota_is_shared_out_by_the_requests_one_poll_makes(fake: FakeX, clock: FakeClock) -> None:
+    connector = x(fake, clock, watch_mentions=False)
+    cursor = connector.fetch(None).cursor
+    for n in range(25):
+        fake.add_tweet("ada", f"Velora {n}")
+    fake.report_quota("search", 30)  # three pages follow: 30, 29, then 28 left
+
+    batch = connector.fetch(cursor)
+
+    assert batch.poll_again_after == clock.now + timedelta(seconds=900 * 3 / 28)
+
+
+# -- our account's id ---------------------------------------------------------------------------
+
+
+def lookups(fake: FakeX) -> list[str]:
+    return [request.path for request in fake.requests if request.path.startswith("/2/users/by/")]
+
+
+@pytest.mark.parametrize("account", ["@velora", "velora", "@Velora"])
+def test_an_empty_user_id_is_looked_up_once_from_the_account(
+    fake: FakeX, clock: FakeClock, account: str
+) -> None:
+    complaint = fake.add_tweet("ada", "@velora my invoice is wrong")
+    connector = x(fake, clock, user_id="", account=account)
+
+    cursor = connector.fetch(None).cursor
+    connector.fetch(cursor)
+    answer = connector.reply(complaint, "On it")
+
+    assert connector.find_reply(complaint) == answer
+    assert lookups(fake) == ["/2/users/by/username/velora"]
+    timelines = {request.path for request in fake.requests if request.path.startswith("/2/users/1")}
+    assert timelines == {f"/2/users/{fake.account_id}/mentions", f"/2/users/{fake.account_id}/tweets"}
+
+
+def test_a_looked_up_id_tells_a_reply_to_our_tweet_without_a_mention(fake: FakeX, clock: FakeClock) -> None:
+    ours = fake.add_tweet("velora", "Velora news")
+    reply = fake.add_tweet("bob", "Velora still broken", reply_to=ours)
+    posts = {
+        post.external_id: post for post in x(fake, clock, user_id="", watch_mentions=False).fetch(None).posts
+    }
+    assert posts[reply].direct and lookups(fake) == ["/2/users/by/username/velora"]
+
+
+def test_an_account_x_does_not_know_is_a_permanent_error_naming_it(fake: FakeX, clock: FakeClock) -> None:
+    with pytest.raises(ConnectorError, match="@velora_typo") as raised:
+        x(fake, clock, user_id="", account="@velora_typo").fetch(None)
+    assert raised.value.permanent and "Could not find user" in str(raised.value)
+
+
+def test_an_account_that_is_no_x_username_is_refused_without_a_request(fake: FakeX, clock: FakeClock) -> None:
+    with pytest.raises(ConnectorError, match="user_id") as raised:
+        x(fake, clock, user_id="", account="Velora Care").fetch(None)
+    assert raised.value.permanent and fake.requests == []
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_look_up_is_permanent(fake: FakeX, clock: FakeClock, status: int) -> None:
+    fake.fail_next(status, path="/2/users/by/username/velora")
+    with pytest.raises(ConnectorError, match=f"looking up the account @velora.*{status}") as raised:
+        x(fake, clock, user_id="").find_reply("1800000000000001000")
+    assert raised.value.permanent
+
+
+def test_a_look_up_that_failed_for_now_is_tried_again(fake: FakeX, clock: FakeClock) -> None:
+    connector = x(fake, clock, user_id="")
+    fake.delay_next(1.0, path="/2/users/by/username/velora")
+    with pytest.raises(ConnectorError) as raised:
+        connector.fetch(None)
+    assert not raised.value.permanent
+
+    connector.fetch(None)
+
+    assert lookups(fake) == ["/2/users/by/username/velora"] * 2
+
+
+def test_an_unreachable_platform_during_the_look_up_is_transient(clock: FakeClock) -> None:
+    gone = FakeX(clock=clock).start()
+    gone.stop()
+    with pytest.raises(ConnectorError, match="looking up the account @velora") as raised:
+        x(gone, clock, user_id="").find_reply("1800000000000001000")
+    assert not raised.value.permanent
+
+
+@pytest.mark.parametrize("account", ["@velora", "velora", "@VELORA", " @Velora "])
+def test_our_account_is_recognised_however_its_name_is_written(
+    fake: FakeX, clock: FakeClock, account: str
+) -> None:
+    mention = fake.add_tweet("ada", "@VeLoRa my order is late")
+    [post] = x(fake, clock, account=account, search_terms=[]).fetch(None).posts
+    assert post.external_id == mention and post.direct

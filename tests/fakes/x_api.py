@@ -2,13 +2,17 @@
 
 It serves recent search (``since_id``, ``next_token``, ``max_results``), the
 mentions timeline and a user's own tweets (``since_id``, ``pagination_token``),
-the ``author_id`` and ``referenced_tweets.id`` expansions, and ``POST
-/2/tweets``, which records replies. Reads need the bearer token; posting needs
-a valid OAuth 1.0a signature over the address actually called. Every response
-carries ``x-rate-limit-*`` headers. Failures are scripted: the next request
-(optionally only for one path) gets a 429 with a reset time, a 5xx, a 401/403,
-or a response slower than the client is willing to wait. A reply to a deleted
-tweet is refused with X's 403.
+the ``author_id`` and ``referenced_tweets.id`` expansions, the user look-up by
+username (an unknown name is X's 200 with ``errors`` and no ``data``), and
+``POST /2/tweets``, which records replies. Reads need the bearer token; posting
+needs a valid OAuth 1.0a signature over the address actually called. Every
+response carries ``x-rate-limit-*`` headers; a test can make one endpoint report
+its quota nearly spent. Failures are scripted: the next request (optionally
+only for one path) gets a 429 with a reset time, a 5xx, a 401/403, or a
+response slower than the client is willing to wait. A reply can also be posted
+and then answered too late, with a 5xx, or not at all (the connection dropped):
+the faults that leave the client not knowing it was posted. A reply to a
+deleted tweet is refused with X's 403.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from tests.fakes.loopback import Loopback
 
 Clock = Callable[[], datetime]
 REPLY_TO_DELETED = "You attempted to reply to a Tweet that is deleted or not visible to you."
-RATE_LIMITS = {"search": 450, "mentions": 450, "tweets": 900, "post": 200}
+RATE_LIMITS = {"search": 450, "mentions": 450, "tweets": 900, "post": 200, "lookup": 300}
+HANG_UP = 0  # the status of an answer never given: the connection is closed instead
 TWEET_FIELD_NAMES = {
     "author_id",
     "created_at",
@@ -44,12 +49,17 @@ TWEET_FIELD_NAMES = {
 
 @dataclass
 class Scripted:
-    """One response the fake gives instead of the real one (or before it, when ``delay`` is set)."""
+    """One response the fake gives instead of the real one (or before it, when ``delay`` is set).
+
+    ``carried_out``: the request is carried out first (a reply is posted), and only
+    then comes the delay and the scripted status (``HANG_UP``: no answer at all).
+    """
 
     status: int = 200
     reset_in: int | None = None
     delay: float = 0.0
     path: str | None = None
+    carried_out: bool = False
 
 
 @dataclass
@@ -168,6 +178,24 @@ class FakeX:
     def delay_next(self, seconds: float, *, path: str | None = None) -> None:
         self.script.append(Scripted(delay=seconds, path=path))
 
+    def answer_next_reply_late(self, delay: float) -> None:
+        """Post the next reply, then answer only after ``delay`` seconds (longer than the client waits)."""
+        self.script.append(Scripted(delay=delay, path="/2/tweets", carried_out=True))
+
+    def fail_next_reply_after_posting(self, status: int) -> None:
+        """Post the next reply, then answer ``status`` (a 5xx) as if it had failed."""
+        self.script.append(Scripted(status=status, path="/2/tweets", carried_out=True))
+
+    def drop_next_reply_after_posting(self) -> None:
+        """Post the next reply, then close the connection without answering."""
+        self.script.append(Scripted(status=HANG_UP, path="/2/tweets", carried_out=True))
+
+    def report_quota(self, endpoint: str, remaining: int) -> None:
+        """The next answer of ``endpoint`` ("search", "mentions", "tweets", "post", "lookup") says
+        ``remaining`` requests are left until the reset, 15 minutes away."""
+        with self._lock:
+            self.remaining[endpoint] = remaining + 1
+
     def queries(self) -> list[str]:
         return [
             request.params["query"] for request in self.requests if request.path == "/2/tweets/search/recent"
@@ -243,18 +271,26 @@ class FakeX:
             scripted = next((s for s in self.script if s.path in (None, path)), None)
             if scripted:
                 self.script.remove(scripted)
-        if scripted and scripted.delay:
-            assert self._server
-            self._server.stopping.wait(scripted.delay)
+        before = scripted if scripted and not scripted.carried_out else None
+        after = scripted if scripted and scripted.carried_out else None
+        self._wait(before)
         endpoint = _endpoint(method, path)
         limits = self._limit_headers(endpoint, scripted)
-        if scripted and scripted.status != 200:
-            return scripted.status, limits, _problem(scripted.status)
+        if before and before.status != 200:
+            return before.status, limits, _problem(before.status)
         if not self._authorised(method, path, params, headers):
             return 401, limits, _problem(401)
         with self._lock:
             status, answer = self._answer(endpoint, path, params, body)
+        self._wait(after)
+        if after and after.status != 200:
+            return after.status, limits, _problem(after.status)
         return status, limits, answer
+
+    def _wait(self, scripted: Scripted | None) -> None:
+        if scripted and scripted.delay:
+            assert self._server
+            self._server.stopping.wait(scripted.delay)
 
     def _limit_headers(self, endpoint: str, scripted: Scripted | None) -> dict[str, str]:
         with self._lock:
@@ -295,21 +331,41 @@ class FakeX:
         self, endpoint: str, path: str, params: dict[str, str], body: dict[str, Any] | None
     ) -> tuple[int, dict[str, Any]]:
         if endpoint == "post":
-            parent = ((body or {}).get("reply") or {}).get("in_reply_to_tweet_id")
-            if parent and self._find(parent) is None:
-                return 403, _problem(403, REPLY_TO_DELETED)
-            return 201, self._create(body or {})
+            return self._reply(body or {})
         if endpoint == "search":
             return self._page(params, lambda stored: _matches(params.get("query", ""), stored), "next_token")
-        user_id = path.split("/")[3]
+        if endpoint == "lookup":
+            return self._look_up(path.rsplit("/", 1)[-1])
+        if endpoint in ("mentions", "tweets"):
+            return self._timeline(endpoint, path.split("/")[3], params)
+        return 404, _problem(404)
+
+    def _reply(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        parent = (body.get("reply") or {}).get("in_reply_to_tweet_id")
+        if parent and self._find(parent) is None:
+            return 403, _problem(403, REPLY_TO_DELETED)
+        return 201, self._create(body)
+
+    def _timeline(self, endpoint: str, user_id: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """A user's mentions (tweets naming ``@username``) or own tweets, newest first."""
         if endpoint == "mentions":
             username = self.users.get(user_id, {}).get("username", "")
             return self._page(
                 params, lambda stored: f"@{username}".lower() in stored.text.lower(), "pagination_token"
             )
-        if endpoint == "tweets":
-            return self._page(params, lambda stored: stored.author_id == user_id, "pagination_token")
-        return 404, _problem(404)
+        return self._page(params, lambda stored: stored.author_id == user_id, "pagination_token")
+
+    def _look_up(self, username: str) -> tuple[int, dict[str, Any]]:
+        """X answers an unknown username with a 200 that holds only ``errors``."""
+        found = next(
+            (user for user in self.users.values() if user["username"].lower() == username.lower()), None
+        )
+        if found:
+            return 200, {"data": {key: found[key] for key in ("id", "name", "username")}}
+        detail = f"Could not find user with username: [{username}]."
+        problem = "https://api.twitter.com/2/problems/resource-not-found"
+        error = {"value": username, "detail": detail, "title": "Not Found Error", "type": problem}
+        return 200, {"errors": [{**error, "resource_type": "user", "parameter": "username"}]}
 
     def _create(self, body: dict[str, Any]) -> dict[str, Any]:
         parent = (body.get("reply") or {}).get("in_reply_to_tweet_id")
@@ -390,6 +446,8 @@ def _endpoint(method: str, path: str) -> str:
         return "mentions"
     if re.fullmatch(r"/2/users/\d+/tweets", path):
         return "tweets"
+    if re.fullmatch(r"/2/users/by/username/[^/]+", path):
+        return "lookup"
     return "other"
 
 
@@ -413,7 +471,9 @@ def _problem(status: int, detail: str = "") -> dict[str, Any]:
         404: "Not Found",
         429: "Too Many Requests",
         500: "Internal Server Error",
+        502: "Bad Gateway",
         503: "Service Unavailable",
+        504: "Gateway Timeout",
     }
     title = titles.get(status, "Error")
     return {"title": title, "detail": detail or title, "type": "about:blank", "status": status}
@@ -433,6 +493,9 @@ def _handler_for(fake: FakeX) -> type[BaseHTTPRequestHandler]:
             params = dict(parse_qsl(url.query))
             headers = {key.lower(): value for key, value in self.headers.items()}
             status, extra, answer = fake.handle(self.command, url.path, params, headers, body)
+            if status == HANG_UP:
+                self.close_connection = True
+                return
             content = json.dumps(answer).encode()
             try:
                 self.send_response(status)
