@@ -72,6 +72,9 @@ TWEET_FIELDS = [
 USER_FIELDS = ["username", "name", "public_metrics"]
 EXPANSIONS = ["author_id", "referenced_tweets.id"]
 USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
+# While more than this share of an endpoint's window quota is left, X's limit is far off: polling
+# keeps its own pace. Below it, polls are spread so that the rest lasts until the reset.
+QUOTA_WATCHED_BELOW = 0.5
 
 
 class XOptions(BaseModel):
@@ -207,18 +210,20 @@ class XConnector(Connector):
         """The earliest next poll that X's remaining quota allows, after a fetch that sent ``used``
         requests per endpoint path.
 
-        For each endpoint the fetch called, X's last ``x-rate-limit-remaining`` requests
-        until ``x-rate-limit-reset`` are spread over the polls still to come, at the
-        fetch's own count per poll (:func:`connectors.base.quota_pause`): with fewer left
-        than one fetch needs, the next poll waits for the reset; with plenty left, the pause
-        is short and the source's usual interval rules. The latest over the endpoints wins;
-        ``None`` when no endpoint reported a limit still running.
+        For each endpoint the fetch called whose ``x-rate-limit-remaining`` has fallen
+        below half its ``x-rate-limit-limit`` (``QUOTA_WATCHED_BELOW``), the requests left
+        until ``x-rate-limit-reset`` are spread over the polls still to come, at this
+        fetch's own count of requests to it per poll (:func:`connectors.base.quota_pause`):
+        with fewer left than one fetch needs, the next poll waits for the reset. The latest
+        over the endpoints wins. ``None`` while every endpoint has more than half its quota
+        left (the source's own interval rules) or its window has passed.
         """
         now = self.clock()
         pauses = [
             quota_pause(now, remaining=limit.remaining, resets_at=limit.resets_at, per_poll=count)
             for path, count in used.items()
             if (limit := self._session.rate_limits.get(path)) is not None
+            and limit.remaining < limit.limit * QUOTA_WATCHED_BELOW
         ]
         return max((pause for pause in pauses if pause is not None), default=None)
 

@@ -531,9 +531,15 @@ def test_a_quota_spent_puts_the_next_poll_at_its_reset(fake: FakeX, clock: FakeC
     assert batch.poll_again_after == clock.now + timedelta(minutes=15)
 
 
-def test_plenty_of_quota_barely_delays_the_next_poll(fake: FakeX, clock: FakeClock) -> None:
-    batch = x(fake, clock).fetch(None)  # 449 of 450 left for 15 minutes, one request per poll
-    assert batch.poll_again_after == clock.now + timedelta(seconds=900 / 449)
+def test_plenty_of_quota_leaves_the_next_poll_to_the_sources_interval(fake: FakeX, clock: FakeClock) -> None:
+    fake.report_quota("search", 226)  # just over half of 450
+    assert x(fake, clock).fetch(None).poll_again_after is None
+
+
+def test_under_half_the_quota_left_polls_are_spread_until_the_reset(fake: FakeX, clock: FakeClock) -> None:
+    fake.report_quota("search", 224)
+    batch = x(fake, clock).fetch(None)  # one search request per poll, 224 left for 15 minutes
+    assert batch.poll_again_after == clock.now + timedelta(seconds=900 / 224)
 
 
 def test_the_quota_is_shared_out_by_the_requests_one_poll_makes(fake: FakeX, clock: FakeClock) -> None:
