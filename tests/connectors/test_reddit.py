@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr, ValidationError
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
-from connectors.base import ConnectorError, SourceContext
+from connectors.base import ConnectorError, SourceContext, no_wait
 from connectors.reddit import RedditConnector, RedditOptions
+from social_care.runtime import Service, build_service
+from social_care.storage.tables import Mention, OutboxEntry
 from tests.fakes.reddit_api import FakeReddit
 from tests.support.clock import FakeClock
+from tests.support.configs import Raw, demo_config
 
 SECRETS = {
     "client_id": "app-id",
@@ -19,6 +26,10 @@ SECRETS = {
     "username": "velora_care",
     "password": "hunter2",
 }
+VARIABLES = {name: f"REDDIT_{name.upper()}" for name in SECRETS}
+ENVIRON = {VARIABLES[name]: value for name, value in SECRETS.items()}
+TIMEOUT = 0.3
+COMPLAINT = "u/velora_care my Velora Pulse is not working since the update"
 
 
 @pytest.fixture
@@ -34,19 +45,24 @@ def connect(
     terms: tuple[str, ...] = ("Velora",),
     queries: tuple[str, ...] = (),
     secrets: dict[str, str] | None = None,
+    api_base_url: str | None = None,
+    before_request: Callable[[], None] = no_wait,
     **options: object,
 ) -> RedditConnector:
+    """A connector whose every address is the fake's ``api_base_url``, as a proxy's would be."""
     context = SourceContext(
         source_id="reddit",
         account="velora_care",
-        api_base_url=fake.url,
+        api_base_url=fake.url if api_base_url is None else api_base_url,
         search_terms=list(terms),
         queries=list(queries),
         subreddits=list(subreddits),
     )
-    settings = RedditOptions.model_validate({"auth_url": fake.url, "timeout": 0.5, **options})
+    settings = RedditOptions.model_validate({"timeout": TIMEOUT, **options})
     given = {name: SecretStr(value) for name, value in (secrets or SECRETS).items()}
-    return RedditConnector(context=context, options=settings, secrets=given, clock=FakeClock())
+    return RedditConnector(
+        context=context, options=settings, secrets=given, clock=FakeClock(), before_request=before_request
+    )
 
 
 def ids(connector: RedditConnector, cursor: str | None) -> tuple[list[str], str | None]:
@@ -54,11 +70,20 @@ def ids(connector: RedditConnector, cursor: str | None) -> tuple[list[str], str 
     return [post.external_id for post in batch.posts], batch.cursor
 
 
+def refusal(call: Callable[[], object]) -> ConnectorError:
+    with pytest.raises(ConnectorError) as raised:
+        call()
+    return raised.value
+
+
+# -- reading -------------------------------------------------------------------------
+
+
 def test_pagination_returns_every_item_exactly_once_oldest_first(fake: FakeReddit) -> None:
     fake.page_size = 3
     added = [fake.add_submission("velora", f"Post {n}") for n in range(8)]
     comments = [fake.add_comment(added[0], f"comment {n}") for n in range(4)]
-    found, _ = ids(connect(fake, page_size=3, first_poll_items=100), None)
+    found, _ = ids(connect(fake, first_poll_items=100), None)
     assert found == added + comments
     assert any("after" in request.query for request in fake.requested("/r/velora/new"))
 
@@ -89,6 +114,90 @@ def test_search_mentions_and_r_all_are_watched(fake: FakeReddit) -> None:
     assert searches and searches[0].query["sort"] == "new" and searches[0].query["q"] == '"Velora"'
 
 
+def test_an_answer_to_our_comment_in_a_subreddit_we_do_not_watch_is_read_from_the_inbox(
+    fake: FakeReddit,
+) -> None:
+    elsewhere = fake.add_submission("gadgets", "phones", author="moderator")
+    question = fake.add_comment(elsewhere, "u/velora_care is my Velora Pulse covered?", author="anna")
+    connector = connect(fake)
+    _, cursor = ids(connector, None)
+    ours = connector.reply(question, "Hi Anna, it is: send us a message")
+    answer = fake.add_comment(ours, "thanks, done", author="anna")
+
+    [post] = connector.fetch(cursor).posts
+
+    assert post.external_id == answer and post.direct and post.author.handle == "anna"
+    assert (post.thread.thread_id, post.thread.parent_id) == (elsewhere, ours)
+    assert fake.requested("/message/comments")
+
+
+def test_an_answer_in_a_watched_subreddit_is_returned_once_and_as_addressing_us(fake: FakeReddit) -> None:
+    thread = fake.add_submission("velora", "Pulse question", author="anna")
+    connector = connect(fake)
+    _, cursor = ids(connector, None)
+    ours = connector.reply(thread, "We can help")
+    answer = fake.add_comment(ours, "great, how?", author="anna")
+
+    posts = connector.fetch(cursor).posts
+
+    assert [(post.external_id, post.direct) for post in posts if post.author.handle == "anna"] == [
+        (answer, True)
+    ]
+
+
+def test_a_comment_listed_late_is_fetched_if_written_within_the_overlap(fake: FakeReddit) -> None:
+    thread = fake.add_submission("velora", "Velora Pulse thread", author="moderator")
+    held = fake.add_comment(thread, "my Velora Pulse died", author="anna", held=True)
+    fake.pass_time(25)
+    later = fake.add_comment(thread, "mine too", author="bob")
+    connector = connect(fake, overlap_seconds=600)
+    found, cursor = ids(connector, None)
+    assert held not in found and later in found
+
+    fake.approve(held)  # 25 s after it was written, older than everything the cursor has read
+    found, cursor = ids(connector, cursor)
+
+    assert found == [held]
+    assert fake.thing(held).data["created_utc"] < fake.thing(later).data["created_utc"]
+    assert ids(connector, cursor)[0] == []
+
+
+def test_a_comment_listed_later_than_the_overlap_is_left_behind(fake: FakeReddit) -> None:
+    thread = fake.add_submission("velora", "Velora Pulse thread", author="moderator")
+    held = fake.add_comment(thread, "my Velora Pulse died", author="anna", held=True)
+    fake.pass_time(60)
+    fake.add_comment(thread, "mine too", author="bob")
+    connector = connect(fake, overlap_seconds=30)
+    _, cursor = ids(connector, None)
+    fake.approve(held)
+    assert ids(connector, cursor)[0] == []
+
+
+def test_the_cursor_keeps_no_more_names_per_stream_than_a_poll_reads(fake: FakeReddit) -> None:
+    added = [fake.add_submission("velora", f"Post {n}") for n in range(6)]
+    connector = connect(fake, terms=(), max_items=3, first_poll_items=6)
+    found, cursor = ids(connector, None)
+    assert found == added
+
+    assert cursor is not None
+    assert all(len(mark["seen"]) <= 3 for mark in json.loads(cursor).values())
+    assert ids(connector, cursor)[0] == []
+    newest = fake.add_submission("velora", "Post 6")
+    assert ids(connector, cursor)[0] == [newest]
+
+
+def test_a_cursor_written_before_the_overlap_reads_on_from_where_it_stood(fake: FakeReddit) -> None:
+    fake.add_submission("velora", "Old")
+    tied = fake.add_submission("velora", "Seen at the cursor's second")
+    twin = fake.add_submission("velora", "Not yet seen at that second")
+    newer = fake.add_submission("velora", "New")
+    created = fake.thing(tied).data["created_utc"]
+    fake.thing(twin).data["created_utc"] = created
+    cursor = json.dumps({"new:velora": {"created": created, "seen": [tied]}})
+    found, _ = ids(connect(fake, terms=()), cursor)
+    assert sorted(found) == sorted([twin, newer])
+
+
 def test_posts_are_normalised(fake: FakeReddit) -> None:
     submission = fake.add_submission("velora", "Broken hinge", "It snapped", author="ann")
     comment = fake.add_comment(submission, "Sorry to hear", author="bob")
@@ -110,10 +219,15 @@ def test_a_malformed_or_deleted_item_is_rejected_while_the_rest_are_returned(fak
     )
     gone = fake.add_submission("velora", "gone", "[removed]")
     later = fake.add_submission("velora", "also fine")
-    batch = connect(fake).fetch(None)
+    connector = connect(fake)
+    batch = connector.fetch(None)
     assert [post.external_id for post in batch.posts] == [good, later]
     assert len(batch.rejected) == 2
     assert any(gone in rejected.reason for rejected in batch.rejected)
+    assert connector.fetch(batch.cursor).rejected == [], "rejected again from within the overlap"
+
+
+# -- addresses, identity, options -----------------------------------------------------
 
 
 def test_the_user_agent_has_reddits_form(fake: FakeReddit) -> None:
@@ -129,22 +243,115 @@ def test_a_user_agent_outside_reddits_form_is_refused() -> None:
         RedditOptions(contact="not a name!")
 
 
-def test_the_base_url_is_honoured(fake: FakeReddit) -> None:
+def test_api_base_url_alone_sends_the_sign_in_there_too(fake: FakeReddit) -> None:
     connect(fake).fetch(None)
-    assert fake.requested("/api/v1/access_token")
+    [token] = fake.requested("/api/v1/access_token")
+    assert token.form["username"] == "velora_care"
     assert fake.requested("/r/velora/new") and fake.requested("/message/mentions")
 
 
+def test_auth_url_sends_the_sign_in_elsewhere(fake: FakeReddit) -> None:
+    with FakeReddit().running() as sign_in:
+        sign_in.tokens = fake.tokens  # one Reddit behind two addresses
+        connect(fake, auth_url=sign_in.url).fetch(None)
+    assert sign_in.requested("/api/v1/access_token") and not fake.requested("/api/v1/access_token")
+    assert fake.requested("/r/velora/new")
+
+
+def test_without_a_proxy_the_sign_in_is_reddits_own() -> None:
+    with FakeReddit().running() as unused:
+        connector = connect(unused, api_base_url=RedditConnector.default_api_base_url)
+    assert connector.reddit.config.reddit_url == "https://www.reddit.com"
+    assert connector.reddit.config.oauth_url == "https://oauth.reddit.com"
+
+
+def test_page_size_is_not_an_option_because_praw_sets_its_own() -> None:
+    with pytest.raises(ValidationError):
+        RedditOptions.model_validate({"page_size": 100})
+
+
 def test_bad_app_credentials_are_permanent(fake: FakeReddit) -> None:
-    with pytest.raises(ConnectorError) as raised:
-        connect(fake, secrets={**SECRETS, "client_secret": "wrong"}).fetch(None)
-    assert raised.value.permanent
+    connector = connect(fake, secrets={**SECRETS, "client_secret": "wrong"})
+    assert refusal(lambda: connector.fetch(None)).permanent
 
 
 def test_a_wrong_password_is_permanent(fake: FakeReddit) -> None:
-    with pytest.raises(ConnectorError) as raised:
-        connect(fake, secrets={**SECRETS, "password": "wrong"}).fetch(None)
-    assert raised.value.permanent
+    connector = connect(fake, secrets={**SECRETS, "password": "wrong"})
+    assert refusal(lambda: connector.fetch(None)).permanent
+
+
+def test_declared_limits() -> None:
+    assert RedditConnector.reply_max_length == 10000 and RedditConnector.default_rate_limit == (100, 60)
+    assert RedditConnector.auto_reply_allowed and not RedditConnector.auto_reply_requires_direct
+
+
+def test_raw_queries_are_searched_in_the_watched_subreddits(fake: FakeReddit) -> None:
+    refund = fake.add_submission("velora", "Where is my refund?")
+    fake.add_submission("velora", "Nice weather")
+
+    found, _ = ids(connect(fake, terms=(), queries=("refund",), first_poll_items=100), None)
+
+    assert refund in found
+    [search] = fake.requested("/r/velora/search")
+    assert search.query["q"] == "refund" and search.query["restrict_sr"] in {"on", "1", "true", "True"}
+
+
+# -- pacing ------------------------------------------------------------------------
+
+
+def test_the_request_gate_is_passed_before_every_request(fake: FakeReddit) -> None:
+    comment = fake.add_comment(fake.add_submission("velora", "help"), "me too")
+    answered_before_each_gate: list[int] = []
+    connector = connect(fake, before_request=lambda: answered_before_each_gate.append(len(fake.requests)))
+
+    connector.fetch(None)
+    connector.reply(comment, "We're on it")
+    connector.find_reply(comment)
+
+    assert fake.requested("/api/v1/access_token") and fake.requested("/api/comment")
+    assert fake.requested("/user/velora_care/comments")
+    assert answered_before_each_gate == list(range(len(fake.requests)))
+
+
+def test_a_low_remaining_quota_spreads_the_next_polls_until_it_resets(fake: FakeReddit) -> None:
+    fake.report_quota(remaining=10, reset_seconds=300, used=90)
+    connector = connect(fake)
+
+    batch = connector.fetch(None)
+
+    reads = len(fake.requests) - len(fake.requested("/api/v1/access_token"))
+    assert batch.poll_again_after == connector.clock() + timedelta(seconds=300 * reads / 10)
+
+
+def test_a_quota_more_than_half_left_leaves_the_pace_to_the_source(fake: FakeReddit) -> None:
+    fake.report_quota(remaining=60, reset_seconds=300, used=40)
+    assert connect(fake).fetch(None).poll_again_after is None
+
+
+def test_a_spent_quota_holds_the_next_poll_until_it_resets(fake: FakeReddit) -> None:
+    fake.report_quota(remaining=0, reset_seconds=240, used=100)
+    connector = connect(fake)
+    assert connector.fetch(None).poll_again_after == connector.clock() + timedelta(seconds=240)
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/r/", {"retry-after": "3", "x-ratelimit-reset": "60"}),
+        ("/r/", {"x-ratelimit-remaining": "0.0", "x-ratelimit-used": "100", "x-ratelimit-reset": "3.0"}),
+        ("/api/v1/access_token", {"retry-after": "3"}),
+    ],
+    ids=["retry-after", "x-ratelimit-reset", "at sign-in"],
+)
+def test_a_429_asking_for_3_seconds_is_retried_after_3_seconds(
+    fake: FakeReddit, path: str, headers: dict[str, str]
+) -> None:
+    fake.fail(429, path=path, headers=headers)
+    error = refusal(lambda: connect(fake).fetch(None))
+    assert error.retry_after == 3 and not error.permanent
+
+
+# -- replying ------------------------------------------------------------------------
 
 
 def test_replies_land_on_the_right_parent_and_are_found_again(fake: FakeReddit) -> None:
@@ -162,22 +369,6 @@ def test_replies_land_on_the_right_parent_and_are_found_again(fake: FakeReddit) 
     assert connector.find_reply(submission) == to_submission
 
 
-def test_declared_limits() -> None:
-    assert RedditConnector.reply_max_length == 10000 and RedditConnector.rate_limit_per_minute == 100
-    assert RedditConnector.auto_reply_allowed and not RedditConnector.auto_reply_requires_direct
-
-
-def test_raw_queries_are_searched_in_the_watched_subreddits(fake: FakeReddit) -> None:
-    refund = fake.add_submission("velora", "Where is my refund?")
-    fake.add_submission("velora", "Nice weather")
-
-    found, _ = ids(connect(fake, terms=(), queries=("refund",), first_poll_items=100), None)
-
-    assert refund in found
-    [search] = fake.requested("/r/velora/search")
-    assert search.query["q"] == "refund" and search.query["restrict_sr"] in {"on", "1", "true", "True"}
-
-
 def test_find_reply_skips_the_replies_the_outbox_already_recorded(fake: FakeReddit) -> None:
     comment = fake.add_comment(fake.add_submission("velora", "help"), "me too")
     connector = connect(fake)
@@ -185,3 +376,131 @@ def test_find_reply_skips_the_replies_the_outbox_already_recorded(fake: FakeRedd
     assert connector.find_reply(comment, exclude={acknowledgement}) is None
     answer = connector.reply(comment, "Luca here: fixed")
     assert connector.find_reply(comment, exclude={acknowledgement}) == answer
+
+
+def lose_the_answer(fake: FakeReddit, fault: str) -> None:
+    if fault == "answered too late":
+        fake.answer_next_reply_late(TIMEOUT * 4)
+    else:
+        fake.fail_next_reply_after_posting(504)
+
+
+LOST_ANSWERS = ["answered too late", "504 after posting"]
+
+
+@pytest.mark.parametrize("fault", LOST_ANSWERS)
+def test_a_reply_posted_whose_answer_is_lost_has_an_unknown_outcome_and_is_found(
+    fake: FakeReddit, fault: str
+) -> None:
+    comment = fake.add_comment(fake.add_submission("velora", "help"), "me too")
+    connector = connect(fake)
+    lose_the_answer(fake, fault)
+
+    error = refusal(lambda: connector.reply(comment, "We're on it"))
+
+    [posted] = fake.replies_to(comment)
+    assert error.outcome_unknown and not error.permanent
+    assert connector.find_reply(comment) == posted["id"]
+
+
+def test_a_reply_refused_with_a_429_is_not_of_unknown_outcome(fake: FakeReddit) -> None:
+    comment = fake.add_comment(fake.add_submission("velora", "help"), "me too")
+    fake.fail(429, path="/api/comment", headers={"retry-after": "7"})
+    error = refusal(lambda: connect(fake).reply(comment, "We're on it"))
+    assert (error.outcome_unknown, error.retry_after) == (False, 7) and fake.replies == []
+
+
+def test_a_reply_to_a_deleted_post_is_not_of_unknown_outcome(fake: FakeReddit) -> None:
+    comment = fake.add_comment(fake.add_submission("velora", "help"), "me too")
+    fake.delete(comment)
+    error = refusal(lambda: connect(fake).reply(comment, "We're on it"))
+    assert error.only_this_post and not error.outcome_unknown
+
+
+def test_a_reply_that_never_reached_reddit_is_not_of_unknown_outcome(fake: FakeReddit) -> None:
+    with FakeReddit().running() as gone:
+        closed = gone.url
+    connector = connect(fake, api_base_url=closed, auth_url=fake.url)  # signed in, the API unreachable
+    error = refusal(lambda: connector.reply("t1_abc", "We're on it"))
+    assert fake.requested("/api/v1/access_token") and not error.outcome_unknown
+
+
+def test_a_failed_sign_in_before_a_reply_is_not_of_unknown_outcome(fake: FakeReddit) -> None:
+    fake.fail(503, path="/api/v1/access_token")
+    error = refusal(lambda: connect(fake).reply("t1_abc", "We're on it"))
+    assert not error.outcome_unknown and fake.replies == []
+
+
+# -- through the service: poller, database, outbox -------------------------------------
+
+
+@pytest.fixture
+def service(engine: Engine, clock: FakeClock, tmp_path: Path) -> Iterator[tuple[Service, FakeReddit]]:
+    """The service with one Reddit source watching r/velora, against a fake Reddit whose posts
+    were written in the last minutes of the service's clock."""
+    with FakeReddit(start=clock.now.timestamp() - 600).running() as reddit:
+
+        def add_reddit_source(raw: Raw) -> None:
+            raw["sources"] = [
+                {
+                    "id": "reddit-velora",
+                    "platform": "reddit",
+                    "brand": "Velora",
+                    "account": "velora_care",
+                    "auto_reply": True,
+                    "api_base_url": reddit.url,
+                    "credentials": VARIABLES,
+                    "watch": {"subreddits": ["velora"]},
+                    "options": {"timeout": TIMEOUT},
+                }
+            ]
+            for person in raw["employees"]:
+                person["accounts"] = ["reddit-velora"]
+
+        config = demo_config(tmp_path, add_reddit_source)
+        yield build_service(config, engine, environ=ENVIRON, clock=clock), reddit
+
+
+def outbox(engine: Engine) -> list[OutboxEntry]:
+    with Session(engine) as session:
+        return list(session.exec(select(OutboxEntry)).all())
+
+
+@pytest.mark.parametrize("fault", LOST_ANSWERS)
+def test_an_acknowledgement_whose_answer_is_lost_is_settled_with_reddit_and_never_sent_twice(
+    service: tuple[Service, FakeReddit], engine: Engine, clock: FakeClock, fault: str
+) -> None:
+    desk, fake = service
+    complaint = fake.add_submission("velora", COMPLAINT, author="anna")
+    desk.poller.poll("reddit-velora")
+    lose_the_answer(fake, fault)
+
+    first = desk.sender.run_once()
+    [entry] = outbox(engine)
+    assert (first.sent, entry.state) == (0, "unknown")
+    clock.advance(hours=1)
+    again = desk.sender.run_once()
+
+    [posted] = fake.replies_to(complaint)
+    [entry] = outbox(engine)
+    assert (again.sent, again.reconciled) == (0, 1)
+    assert (entry.in_reply_to, entry.state, entry.platform_reply_id) == (complaint, "sent", posted["id"])
+
+
+def test_a_customers_answer_to_our_acknowledgement_elsewhere_joins_their_case(
+    service: tuple[Service, FakeReddit], engine: Engine, clock: FakeClock
+) -> None:
+    desk, fake = service
+    elsewhere = fake.add_submission("gadgets", "phones", author="moderator")
+    complaint = fake.add_comment(elsewhere, COMPLAINT, author="anna")
+    desk.poller.poll("reddit-velora")
+    assert desk.sender.run_once().sent == 1
+    [ours] = fake.replies_to(complaint)
+    answer = fake.add_comment(ours["id"], "still broken this morning", author="anna")
+    clock.advance(minutes=5)
+
+    assert desk.poller.poll("reddit-velora").new == 1
+
+    with Session(engine) as session:
+        case_of = {m.external_id: m.case_id for m in session.exec(select(Mention)).all()}
+    assert case_of[answer] is not None and case_of[answer] == case_of[complaint]

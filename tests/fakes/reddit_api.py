@@ -2,10 +2,12 @@
 
 It speaks the parts of Reddit's API the connector uses: the script-app token
 endpoint, subreddit search / new / comments listings, the inbox's username
-mentions, a user's comments, and posting a comment, all in Reddit's Listing
-JSON shape with ``after`` pagination and the ``x-ratelimit-*`` headers. Tests
-add submissions and comments, script failures (status codes, slow answers,
-malformed items) and inspect what was requested and replied.
+mentions and comment replies, a user's comments, and posting a comment, all in
+Reddit's Listing JSON shape with ``after`` pagination and the ``x-ratelimit-*``
+headers. Tests add submissions and comments (some held for a moderator's
+approval), script failures (status codes, slow answers, malformed items, a
+reply posted whose answer is lost), set the quota it reports, and inspect what
+was requested and replied.
 """
 
 from __future__ import annotations
@@ -28,12 +30,17 @@ MAX_PAGE = 100
 
 @dataclass
 class Thing:
-    """One stored submission (t3) or comment (t1), or a deliberately broken child."""
+    """One stored submission (t3) or comment (t1), or a deliberately broken child.
+
+    Listings order things as Reddit does, by when they were written (``seq``); one
+    held for a moderator is left out of every listing until it is ``listed``.
+    """
 
     seq: int
     kind: str
     subreddit: str
     data: dict[str, Any]
+    listed: bool = True
 
     @property
     def fullname(self) -> str:
@@ -48,6 +55,14 @@ class Failure:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     after: int = 0
+
+
+@dataclass
+class ReplyFault:
+    """What goes wrong with the answer to a reply that was posted all the same."""
+
+    delay: float = 0.0
+    status: int = 0
 
 
 @dataclass
@@ -67,7 +82,9 @@ class FakeReddit:
         client_secret: str = "app-secret",
         username: str = "velora_care",
         password: str = "hunter2",
+        start: float = 1_790_000_000.0,
     ) -> None:
+        """``start``: the Unix time just before the first thing is written (one a second after it)."""
         self.credentials = (client_id, client_secret, username, password)
         self.username = username
         self.page_size = MAX_PAGE
@@ -76,9 +93,11 @@ class FakeReddit:
         self.replies: list[dict[str, Any]] = []
         self.tokens: set[str] = set()
         self.deleted: set[str] = set()
+        self.quota_headers = dict(RATE_LIMIT_HEADERS)
         self._failures: list[Failure] = []
+        self._reply_faults: list[ReplyFault] = []
         self._ids = itertools.count(1)
-        self._clock = itertools.count(1_790_000_000)
+        self._now = start  # each thing is written a second after the one before
         self._lock = threading.Lock()
         self._server: Loopback | None = None
 
@@ -96,13 +115,16 @@ class FakeReddit:
             "author": author,
             "author_fullname": f"t2_{author}",
             "subreddit": subreddit,
-            "created_utc": float(next(self._clock)),
+            "created_utc": self._tick(),
             "num_comments": 0,
             "permalink": f"/r/{subreddit}/comments/{thing_id}/{title.lower().replace(' ', '_')[:20]}/",
         }
         return self._store("t3", subreddit, {**data, **extra})
 
-    def add_comment(self, parent: str, body: str, *, author: str = "someone", **extra: Any) -> str:
+    def add_comment(
+        self, parent: str, body: str, *, author: str = "someone", held: bool = False, **extra: Any
+    ) -> str:
+        """A comment on ``parent``; ``held`` for a moderator's approval, it is listed only once approved."""
         parent_thing = self.thing(parent)
         link = parent if parent.startswith("t3_") else parent_thing.data["link_id"]
         submission = self.thing(link)
@@ -114,14 +136,14 @@ class FakeReddit:
             "author": author,
             "author_fullname": f"t2_{author}",
             "subreddit": parent_thing.subreddit,
-            "created_utc": float(next(self._clock)),
+            "created_utc": self._tick(),
             "link_id": link,
             "parent_id": parent,
             "link_author": submission.data.get("author"),
             "link_title": submission.data.get("title"),
             "permalink": f"{submission.data['permalink']}{thing_id}/",
         }
-        return self._store("t1", parent_thing.subreddit, {**data, **extra})
+        return self._store("t1", parent_thing.subreddit, {**data, **extra}, listed=not held)
 
     def add_broken(self, subreddit: str, kind: str, data: dict[str, Any]) -> None:
         """A listing child exactly as given: missing or nonsensical fields."""
@@ -142,6 +164,36 @@ class FakeReddit:
         once ``after`` requests under ``path`` were answered normally."""
         with self._lock:
             self._failures.append(Failure(status, path, times, headers or {}, delay, after))
+
+    def approve(self, fullname: str) -> None:
+        """A moderator approves a held thing: from now on it is listed, where its time puts it."""
+        self.thing(fullname).listed = True
+
+    def pass_time(self, seconds: float) -> None:
+        """The next thing is written ``seconds`` later than it would have been."""
+        self._now += seconds
+
+    def report_quota(self, *, remaining: float, reset_seconds: int, used: int = 0) -> None:
+        """From now on every answer says ``remaining`` requests are left until the reset."""
+        self.quota_headers = {
+            "x-ratelimit-remaining": str(remaining),
+            "x-ratelimit-used": str(used),
+            "x-ratelimit-reset": str(reset_seconds),
+        }
+
+    def answer_next_reply_late(self, delay: float) -> None:
+        """The next reply is posted, and its answer sent ``delay`` seconds later: after a client
+        with a shorter timeout gave up on it."""
+        with self._lock:
+            self._reply_faults.append(ReplyFault(delay=delay))
+
+    def fail_next_reply_after_posting(self, status: int) -> None:
+        """The next reply is posted, and answered with ``status`` (a 5xx from a gateway) all the same."""
+        with self._lock:
+            self._reply_faults.append(ReplyFault(status=status))
+
+    def replies_to(self, parent: str) -> list[dict[str, Any]]:
+        return [reply for reply in self.replies if reply["parent"] == parent]
 
     def delete(self, fullname: str) -> None:
         """The author deleted it: listed as ``[deleted]``, and a reply to it is refused."""
@@ -174,11 +226,21 @@ class FakeReddit:
     def _new_id(self) -> str:
         return format(next(self._ids) + 1000, "x")
 
-    def _store(self, kind: str, subreddit: str, data: dict[str, Any]) -> str:
+    def _tick(self) -> float:
+        self._now += 1
+        return self._now
+
+    def _store(self, kind: str, subreddit: str, data: dict[str, Any], *, listed: bool = True) -> str:
         with self._lock:
-            thing = Thing(next(self._ids), kind, subreddit, data)
+            thing = Thing(next(self._ids), kind, subreddit, data, listed)
             self.things.append(thing)
         return thing.fullname
+
+    def _listed(self, kind: str) -> list[Thing]:
+        return [thing for thing in self.things if thing.kind == kind and thing.listed]
+
+    def _ours(self, thing: Thing) -> bool:
+        return str(thing.data.get("author", "")).lower() == self.username.lower()
 
     def _scripted_failure(self, path: str) -> Failure | None:
         with self._lock:
@@ -227,38 +289,34 @@ class FakeReddit:
     ) -> tuple[int, dict[str, str], Any]:
         parts = path.strip("/").split("/")
         if method == "POST" and path == "/api/comment":
-            return 200, {}, self._reply(form)
+            return self._reply(form)
         if parts[0] == "r" and len(parts) == 3:
             subreddits = set(parts[1].lower().split("+"))
             return 200, {}, self._listing(self._subreddit_listing(parts[2], subreddits, query), query)
         if path == "/message/mentions":
             mention = f"u/{self.username}".lower()
-            return (
-                200,
-                {},
-                self._listing(
-                    [
-                        t
-                        for t in self.things
-                        if t.kind == "t1" and mention in str(t.data.get("body", "")).lower()
-                    ],
-                    query,
-                    inbox=True,
-                ),
-            )
+            mentions = [t for t in self._listed("t1") if mention in str(t.data.get("body", "")).lower()]
+            return 200, {}, self._listing(mentions, query, inbox="username_mention")
+        if path == "/message/comments":
+            answers = [t for t in self._listed("t1") if self._answers_our_comment(t)]
+            return 200, {}, self._listing(answers, query, inbox="comment_reply")
         if parts[0] == "user" and parts[2:] == ["comments"]:
-            return (
-                200,
-                {},
-                self._listing(
-                    [t for t in self.things if t.kind == "t1" and t.data.get("author") == parts[1]], query
-                ),
-            )
+            name = parts[1].lower()
+            ours = [t for t in self._listed("t1") if str(t.data.get("author", "")).lower() == name]
+            return 200, {}, self._listing(ours, query)
         return 404, {}, {"message": "Not Found", "error": 404}
+
+    def _answers_our_comment(self, thing: Thing) -> bool:
+        parent = str(thing.data.get("parent_id", ""))
+        return parent.startswith("t1_") and not self._ours(thing) and self._ours(self.thing(parent))
 
     def _subreddit_listing(self, listing: str, subreddits: set[str], query: dict[str, str]) -> list[Thing]:
         anywhere = "all" in subreddits or query.get("restrict_sr") not in {"on", "1", "true", "True"}
-        things = [t for t in self.things if (listing == "search" and anywhere) or t.subreddit in subreddits]
+        things = [
+            t
+            for t in self.things
+            if t.listed and ((listing == "search" and anywhere) or t.subreddit in subreddits)
+        ]
         if listing == "comments":
             return [t for t in things if t.kind == "t1"]
         things = [t for t in things if t.kind == "t3"]
@@ -267,7 +325,7 @@ class FakeReddit:
             return [t for t in things if any(term and term in _searchable(t) for term in terms)]
         return things
 
-    def _listing(self, things: list[Thing], query: dict[str, str], *, inbox: bool = False) -> dict[str, Any]:
+    def _listing(self, things: list[Thing], query: dict[str, str], *, inbox: str = "") -> dict[str, Any]:
         newest_first = sorted(things, key=lambda thing: thing.seq, reverse=True)
         names = [thing.fullname for thing in newest_first]
         start = names.index(query["after"]) + 1 if query.get("after") in names else 0
@@ -281,7 +339,9 @@ class FakeReddit:
             "data": {"after": after, "before": None, "dist": len(page), "children": children},
         }
 
-    def _child(self, thing: Thing, *, inbox: bool) -> dict[str, Any]:
+    def _child(self, thing: Thing, *, inbox: str) -> dict[str, Any]:
+        """The thing as listed; in the inbox (a message of type ``inbox``) with its context instead
+        of its permalink and its thread, as Reddit lists it there."""
         if not inbox:
             return dict(thing.data)
         data = {key: value for key, value in thing.data.items() if key not in {"permalink", "link_id"}}
@@ -291,21 +351,27 @@ class FakeReddit:
             **data,
             "context": context,
             "was_comment": True,
-            "type": "username_mention",
+            "type": inbox,
             "new": True,
-            "subject": "username mention",
+            "subject": inbox.replace("_", " "),
             "dest": self.username,
         }
 
-    def _reply(self, form: dict[str, str]) -> dict[str, Any]:
+    def _reply(self, form: dict[str, str]) -> tuple[int, dict[str, str], Any]:
         parent = form["thing_id"]
         if parent in self.deleted:
             kind = "DELETED_COMMENT" if parent.startswith("t1_") else "DELETED_LINK"
-            return {"json": {"errors": [[kind, "that was deleted", "parent"]]}}
+            return 200, {}, {"json": {"errors": [[kind, "that was deleted", "parent"]]}}
         fullname = self.add_comment(parent, form["text"], author=self.username)
         self.replies.append({"parent": parent, "text": form["text"], "id": fullname})
+        with self._lock:
+            fault = self._reply_faults.pop(0) if self._reply_faults else ReplyFault()
+        if fault.delay and self._server:
+            self._server.stopping.wait(fault.delay)  # released at once when the fake stops
+        if fault.status:
+            return fault.status, {}, {"message": "posted, but the gateway gave up", "error": fault.status}
         data = dict(self.thing(fullname).data)
-        return {"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": data}]}}}
+        return 200, {}, {"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": data}]}}}
 
 
 def _searchable(thing: Thing) -> str:
@@ -336,7 +402,7 @@ def _handler(fake: FakeReddit) -> type[BaseHTTPRequestHandler]:
             body = json.dumps(payload).encode()
             try:
                 self.send_response(status)
-                for key, value in {**RATE_LIMIT_HEADERS, **extra}.items():
+                for key, value in {**fake.quota_headers, **extra}.items():
                     self.send_header(key, value)
                 self.send_header("content-type", "application/json; charset=UTF-8")
                 self.send_header("content-length", str(len(body)))
