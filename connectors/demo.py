@@ -54,6 +54,7 @@ class DemoConnector(Connector):
         self._roots = _conversation_roots(self._lines)
 
     def fetch(self, cursor: str | None) -> Batch:
+        self.before_request()  # one call to the demo platform, under the source's rate limit like any other
         now = self.clock()
         start, released = _read_cursor(cursor, now)
         due = self._due(start, now)
@@ -68,6 +69,7 @@ class DemoConnector(Connector):
         return Batch(posts=posts, cursor=_write_cursor(start, max(due, released)), rejected=rejected)
 
     def reply(self, to: str, text: str) -> str:
+        self.before_request()
         reply_id = f"demo-reply-{uuid.uuid4().hex[:12]}"
         record = {"id": reply_id, "in_reply_to": to, "text": text, "at": self.clock().isoformat()}
         with self._replies_lock:
@@ -77,6 +79,7 @@ class DemoConnector(Connector):
         return reply_id
 
     def find_reply(self, to: str, exclude: Collection[str] = frozenset()) -> str | None:
+        self.before_request()
         with self._replies_lock:
             if not self._replies.exists():
                 return None

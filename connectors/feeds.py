@@ -193,6 +193,7 @@ class FeedConnector(Connector):
             headers["If-Modified-Since"] = state.last_modified
         source = self.context.source_id
         try:
+            self.before_request()
             response = self._session.get(url, headers=headers, timeout=self._options.timeout_seconds)
         except requests.Timeout as error:
             message = f"feed {url}: timed out after {self._options.timeout_seconds}s"

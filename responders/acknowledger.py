@@ -67,7 +67,9 @@ class Acknowledger:
         self._config = config
         self._renderer = renderer
         self._own_handles = own_handles(config)
-        self._blocked = {bare_handle(handle) for handle in config.acknowledgement.blocked_handles}
+        self._blocked = {
+            name for handle in config.acknowledgement.blocked_handles if (name := bare_handle(handle))
+        }
 
     def acknowledge(self, session: Session, subject: Subject, now: datetime) -> Decision:
         """Queue the acknowledgement, keep it as a suggestion, or record why not."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,8 +27,10 @@ from connectors.base import Connector, ConnectorError
 from social_care import lifecycle
 from social_care.backoff import retry_delay
 from social_care.clock import Clock
+from social_care.rate_limits import RequestGate
 from social_care.source_health import FAILING, mark_failing
 from social_care.storage.claims import claim_next
+from social_care.storage.leases import LEASE, Heartbeat
 from social_care.storage.tables import Case, OutboxEntry, SourceState
 from social_care.switches import current_pause
 
@@ -58,8 +60,9 @@ class OutboxSender:
         clock: Clock,
         owner: str,
         max_attempts: int = 5,
-        lease: timedelta = timedelta(minutes=2),
+        lease: timedelta = LEASE,
         rng: random.Random | None = None,
+        gates: Mapping[str, RequestGate] | None = None,
     ) -> None:
         self._engine = engine
         self._connectors = connectors
@@ -68,6 +71,7 @@ class OutboxSender:
         self._max_attempts = max_attempts
         self._lease = lease
         self._rng = rng or random.Random()  # noqa: S311 (jitter, not secrecy)
+        self._gates = dict(gates or {})
 
     def run_once(self, limit: int = 50) -> SendReport:
         """Send what is due; while automatic replies are paused, only what a person wrote."""
@@ -109,18 +113,25 @@ class OutboxSender:
         )
 
     def _deliver(self, entry_id: int, report: SendReport) -> None:
+        """Send one claimed entry, its lease renewed while the platform takes its time."""
+        with Heartbeat(self._engine, OutboxEntry, entry_id, owner=self._owner, clock=self._clock):
+            self._deliver_claimed(entry_id, report)
+
+    def _deliver_claimed(self, entry_id: int, report: SendReport) -> None:
+        """Settle an attempt whose outcome is unknown, else send; no transaction is held while the
+        platform is called (on SQLite it would hold every other worker's writes)."""
         with Session(self._engine) as session:
             entry = session.get_one(OutboxEntry, entry_id)
-            connector = self._connectors[entry.source_id]
-            if entry.state in UNSETTLED:
-                if self._reconcile(session, entry, connector, report):
-                    return
-                if self._give_up_unsettled(session, entry, report):
-                    return
-            entry.state, entry.attempts = "sending", entry.attempts + 1
-            session.add(entry)
-            session.commit()
-            reply_to, text = entry.in_reply_to, entry.text
+            if self._rate_limited(session, entry):
+                return
+            unsettled = entry.state in UNSETTLED
+            recorded = _recorded_replies(session, entry) if unsettled else set()
+            reply_to, text, source_id = entry.in_reply_to, entry.text, entry.source_id
+        connector = self._connectors[source_id]
+        if unsettled and self._settled(entry_id, connector.find_reply, reply_to, recorded, report):
+            return
+        if not self._mark_sending(entry_id, report):
+            return
         try:
             platform_id = connector.reply(reply_to, text)
         except ConnectorError as error:
@@ -134,38 +145,70 @@ class OutboxSender:
             self._record_sent(session, entry, platform_id)
             report.sent += 1
 
-    def _reconcile(
-        self, session: Session, entry: OutboxEntry, connector: Connector, report: SendReport
+    def _rate_limited(self, session: Session, entry: OutboxEntry) -> bool:
+        """Put the entry off, unattempted, while its source's rate limit allows no request."""
+        gate = self._gates.get(entry.source_id)
+        free_at = gate.free_at(session) if gate is not None else None
+        if free_at is None:
+            return False
+        if entry.state == "sending":
+            entry.state = UNKNOWN  # a sender died mid-send: it still needs settling, once there is room
+        entry.next_attempt_at = free_at
+        entry.lease_owner = entry.lease_expires_at = None
+        session.add(entry)
+        session.commit()
+        return True
+
+    def _settled(
+        self,
+        entry_id: int,
+        find_reply: Callable[..., str | None],
+        reply_to: str,
+        recorded: set[str],
+        report: SendReport,
     ) -> bool:
-        """Settle an attempt whose outcome was lost; true when the reply turned out to be sent."""
-        recorded = session.exec(
-            select(OutboxEntry.platform_reply_id).where(
-                OutboxEntry.source_id == entry.source_id,
-                OutboxEntry.in_reply_to == entry.in_reply_to,
-                OutboxEntry.id != entry.id,
-                col(OutboxEntry.platform_reply_id).is_not(None),
-            )
-        ).all()
+        """Ask the platform whether an attempt whose outcome was lost went out; true when the entry
+        needs nothing more now (the reply was there, or the platform could not be asked yet)."""
         try:
-            found = connector.find_reply(entry.in_reply_to, exclude={str(known) for known in recorded})
+            found = find_reply(reply_to, exclude=recorded)
         except ConnectorError as error:
-            log.warning("cannot check outbox entry %s with the platform yet: %s", entry.id, error)
+            log.warning("cannot check outbox entry %s with the platform yet: %s", entry_id, error)
+            self._check_later(entry_id, error)
+            return True
+        if found is None:
+            return False
+        with Session(self._engine) as session:
+            entry = session.get_one(OutboxEntry, entry_id, with_for_update=True)
+            if entry.state != "sent":
+                self._record_sent(session, entry, found)
+                report.reconciled += 1
+        return True
+
+    def _check_later(self, entry_id: int, error: ConnectorError) -> None:
+        with Session(self._engine) as session:
+            entry = session.get_one(OutboxEntry, entry_id, with_for_update=True)
             entry.state = UNKNOWN
             entry.next_attempt_at = self._clock() + self._backoff(max(entry.attempts, 1), error.retry_after)
             entry.lease_owner = entry.lease_expires_at = None
             session.add(entry)
             session.commit()
-            return True
-        if found is None:
-            return False
-        self._record_sent(session, entry, found)
-        report.reconciled += 1
+
+    def _mark_sending(self, entry_id: int, report: SendReport) -> bool:
+        """Count the attempt and mark it ``sending`` before the call; false when the entry was
+        given up instead (see :meth:`_give_up_unsettled`)."""
+        with Session(self._engine) as session:
+            entry = session.get_one(OutboxEntry, entry_id, with_for_update=True)
+            if entry.state in UNSETTLED and self._give_up_unsettled(session, entry, report):
+                return False
+            entry.state, entry.attempts = "sending", entry.attempts + 1
+            session.add(entry)
+            session.commit()
         return True
 
     def _give_up_unsettled(self, session: Session, entry: OutboxEntry, report: SendReport) -> bool:
         """After the platform said our reply is not there: give up instead of sending it again when
-        the platform failed it too often, or when an automatic reply is no longer wanted (the case was closed
-        or answered by a person while its outcome was unknown)."""
+        the platform failed it too often, or when an automatic reply is no longer wanted (the case
+        was closed or answered by a person while its outcome was unknown)."""
         case = session.get_one(Case, entry.case_id)
         unwanted = entry.created_by == AUTOMATIC and (
             case.status in _NO_LONGER_WANTED or case.first_response_at is not None
@@ -228,3 +271,16 @@ class OutboxSender:
 
     def _backoff(self, attempts: int, retry_after: float | None) -> timedelta:
         return retry_delay(attempts, base_seconds=RETRY_BASE_SECONDS, retry_after=retry_after, rng=self._rng)
+
+
+def _recorded_replies(session: Session, entry: OutboxEntry) -> set[str]:
+    """Our replies to the same post that other entries already recorded: not the one being settled."""
+    recorded = session.exec(
+        select(OutboxEntry.platform_reply_id).where(
+            OutboxEntry.source_id == entry.source_id,
+            OutboxEntry.in_reply_to == entry.in_reply_to,
+            OutboxEntry.id != entry.id,
+            col(OutboxEntry.platform_reply_id).is_not(None),
+        )
+    ).all()
+    return {str(known) for known in recorded}

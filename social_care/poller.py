@@ -3,31 +3,38 @@
 The posts of a fetch and the cursor that follows them are committed in one
 transaction, so a crash before the commit re-fetches (deduplication absorbs
 it) and a crash after it loses nothing. Processing happens afterwards, one
-mention per transaction; anything left unprocessed is picked up next cycle.
+mention per transaction, each taken under its own row lock so that however
+many workers run, a post is processed once; anything left unprocessed is
+picked up next cycle.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, or_
+from sqlalchemy import ColumnElement, Engine, and_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from connectors.base import Connector, ConnectorError
+from social_care.backoff import retry_delay
 from social_care.budget import ReadBudget, month_of, paced_interval, projected_spend, updated_average
 from social_care.clock import Clock
 from social_care.pipeline import Pipeline
 from social_care.posts import Batch, Post
+from social_care.rate_limits import RequestGate
 from social_care.source_health import FAILING
-from social_care.storage.claims import claim
+from social_care.storage.claims import claim, release
+from social_care.storage.leases import LEASE, Heartbeat, reclaim_dead_leases
 from social_care.storage.tables import Author, Mention, RejectedPayload, SourceState, saved_id
 
 log = logging.getLogger(__name__)
+DEFAULT_RETRY_BASE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class PollReport:
     quota: int | None = None
     projected_reads: int | None = None
     next_poll_at: datetime | None = None
+    rate_limited_until: datetime | None = None  # the source's rate limit allowed no request this time
 
 
 class Poller:
@@ -65,8 +73,11 @@ class Poller:
         *,
         clock: Clock,
         owner: str,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = LEASE,
         limits: Mapping[str, ReadLimit] | None = None,
+        intervals: Mapping[str, float] | None = None,
+        gates: Mapping[str, RequestGate] | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self._engine = engine
         self._connectors = connectors
@@ -75,25 +86,54 @@ class Poller:
         self._owner = owner
         self._lease = lease
         self._limits = dict(limits or {})
+        self._intervals = dict(intervals or {})
+        self._gates = dict(gates or {})
+        self._rng = rng or random.Random()  # noqa: S311 (jitter, not secrecy)
 
     def poll(self, source_id: str) -> PollReport:
+        """Fetch and store what is new, then process what is stored, all under the source's lease.
+
+        The lease is renewed while the work runs and given back at the end, whatever
+        happens; a process that dies holding it loses it within seconds.
+        """
         report = PollReport(source_id)
         cursor = self._claim(source_id)
         if cursor is False:
             report.skipped = True
             return report
+        heartbeat = Heartbeat(self._engine, SourceState, source_id, owner=self._owner, clock=self._clock)
         try:
-            batch = self._connectors[source_id].fetch(cursor if isinstance(cursor, str) else None)
+            with heartbeat:
+                self._fetch(source_id, cursor if isinstance(cursor, str) else None, report)
+                self.process_pending(source_id, report)
+        finally:
+            with Session(self._engine) as session:
+                release(session, SourceState, source_id, self._owner)
+                session.commit()
+        return report
+
+    def _fetch(self, source_id: str, cursor: str | None, report: PollReport) -> None:
+        free_at = self._gates[source_id].free_at() if source_id in self._gates else None
+        if free_at is not None:
+            report.rate_limited_until = free_at
+            self._postpone(source_id, free_at)
+            return
+        try:
+            batch = self._connectors[source_id].fetch(cursor)
         except ConnectorError as error:
             self._record_failure(source_id, error)
             report.error = str(error)
-            return report
+            return
         report.fetched, report.rejected = len(batch.posts), len(batch.rejected)
         report.new = self._store(source_id, batch, report)
-        self.process_pending(source_id, report)
-        return report
 
     def process_pending(self, source_id: str, report: PollReport) -> None:
+        """Process each stored, unprocessed post of the source exactly once.
+
+        Each post is taken under its own row lock and checked again: a post another
+        worker holds is skipped (``SKIP LOCKED``), one it finished meanwhile is seen
+        processed. On SQLite the transaction's write lock does the same.
+        """
         with Session(self._engine) as session:
             pending = session.exec(
                 select(Mention.id)
@@ -102,7 +142,9 @@ class Poller:
             ).all()
         for mention_id in pending:
             with Session(self._engine) as session:
-                mention = session.get_one(Mention, mention_id)
+                mention = _take_unprocessed(session, mention_id)
+                if mention is None:
+                    continue
                 try:
                     outcome = self._pipeline.process(session, mention, self._clock())
                     session.commit()
@@ -117,7 +159,10 @@ class Poller:
                 report.case_ids.append(outcome.case_id)
 
     def _claim(self, source_id: str) -> str | bool | None:
-        """The stored cursor (``None`` for a first poll), or ``False`` if another worker holds it."""
+        """The stored cursor (``None`` for a first poll), or ``False`` if another worker holds it.
+
+        A lease held by a process of this host that has died is taken back first.
+        """
         now = self._clock()
         with Session(self._engine) as session:
             if session.get(SourceState, source_id) is None:
@@ -126,24 +171,30 @@ class Poller:
                     session.commit()
                 except IntegrityError:
                     session.rollback()
-            ready = and_(
-                col(SourceState.source_id) == source_id,
-                col(SourceState.status) != FAILING,
-                or_(col(SourceState.next_poll_at).is_(None), col(SourceState.next_poll_at) <= now),
-            )
-            claimed = claim(
-                session,
-                SourceState,
-                ready=ready,
-                order_by=SourceState.source_id,
-                owner=self._owner,
-                now=now,
-                lease=self._lease,
-            )
-            session.commit()
-            if not claimed:
-                return False
-            return session.get_one(SourceState, source_id).cursor
+        for attempt in range(2):
+            with Session(self._engine) as session:
+                claimed = claim(
+                    session,
+                    SourceState,
+                    ready=self._ready(source_id, now),
+                    order_by=SourceState.source_id,
+                    owner=self._owner,
+                    now=now,
+                    lease=self._lease,
+                )
+                session.commit()
+                if claimed:
+                    return session.get_one(SourceState, source_id).cursor
+            if attempt == 0 and not reclaim_dead_leases(self._engine, SourceState, now):
+                break
+        return False
+
+    def _ready(self, source_id: str, now: datetime) -> ColumnElement[bool]:
+        return and_(
+            col(SourceState.source_id) == source_id,
+            col(SourceState.status) != FAILING,
+            or_(col(SourceState.next_poll_at).is_(None), col(SourceState.next_poll_at) <= now),
+        )
 
     def _store(self, source_id: str, batch: Batch, report: PollReport) -> int:
         now = self._clock()
@@ -160,7 +211,10 @@ class Poller:
             state.cursor, state.last_polled_at, state.status = batch.cursor, now, "ok"
             state.failures, state.last_error = 0, ""
             self._spend(state, batch.billed_reads, now, report)
-            state.lease_owner = state.lease_expires_at = None
+            if batch.poll_again_after is not None and batch.poll_again_after > now:
+                # The platform's remaining quota is low: the next poll waits for it to last.
+                state.next_poll_at = max(state.next_poll_at or now, batch.poll_again_after)
+                report.next_poll_at = state.next_poll_at
             session.add(state)
             session.commit()
         return new
@@ -184,19 +238,42 @@ class Poller:
         report.quota, report.next_poll_at = limit.monthly_quota, state.next_poll_at
         report.projected_reads = projected_spend(budget, now, interval)
 
+    def _postpone(self, source_id: str, until: datetime) -> None:
+        with Session(self._engine) as session:
+            state = session.get_one(SourceState, source_id)
+            state.next_poll_at = until
+            session.add(state)
+            session.commit()
+
     def _record_failure(self, source_id: str, error: ConnectorError) -> None:
+        """Back off: as long as the platform asked (with a little jitter), else doubling from the
+        source's poll interval; a permanent failure stops the source until a person acts."""
         now = self._clock()
         with Session(self._engine) as session:
             state = session.get_one(SourceState, source_id)
             state.failures += 1
             state.status = FAILING if error.permanent else "backing_off"
             state.last_error = str(error)[:500]
-            backoff = min(30 * 2 ** (state.failures - 1), 3600)
-            state.next_poll_at = now + timedelta(seconds=max(backoff, error.retry_after or 0))
-            state.lease_owner = state.lease_expires_at = None
+            delay = retry_delay(
+                state.failures,
+                base_seconds=self._intervals.get(source_id, DEFAULT_RETRY_BASE_SECONDS),
+                retry_after=error.retry_after,
+                rng=self._rng,
+            )
+            state.next_poll_at = now + delay
             session.add(state)
             session.commit()
         log.warning("source %s: %s", source_id, error)
+
+
+def _take_unprocessed(session: Session, mention_id: int) -> Mention | None:
+    """The mention, locked for this transaction, if it is still unprocessed and no other worker holds it."""
+    statement = (
+        select(Mention)
+        .where(Mention.id == mention_id, col(Mention.processed_at).is_(None))
+        .with_for_update(skip_locked=True)
+    )
+    return session.exec(statement).first()
 
 
 def _store_post(session: Session, source_id: str, platform: str, post: Post, now: datetime) -> int:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, update
 from sqlmodel import Session
 
-from connectors.base import Connector, SourceContext
+from connectors.base import BeforeRequest, Connector, SourceContext, no_wait
 from connectors.registry import connector_class
 from responders.acknowledger import Acknowledger
 from responders.alerts import CrisisAlert
@@ -28,7 +26,7 @@ from responders.mailer import MailSender
 from responders.outbox import OutboxSender
 from responders.replies import ReplyRenderer
 from social_care.classify import RuleClassifier
-from social_care.clock import Clock, system_clock
+from social_care.clock import Clock, sleeper, system_clock
 from social_care.config.models import Config, Source
 from social_care.config.secrets import read_secret
 from social_care.crisis import CrisisMonitor
@@ -37,13 +35,15 @@ from social_care.mail import Mailer, MailTemplates
 from social_care.matching import WatchMatcher
 from social_care.pipeline import Pipeline
 from social_care.poller import Poller, ReadLimit
+from social_care.rate_limits import Limit, RequestGate, Sleep
 from social_care.resources import bundled
 from social_care.sla.notices import MailNotifier
 from social_care.sla.sweeper import Notifier, Sweeper
 from social_care.source_health import FAILING
 from social_care.storage import migrate
 from social_care.storage.engine import database_url, make_engine
-from social_care.storage.tables import SourceState
+from social_care.storage.leases import reclaim_dead_leases, worker_name
+from social_care.storage.tables import MailEntry, OutboxEntry, SourceState
 from social_care.watchlist import product_tiers, watch_terms
 
 log = logging.getLogger(__name__)
@@ -68,11 +68,6 @@ class Service:
             return self.handoff.sweep(session, self.clock())
 
 
-def worker_name() -> str:
-    """Who holds a lease: host, process and a random part, readable in the database."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
 def open_database(config: Config, environ: Mapping[str, str]) -> Engine:
     """The configured database, migrated to the newest schema."""
     engine = make_engine(database_url(config.database, environ))
@@ -80,7 +75,14 @@ def open_database(config: Config, environ: Mapping[str, str]) -> Engine:
     return engine
 
 
-def build_connector(config: Config, source: Source, environ: Mapping[str, str], clock: Clock) -> Connector:
+def build_connector(
+    config: Config,
+    source: Source,
+    environ: Mapping[str, str],
+    clock: Clock,
+    *,
+    before_request: BeforeRequest = no_wait,
+) -> Connector:
     kind = connector_class(source.platform)
     brand = config.brand(source.brand)
     terms = [term for term in watch_terms(config) if term.brand == brand.name]
@@ -98,7 +100,23 @@ def build_connector(config: Config, source: Source, environ: Mapping[str, str], 
     )
     secrets = {name: read_secret(source.credentials[name], environ) for name in kind.credentials}
     options = kind.Options.model_validate(source.options)
-    return kind(context=context, options=options, secrets=secrets, clock=clock)
+    return kind(context=context, options=options, secrets=secrets, clock=clock, before_request=before_request)
+
+
+def request_limit(source: Source) -> Limit | None:
+    """The source's own ``rate_limit``, else its platform's stated limit per client, else none."""
+    if source.rate_limit is not None:
+        return Limit(source.rate_limit.requests, source.rate_limit.per_seconds)
+    default = connector_class(source.platform).default_rate_limit
+    return Limit(*default) if default else None
+
+
+def request_gates(config: Config, engine: Engine, clock: Clock, sleep: Sleep) -> dict[str, RequestGate]:
+    return {
+        source.id: RequestGate(engine, source.id, request_limit(source), clock=clock, sleep=sleep)
+        for source in config.sources
+        if source.enabled
+    }
 
 
 def build_service(
@@ -109,13 +127,15 @@ def build_service(
     clock: Clock = system_clock,
     owner: str | None = None,
     notifier: Notifier | None = None,
+    sleep: Sleep | None = None,
 ) -> Service:
     environ = os.environ if environ is None else environ
     owner = owner or worker_name()
     with Session(engine) as session:
         sync_directory(session, config)
+    gates = request_gates(config, engine, clock, sleep or sleeper(clock))
     connectors = {
-        source.id: build_connector(config, source, environ, clock)
+        source.id: build_connector(config, source, environ, clock, before_request=gates[source.id])
         for source in config.sources
         if source.enabled
     }
@@ -136,8 +156,17 @@ def build_service(
         engine=engine,
         connectors=connectors,
         pipeline=pipeline,
-        poller=Poller(engine, connectors, pipeline, clock=clock, owner=owner, limits=read_limits(config)),
-        sender=OutboxSender(engine, connectors, clock=clock, owner=owner),
+        poller=Poller(
+            engine,
+            connectors,
+            pipeline,
+            clock=clock,
+            owner=owner,
+            limits=read_limits(config),
+            intervals={source.id: source.poll_interval_seconds for source in config.sources},
+            gates=gates,
+        ),
+        sender=OutboxSender(engine, connectors, clock=clock, owner=owner, gates=gates),
         handoff=handoff,
         mail_sender=MailSender(engine, Mailer(config.smtp, environ), clock=clock, owner=owner),
         clock=clock,
@@ -169,12 +198,20 @@ def clear_failures(service: Service) -> None:
         session.commit()
 
 
+def take_back_dead_leases(service: Service) -> None:
+    """A restarted worker takes back at once what a process of this host held when it died."""
+    now = service.clock()
+    for table in (SourceState, OutboxEntry, MailEntry):
+        reclaim_dead_leases(service.engine, table, now)
+
+
 def start_workers(service: Service) -> BackgroundScheduler:
     """Poll every enabled source at its interval, drain the outbox and sweep SLA clocks, starting now.
 
     APScheduler is only the timer: cursors, due times and outbox entries live in
     the database, so the jobs are simply rebuilt from the configuration at start.
     """
+    take_back_dead_leases(service)
     scheduler = BackgroundScheduler(
         timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
     )

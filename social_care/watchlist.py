@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from social_care.config.models import Brand, Config, WatchTerm
-from social_care.text import fold
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,10 @@ def own_handles(config: Config) -> set[str]:
     handles = {source.account for source in config.sources}
     handles.update(handle for brand in config.brands for handle in brand.handles)
     handles.update(handle for person in config.employees for handle in person.handles)
-    return {bare_handle(handle) for handle in handles if handle}
+    return {name for handle in handles if (name := bare_handle(handle))}
 
 
-_HANDLE_PREFIXES = ("@", "/u/", "u/")
+HANDLE_PREFIXES = ("@", "/u/", "u/")
 
 
 def bare_handle(handle: str) -> str:
@@ -56,14 +56,14 @@ def bare_handle(handle: str) -> str:
 
     Our own, our staff's and blocked accounts are written either way in the
     configuration, and authors arrive either way from the connectors; both sides
-    go through here before they are compared.
+    go through here before they are compared. Only case is folded: ``acme_care``
+    and ``AcmeCare`` are two different accounts.
     """
-    name = handle.strip()
-    for prefix in _HANDLE_PREFIXES:
-        if name.lower().startswith(prefix):
-            name = name[len(prefix) :]
-            break
-    return fold(name)
+    name = unicodedata.normalize("NFKC", handle.strip()).casefold()
+    for prefix in HANDLE_PREFIXES:
+        if name.startswith(prefix):
+            return name.removeprefix(prefix)
+    return name
 
 
 def _term(kind: str, spec: WatchTerm, brand: str, product: str) -> Term:

@@ -51,7 +51,7 @@ def test_a_crash_between_claim_and_record_never_sends_twice(
     with pytest.raises(ProcessDied):
         sender(engine, dying, clock, "worker-1").run_once()
     assert entry(engine).state == "sending"
-    clock.advance(seconds=30)
+    clock.advance(seconds=10)
     assert sender(engine, service.connectors["demo"], clock, "worker-2").run_once().sent == 0, (
         "lease still held"
     )

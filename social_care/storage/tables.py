@@ -244,6 +244,15 @@ class SourceState(SQLModel, table=True):
     lease_expires_at: datetime | None = _when()
 
 
+class RequestLog(SQLModel, table=True):
+    """When a source's latest requests to its platform were made, by any worker: its rate limit's window."""
+
+    __tablename__ = "request_log"
+
+    source_id: str = Field(primary_key=True)
+    sent: list[float] = _json([])
+
+
 class RejectedPayload(SQLModel, table=True):
     """A platform payload that could not be understood, kept for a person to inspect."""
 

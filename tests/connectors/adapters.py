@@ -209,7 +209,7 @@ class RedditPlatform(Platform):
             "api_base_url": self.fake.url,
             "credentials": self.SECRETS,
             "watch": {"subreddits": ["velora"]},
-            "options": {"auth_url": self.fake.url, "timeout": 0.3, "page_size": 4},
+            "options": {"timeout": 0.3},
         }
 
     def _publish_one(self, number: int) -> str:

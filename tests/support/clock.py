@@ -15,3 +15,7 @@ class FakeClock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+    def sleep(self, seconds: float) -> None:
+        """Waiting on this clock moves it forward: the code under test never really sleeps."""
+        self.advance(seconds=seconds)
