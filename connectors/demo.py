@@ -102,7 +102,7 @@ class DemoConnector(Connector):
         assert isinstance(options, DemoOptions)
         after_burst = number - options.initial_burst
         if after_burst < 0:
-            return start + timedelta(minutes=after_burst * 1.5)
+            return start  # the first burst is written as the desk starts: its clocks start then too
         return start + timedelta(minutes=(after_burst + 1) / options.per_minute)
 
     def _post(self, line: str, number: int, created_at: datetime) -> Post:

@@ -18,7 +18,8 @@ from connectors.base import Connector
 from responders.replies import ReplyRenderer, describe_due, describe_window, neutralise
 from responders.reply_limits import NAME_MAX_LENGTH
 from social_care import events
-from social_care.config.models import Config, Source
+from social_care.cases import customer_time
+from social_care.config.models import AcknowledgementPolicy, Config, Source
 from social_care.crisis import current_crisis
 from social_care.sla import calendar_for, policy_for, response_window
 from social_care.storage.tables import Author, Case, Mention, OutboxEntry, saved_id
@@ -31,7 +32,8 @@ CRISIS_TEMPLATE = "crisis"  # replaces the acknowledgement's wording while a cri
 OPT_OUT_MAX_WORDS = 3
 # Past the window by more than this, the promise names the time instead (business hours at work).
 _SLACK = timedelta(minutes=1)
-_HANDLE = re.compile(r"@\w+")
+# How posts name an account: "@name" (X and most platforms), "u/name" or "/u/name" (Reddit).
+_HANDLE = re.compile(r"(?<![\w/])(?:@|/?u/)[\w-]+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,11 @@ def idempotency_key(case: Case, purpose: str) -> str:
 
 
 def is_opt_out(text: str, stop_words: list[str]) -> bool:
-    """A short post that says "stop" (or "basta") to us: no more automatic replies."""
+    """A short post that says "stop" (or "basta") to us: no more automatic replies.
+
+    The account it is said to may stand before or after the word, named the
+    platform's way ("@acme stop", "stop u/acme_care", "/u/acme_care basta").
+    """
     words = tokenize(_HANDLE.sub(" ", text)).words
     return bool(words) and len(words) <= OPT_OUT_MAX_WORDS and words[0] in {fold(word) for word in stop_words}
 
@@ -119,13 +125,10 @@ class Acknowledger:
             subject.connector,
         )
         policy = self._config.acknowledgement
-        if is_opt_out(mention.text, policy.stop_words):
-            author.opted_out_at = author.opted_out_at or now
-            session.add(author)
         refusals = (
             (not policy.enabled, "automatic acknowledgements are switched off"),
             (case.category not in policy.categories, f"{case.category} is not acknowledged automatically"),
-            (_already_acknowledged(session, case), "this case was already acknowledged"),
+            (already_acknowledged(session, case), "this case was already acknowledged"),
             (bare_handle(author.handle) in self._own_handles, "the author is one of our accounts"),
             (author.blocked or bare_handle(author.handle) in self._blocked, "the author is blocked"),
             (author.opted_out_at is not None, "the author asked for no automatic replies"),
@@ -139,6 +142,9 @@ class Acknowledger:
                 return Decision(False, reason)
         if connector.auto_reply_requires_direct and not mention.direct:
             return Decision(False, "the post does not address our account", suggest=True)
+        if now - customer_time(mention) > timedelta(minutes=policy.max_post_age_minutes):
+            reason = f"the post is older than {policy.max_post_age_minutes} minutes: a person answers it"
+            return Decision(False, reason, suggest=True)
         if _recently_acknowledged(session, author, now - timedelta(minutes=policy.author_cooldown_minutes)):
             return Decision(False, "the author was acknowledged recently", suggest=True)
         if _sent_last_hour(session, source.id, now) >= policy.hourly_cap_per_source:
@@ -173,7 +179,16 @@ class Acknowledger:
         return describe_window(window, language)
 
 
-def _already_acknowledged(session: Session, case: Case) -> bool:
+def note_opt_out(author: Author, text: str, policy: AcknowledgementPolicy, now: datetime) -> bool:
+    """Record that ``author`` asked for no more automatic replies, if ``text`` says so; whether it did."""
+    if not is_opt_out(text, policy.stop_words):
+        return False
+    author.opted_out_at = author.opted_out_at or now
+    return True
+
+
+def already_acknowledged(session: Session, case: Case) -> bool:
+    """Whether an automatic acknowledgement was ever queued (or sent) for ``case``: once per case."""
     key = idempotency_key(case, PURPOSE)
     return session.exec(select(OutboxEntry.id).where(OutboxEntry.idempotency_key == key)).first() is not None
 

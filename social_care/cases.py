@@ -1,10 +1,16 @@
 """Threading mentions into cases, the unit of work.
 
-A mention joins the case of the post it answers (same conversation); failing
-that, an open case of the same author on the same source that was active
-within the threading window; otherwise it opens a new case. A new mention on a
-resolved (or dismissed) case reopens it, and a mention on a case waiting on
-the customer starts its reply clock again. Retweets never reach here.
+A case is one customer's: a mention joins its author's case in the same
+conversation (the post it answers, or the thread it is in); failing that, an
+open case of the same author on the same source that was active within the
+threading window; otherwise it opens a new case. A second person writing in a
+thread we answered is a customer of their own, with a case of their own. A new
+mention on a resolved (or dismissed) case reopens it, and a mention on a case
+waiting on the customer starts its reply clock again. Retweets never reach here.
+
+The customer's clocks start when they wrote, by the platform's time (a post
+fetched five minutes late has waited five minutes already), or when we fetched
+it if the platform's time is in the future.
 """
 
 from __future__ import annotations
@@ -41,8 +47,13 @@ def thread_into_case(
     mention.case_id = case.id
     session.add(mention)
     _escalate(case, verdict, product)
-    lifecycle.customer_wrote(session, case, now, mention.id)
+    lifecycle.customer_wrote(session, case, now, mention.id, wrote_at=customer_time(mention))
     return case, False
+
+
+def customer_time(mention: Mention) -> datetime:
+    """When the customer wrote, as far as we can trust the platform: never later than we fetched it."""
+    return min(mention.posted_at, mention.fetched_at)
 
 
 def _conversation_case(session: Session, mention: Mention) -> Case | None:
@@ -55,7 +66,7 @@ def _conversation_case(session: Session, mention: Mention) -> Case | None:
     statement = (
         select(Case)
         .join(Mention, col(Mention.case_id) == col(Case.id))
-        .where(Mention.platform == mention.platform, same_conversation)
+        .where(Mention.platform == mention.platform, Case.author_id == mention.author_id, same_conversation)
         .order_by(col(Case.id).desc())
     )
     return session.exec(statement).first()
@@ -78,6 +89,7 @@ def _recent_case(session: Session, mention: Mention, since: datetime) -> Case | 
 def _open(
     session: Session, mention: Mention, verdict: Verdict, *, brand: str, product: str, now: datetime
 ) -> Case:
+    wrote_at = customer_time(mention)
     case = Case(
         source_id=mention.source_id,
         platform=mention.platform,
@@ -89,15 +101,23 @@ def _open(
         language=verdict.language,
         brand=brand,
         product=product,
-        opened_at=now,
+        opened_at=wrote_at,
         last_activity_at=now,
-        awaiting_reply_since=now,
+        awaiting_reply_since=wrote_at,
     )
     session.add(case)
     session.flush()
     mention.case_id = case.id
     session.add(mention)
-    events.record(session, case, "opened", at=now, to_status="new", mention_id=mention.id)
+    events.record(
+        session,
+        case,
+        "opened",
+        at=wrote_at,
+        to_status="new",
+        mention_id=mention.id,
+        fetched_at=now.isoformat(),
+    )
     return case
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from social_care import events
-from social_care.storage.tables import Case, OutboxEntry, saved_id
+from social_care.storage.tables import Case, CaseEvent, OutboxEntry, saved_id
 
 EMPLOYEE = "employee"
 DISMISSALS = ("spam", "ignored")
@@ -33,16 +33,32 @@ def _measured(due: datetime | None, at: datetime) -> dict[str, Any]:
     return {"due_at": due.isoformat(), "met": at <= due} if due else {}
 
 
-def customer_wrote(session: Session, case: Case, at: datetime, mention_id: int | None) -> None:
-    """A new mention on an existing case: reopen it, or start its reply clock again."""
+def customer_wrote(
+    session: Session, case: Case, at: datetime, mention_id: int | None, *, wrote_at: datetime | None = None
+) -> None:
+    """A new mention on an existing case: reopen it, or start its reply clock again.
+
+    The clocks start when the customer wrote (``wrote_at``), but never before the
+    case reached its present state: a message written before our reply was sent
+    waits from that reply, one written before the case was closed from its closing.
+    """
     events.record(session, case, "mention_added", at=at, mention_id=mention_id)
+    waiting_since = max(wrote_at or at, _state_since(session, case))
     if case.awaiting_reply_since is None:
-        case.awaiting_reply_since = at
+        case.awaiting_reply_since = waiting_since
     if case.status in ("resolved", *DISMISSALS):
-        case.reopened_at, case.resolved_at = at, None
+        case.reopened_at, case.resolved_at = waiting_since, None
         events.record(session, case, "reopened", at=at, to_status=_working_status(case))
     elif case.status == "responded":
         events.record(session, case, "customer_replied", at=at, to_status=_working_status(case))
+
+
+def _state_since(session: Session, case: Case) -> datetime:
+    """When the case last changed state (its opening at the earliest)."""
+    moves = select(func.max(CaseEvent.at)).where(
+        CaseEvent.case_id == case.id, col(CaseEvent.to_status).is_not(None)
+    )
+    return session.exec(moves).one() or case.opened_at
 
 
 def _working_status(case: Case) -> str:

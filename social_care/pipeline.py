@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from connectors.base import Connector
-from responders.acknowledger import Acknowledger, Decision, Subject
+from responders.acknowledger import Acknowledger, Decision, Subject, already_acknowledged, note_opt_out
 from responders.alerts import CrisisAlert
 from responders.handoff import HandOff
 from social_care import events
@@ -79,6 +79,8 @@ class Pipeline:
         _store_verdict(session, mention, matches, verdict, now)
         mention.processed_at = now
         session.add(mention)
+        if note_opt_out(author, mention.text, self._config.acknowledgement, now):
+            session.add(author)
         retweet = mention.is_retweet or verdict.retweet
         if retweet or bare_handle(author.handle) in self._own or not (matches or mention.direct):
             return Outcome(matched=bool(matches))
@@ -92,8 +94,17 @@ class Pipeline:
             self._route(session, case, mention, now)
         if opened:
             self._watch_for_crisis(session, now)
-        decision = self._acknowledge(session, case, mention, author, now) if opened else None
+        eligible = opened or self._may_acknowledge_on_joining(session, case, verdict)
+        decision = self._acknowledge(session, case, mention, author, now) if eligible else None
         return Outcome(True, case.id, opened, decision.reason if decision else "")
+
+    def _may_acknowledge_on_joining(self, session: Session, case: Case, verdict: Verdict) -> bool:
+        """A case becomes eligible for its acknowledgement when a complaint or inquiry joins it and
+        none was queued yet: a praise that opened it, or a keyword-only post that could not be
+        answered automatically, does not keep the customer's direct complaint unanswered."""
+        return verdict.category in self._config.acknowledgement.categories and not already_acknowledged(
+            session, case
+        )
 
     def _route(self, session: Session, case: Case, mention: Mention, now: datetime) -> None:
         facts = CaseFacts.of(case, mention.text)

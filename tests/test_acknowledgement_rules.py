@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from responders.acknowledger import is_opt_out
 from social_care.config import Config
 from social_care.runtime import build_service
 from social_care.storage.tables import Author, Case, CaseEvent, Mention, OutboxEntry
@@ -90,6 +92,97 @@ def test_an_author_who_says_basta_gets_no_more_automatic_replies(
     ]
     build_service(scenario_config(tmp_path, posts), engine, clock=clock).poller.poll("demo")
     assert outcome(engine, "s2") == (False, "the author asked for no automatic replies")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "u/velora_care stop",
+        "/u/velora_care stop",
+        "stop u/velora_care",
+        "u/velora_care basta",
+        "STOP @velora",
+        "@velora unsubscribe",
+    ],
+)
+def test_stop_is_heard_wherever_it_stands_next_to_our_account_however_the_platform_names_it(
+    text: str,
+) -> None:
+    assert is_opt_out(text, ["stop", "basta", "unsubscribe"])
+
+
+@pytest.mark.parametrize("text", ["please stop u/velora_care from spamming me about Velora Pulse", "u/stop"])
+def test_stop_inside_a_longer_sentence_or_as_a_name_is_no_opt_out(text: str) -> None:
+    assert not is_opt_out(text, ["stop", "basta"])
+
+
+def test_an_author_who_says_stop_to_an_open_case_gets_no_acknowledgement_for_it(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The opt-out is heard on every post, not only on one that opens a case."""
+    posts = [
+        post("k1", "Velora Pulse keeps rebooting, worst purchase ever", handle="rita"),
+        post("k2", "u/velora stop", handle="rita", direct=True),
+        post("k3", "@velora my Velora Pulse is still broken", handle="rita", direct=True),
+    ]
+    build_service(scenario_config(tmp_path, posts), engine, clock=clock).poller.poll("demo")
+    assert outcome(engine, "k3") == (False, "the author asked for no automatic replies")
+
+
+def test_a_post_older_than_the_limit_is_queued_with_a_suggestion_not_answered(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    """At a first start, or after a long outage, a three-day-old complaint gets a person, not a robot."""
+    config = scenario_config(tmp_path, [complaint(1)], initial_burst=0, per_minute=1.0)
+    service = build_service(config, engine, clock=clock)
+    service.poller.poll("demo")  # the platform's clock starts; the post is written a minute later
+    clock.advance(days=3, minutes=1)
+    service.poller.poll("demo")
+    assert outcome(engine, "p1") == (False, "the post is older than 240 minutes: a person answers it")
+    with Session(engine) as session:
+        assert "SC-000001" in session.exec(select(Case)).one().suggested_reply
+
+
+def test_a_post_within_the_age_limit_is_still_answered(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    config = scenario_config(tmp_path, [complaint(1)], initial_burst=0, per_minute=1.0)
+    service = build_service(config, engine, clock=clock)
+    service.poller.poll("demo")
+    clock.advance(minutes=200)
+    service.poller.poll("demo")
+    assert outcome(engine, "p1") == (True, "")
+
+
+@pytest.mark.parametrize("written", ["u/{name}", "/u/{name}", "@{name}", "{name}", "U/{upper}"])
+def test_our_staff_and_blocked_names_match_however_they_are_written(
+    engine: Engine, tmp_path: Path, clock: FakeClock, written: str
+) -> None:
+    posts = [
+        complaint(1, handle="velora_care"),  # our own account, written the Reddit way in the source
+        complaint(2, handle="luca_at_velora"),  # a colleague
+        complaint(3, handle="troll"),  # blocked
+        complaint(4, handle="anna"),
+    ]
+    config = scenario_config(tmp_path, posts)
+    source = config.sources[0].model_copy(
+        update={"account": written.format(name="velora_care", upper="VELORA_CARE")}
+    )
+    staff = [
+        person.model_copy(update={"handles": [written.format(name="luca_at_velora", upper="LUCA_AT_VELORA")]})
+        if person.name == "Luca Marino"
+        else person
+        for person in config.employees
+    ]
+    config = with_policy(
+        config.model_copy(update={"sources": [source], "employees": staff}),
+        blocked_handles=[written.format(name="troll", upper="TROLL")],
+    )
+    build_service(config, engine, clock=clock).poller.poll("demo")
+    assert outcome(engine, "p1") == (False, "no case")
+    assert outcome(engine, "p2") == (False, "no case")
+    assert outcome(engine, "p3") == (False, "the author is blocked")
+    assert outcome(engine, "p4") == (True, "")
 
 
 def test_a_sentence_that_merely_contains_stop_is_not_an_opt_out(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from social_care.metrics import Period, measure
+from social_care.poller import Poller
 from social_care.runtime import build_service
 from social_care.storage.tables import (
     Author,
@@ -22,6 +25,7 @@ from social_care.storage.tables import (
     TermMatch,
 )
 from tests.support.clock import FakeClock
+from tests.support.platforms import FixedPosts, like
 from tests.support.scenario import post, scenario_config
 
 COMPLAINT_DIRECT = post(
@@ -181,17 +185,95 @@ def test_retweets_our_own_posts_and_excluded_names_open_no_case(
         assert all(mention.processed_at for mention in session.exec(select(Mention)))
 
 
-def test_a_follow_up_in_the_conversation_joins_the_case(
+def test_a_follow_up_by_the_customer_in_the_conversation_joins_their_case(
     engine: Engine, tmp_path: Path, clock: FakeClock
 ) -> None:
-    posts = [
-        COMPLAINT_DIRECT,
-        post("p9", "@velora still nothing, hello?", direct=True, reply_to="p1", handle="zed"),
-    ]
+    posts = [COMPLAINT_DIRECT, post("p9", "@velora still nothing, hello?", direct=True, reply_to="p1")]
     build_service(scenario_config(tmp_path, posts), engine, clock=clock).poller.poll("demo")
     with Session(engine) as session:
         assert case_of(session, "p9").id == case_of(session, "p1").id
         assert len(session.exec(select(Case)).all()) == 1
+
+
+def test_a_second_person_in_an_answered_thread_gets_a_case_and_an_acknowledgement_of_their_own(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    posts = [
+        COMPLAINT_DIRECT,
+        post("p9", "@velora same here, my Velora Pulse is dead too", direct=True, reply_to="p1", handle="zed"),
+    ]
+    service = build_service(scenario_config(tmp_path, posts), engine, clock=clock)
+    service.poller.poll("demo")
+    service.sender.run_once()
+    with Session(engine) as session:
+        assert case_of(session, "p9").id != case_of(session, "p1").id
+    assert sorted(reply["in_reply_to"] for reply in replies_sent(tmp_path)) == ["p1", "p9"]
+
+
+def test_a_direct_complaint_joining_a_case_opened_by_praise_gets_the_acknowledgement_once(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    posts = [
+        post("g1", "@velora thanks, the Pulse is amazing", direct=True),
+        post("g2", "@velora update: my Velora Pulse is not working since the update, terrible", direct=True),
+        post("g3", "@velora and it is still broken, this is awful", direct=True),
+    ]
+    service = build_service(scenario_config(tmp_path, posts), engine, clock=clock)
+    service.poller.poll("demo")
+    service.sender.run_once()
+    assert [reply["in_reply_to"] for reply in replies_sent(tmp_path)] == ["g2"]
+    with Session(engine) as session:
+        case = case_of(session, "g1")
+        assert case.id == case_of(session, "g3").id and case.category == "complaint"
+        assert case.acknowledged_at is not None
+        assert events_of(session, case).count("acknowledged") == 1
+
+
+def test_a_direct_complaint_after_a_keyword_only_one_is_acknowledged(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    """On X a keyword hit may not be answered automatically; the same customer's later post to
+    our account may."""
+    posts = [
+        post("k1", "Velora Casa keeps dropping wifi, worst router ever", handle="bob", name="Bob"),
+        post("k2", "@velora my Velora Casa keeps dropping wifi, please help", handle="bob", direct=True),
+    ]
+    service = build_service(scenario_config(tmp_path, posts), engine, clock=clock)
+    service.poller.poll("demo")
+    service.sender.run_once()
+    assert [reply["in_reply_to"] for reply in replies_sent(tmp_path)] == ["k2"]
+
+
+def test_the_customers_wait_starts_when_they_wrote_not_when_we_fetched_it(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    config = scenario_config(tmp_path, [COMPLAINT_DIRECT], initial_burst=0, per_minute=1.0)
+    service = build_service(config, engine, clock=clock)
+    service.poller.poll("demo")  # the platform's clock starts; the post is written a minute later
+    written = clock.now + timedelta(minutes=1)
+    clock.advance(minutes=6)  # fetched five minutes after it was written
+    service.poller.poll("demo")
+    service.sender.run_once()
+    with Session(engine) as session:
+        case = case_of(session, "p1")
+        assert case.opened_at == written and case.awaiting_reply_since == written
+        assert case.ack_due_at is None and case.response_due_at == written + timedelta(hours=1)
+        report = measure(session, config, Period(written - timedelta(days=1), clock.now + timedelta(days=1)))
+    assert report.acknowledgement.median == timedelta(minutes=5)
+
+
+def test_a_post_dated_in_the_future_waits_from_when_we_fetched_it(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    service = build_service(scenario_config(tmp_path, [COMPLAINT_DIRECT]), engine, clock=clock)
+    fetched_at = clock.now
+    platform = service.connectors["demo"]
+    batch = platform.fetch(None)
+    ahead = [replace(batch.posts[0], created_at=fetched_at + timedelta(minutes=3))]
+    future = like(platform, FixedPosts, batch=replace(batch, posts=ahead))
+    Poller(engine, {"demo": future}, service.pipeline, clock=clock, owner="w").poll("demo")
+    with Session(engine) as session:
+        assert case_of(session, "p1").opened_at == fetched_at
 
 
 def test_an_author_who_says_stop_gets_no_more_automatic_replies(

@@ -231,6 +231,7 @@ class AcknowledgementPolicy(Section):
     categories: list[Category] = ["complaint", "inquiry"]
     author_cooldown_minutes: int = Field(default=240, ge=0)
     hourly_cap_per_source: int = Field(default=30, ge=0)
+    max_post_age_minutes: int = Field(default=240, gt=0)
     stop_words: list[str] = ["stop", "basta", "unsubscribe"]
     blocked_handles: list[str] = []
     crisis: CrisisPolicy = CrisisPolicy()

@@ -76,3 +76,14 @@ class PlatformWithSideEffect(DemoConnector):
         platform_id = super().reply(to, text)
         self.after_reply()
         return platform_id
+
+
+class FixedPosts(DemoConnector):
+    """Returns the given batch at every fetch: posts shaped as a test needs them."""
+
+    def __init__(self, *, batch: Batch, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.batch = batch
+
+    def fetch(self, cursor: str | None) -> Batch:
+        return self.batch
