@@ -200,7 +200,9 @@ def test_a_second_person_in_an_answered_thread_gets_a_case_and_an_acknowledgemen
 ) -> None:
     posts = [
         COMPLAINT_DIRECT,
-        post("p9", "@velora same here, my Velora Pulse is dead too", direct=True, reply_to="p1", handle="zed"),
+        post(
+            "p9", "@velora same here, my Velora Pulse is dead too", direct=True, reply_to="p1", handle="zed"
+        ),
     ]
     service = build_service(scenario_config(tmp_path, posts), engine, clock=clock)
     service.poller.poll("demo")
