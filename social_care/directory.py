@@ -11,17 +11,23 @@ from __future__ import annotations
 from sqlmodel import Session, delete, select
 
 from social_care.config.models import Config
+from social_care.storage import locks
 from social_care.storage.tables import Employee, Team, TeamMember, saved_id
 
 
-def sync_directory(session: Session, config: Config) -> None:
+def sync_directory(session: Session, config: Config, *, commit: bool = True) -> None:
+    """Write the configured people and teams; processes starting together take turns."""
+    locks.hold(session, locks.DIRECTORY)
     people = _sync_employees(session, config)
     teams = _sync_teams(session, config, people)
     session.exec(delete(TeamMember))  # type: ignore[call-overload]
     for person in config.employees:
         for team in person.teams:
             session.add(TeamMember(team_id=saved_id(teams[team]), employee_id=saved_id(people[person.email])))
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
 
 
 def _sync_employees(session: Session, config: Config) -> dict[str, Employee]:

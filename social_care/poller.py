@@ -17,11 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, and_, or_
+from sqlalchemy import ColumnElement, Engine, and_, or_, true
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from connectors.base import Connector, ConnectorError
+from responders.outbox import AUTOMATIC
 from social_care.backoff import retry_delay
 from social_care.budget import ReadBudget, month_of, paced_interval, projected_spend, updated_average
 from social_care.clock import Clock
@@ -31,10 +32,12 @@ from social_care.rate_limits import RequestGate
 from social_care.source_health import FAILING
 from social_care.storage.claims import claim, release
 from social_care.storage.leases import LEASE, Heartbeat, reclaim_dead_leases
-from social_care.storage.tables import Author, Mention, RejectedPayload, SourceState, saved_id
+from social_care.storage.tables import Author, Mention, OutboxEntry, RejectedPayload, SourceState, saved_id
+from social_care.switches import current_pause
 
 log = logging.getLogger(__name__)
 DEFAULT_RETRY_BASE_SECONDS = 30.0
+REPLIES_FIRST_SECONDS = 5.0  # how long a poll waits for due replies when few requests are left
 
 
 @dataclass(frozen=True)
@@ -90,11 +93,12 @@ class Poller:
         self._gates = dict(gates or {})
         self._rng = rng or random.Random()  # noqa: S311 (jitter, not secrecy)
 
-    def poll(self, source_id: str) -> PollReport:
+    def poll(self, source_id: str, *, process: bool = True) -> PollReport:
         """Fetch and store what is new, then process what is stored, all under the source's lease.
 
         The lease is renewed while the work runs and given back at the end, whatever
-        happens; a process that dies holding it loses it within seconds.
+        happens; a process that dies holding it loses it within seconds. With
+        ``process=False`` the posts are only stored, for :meth:`process_pending` to take.
         """
         report = PollReport(source_id)
         cursor = self._claim(source_id)
@@ -105,7 +109,8 @@ class Poller:
         try:
             with heartbeat:
                 self._fetch(source_id, cursor if isinstance(cursor, str) else None, report)
-                self.process_pending(source_id, report)
+                if process:
+                    self.process_pending(source_id, report)
         finally:
             with Session(self._engine) as session:
                 release(session, SourceState, source_id, self._owner)
@@ -113,10 +118,9 @@ class Poller:
         return report
 
     def _fetch(self, source_id: str, cursor: str | None, report: PollReport) -> None:
-        free_at = self._gates[source_id].free_at() if source_id in self._gates else None
-        if free_at is not None:
-            report.rate_limited_until = free_at
-            self._postpone(source_id, free_at)
+        if (until := self._request_room(source_id)) is not None:
+            report.rate_limited_until = until
+            self._postpone(source_id, until)
             return
         try:
             batch = self._connectors[source_id].fetch(cursor)
@@ -126,6 +130,21 @@ class Poller:
             return
         report.fetched, report.rejected = len(batch.posts), len(batch.rejected)
         report.new = self._store(source_id, batch, report)
+
+    def _request_room(self, source_id: str) -> datetime | None:
+        """When this source may make requests again, if not now: its rate limit's window is full,
+        or few requests are left in it and replies are due to go out first."""
+        gate = self._gates.get(source_id)
+        if gate is None or not gate.limited:
+            return None
+        now = self._clock()
+        with Session(self._engine) as session:
+            free_at = gate.free_at(session)
+            if free_at is not None or not gate.tight(session):
+                return free_at
+            due = _due_reply(source_id, now, people_only=current_pause(session) is not None)
+            waiting = session.exec(select(OutboxEntry.id).where(due)).first()
+        return now + timedelta(seconds=REPLIES_FIRST_SECONDS) if waiting is not None else None
 
     def process_pending(self, source_id: str, report: PollReport) -> None:
         """Process each stored, unprocessed post of the source exactly once.
@@ -264,6 +283,16 @@ class Poller:
             session.add(state)
             session.commit()
         log.warning("source %s: %s", source_id, error)
+
+
+def _due_reply(source_id: str, now: datetime, *, people_only: bool) -> ColumnElement[bool]:
+    """A reply of the source the outbox would send now (while paused, only those a person wrote)."""
+    return and_(
+        col(OutboxEntry.source_id) == source_id,
+        col(OutboxEntry.state).in_(("pending", "failed", "unknown")),
+        col(OutboxEntry.next_attempt_at) <= now,
+        col(OutboxEntry.created_by) != AUTOMATIC if people_only else true(),
+    )
 
 
 def _take_unprocessed(session: Session, mention_id: int) -> Mention | None:

@@ -8,6 +8,9 @@ transaction that locks that row (``SELECT ... FOR UPDATE`` on PostgreSQL,
 SQLite's write lock), drops the times that left the window and adds one when
 there is room. When there is none, the poller waits for the oldest to leave the
 window; the outbox puts its reply off until then instead of holding its thread.
+When few requests are left in the window (half of them, or a handful), replies
+go first: a customer is waiting for them, while a poll put off a few seconds
+only finds its posts a little later.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from social_care.clock import Clock
 from social_care.storage.tables import RequestLog
 
 Sleep = Callable[[float], None]
+FEW_LEFT = 4
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,10 @@ class RequestGate:
         self._clock = clock
         self._sleep = sleep
 
+    @property
+    def limited(self) -> bool:
+        return self._limit is not None
+
     def __call__(self) -> None:
         while (wait := self._take()) > 0:
             self._sleep(wait)
@@ -60,15 +68,22 @@ class RequestGate:
         (on SQLite a second transaction would wait for the caller's)."""
         if self._limit is None:
             return None
-        now = self._clock()
         if session is None:
             with Session(self._engine) as own:
                 return self.free_at(own)
         row = session.get(RequestLog, self._source_id)
-        recent = self._in_window(row.sent if row else [], now)
+        recent = self._in_window(row.sent if row else [], self._clock())
         if len(recent) < self._limit.requests:
             return None
         return _moment(recent[-self._limit.requests] + self._limit.per_seconds)
+
+    def tight(self, session: Session) -> bool:
+        """Whether few requests are left in the window: at most half of them, or at most a handful."""
+        if self._limit is None:
+            return False
+        row = session.get(RequestLog, self._source_id)
+        left = self._limit.requests - len(self._in_window(row.sent if row else [], self._clock()))
+        return left <= max(self._limit.requests / 2, FEW_LEFT)
 
     def _take(self) -> float:
         """Count one request and return 0, or return how many seconds to wait for room."""

@@ -53,11 +53,12 @@ def first_admin_password(config: Config, engine: Engine) -> tuple[str, str | Non
     if not admins:
         return None
     with Session(engine) as session:
-        sync_directory(session, config)
+        sync_directory(session, config, commit=False)  # under its lock until the password is set
         ready = session.exec(
             select(Employee).where(col(Employee.active), col(Employee.password_hash).is_not(None))
         ).first()
         if ready is not None:
+            session.commit()
             return admins[0], None
         admin = session.exec(select(Employee).where(Employee.email == admins[0])).one()
         password = generate_password()

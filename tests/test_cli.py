@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -16,8 +14,7 @@ import pytest
 from social_care.resources import example_config
 from social_care.storage import migrate
 from social_care.storage.engine import make_engine
-
-COMMAND = shutil.which("social-care") or str(Path(sys.executable).parent / "social-care")
+from tests.support.processes import COMMAND, Service
 
 
 def social_care(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -114,8 +111,6 @@ def test_check_config_prints_warnings_after_valid_and_still_exits_0(tmp_path: Pa
 
 
 def test_run_prints_the_warnings_as_it_starts(tmp_path: Path) -> None:
-    from tests.test_run import Service  # test_run imports this module: not at load time
-
     path = with_two_warnings(tmp_path)
     service = Service(tmp_path, "--no-web", "--config", str(path))
     try:

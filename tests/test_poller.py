@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from connectors.base import ConnectorError
 from social_care.poller import Poller
 from social_care.runtime import build_service
+from social_care.storage import migrate
+from social_care.storage.engine import make_engine
 from social_care.storage.tables import Mention, RejectedPayload, SourceState
 from tests.support.clock import FakeClock
 from tests.support.platforms import UnreachablePlatform, like
@@ -86,3 +91,28 @@ def test_a_malformed_payload_is_recorded_and_the_rest_of_the_batch_stored(
         [rejected] = session.exec(select(RejectedPayload)).all()
         assert rejected.payload == '{"broken": ' and "line 2" in rejected.reason
         assert len(session.exec(select(Mention)).all()) == 2
+
+
+def test_a_database_that_fills_up_in_the_middle_of_a_poll_does_not_hold_the_source(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """SQLite's disk fills up while the batch is stored: the poll fails, its lease is given back,
+    and once there is room again the next poll stores the batch at once."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'full.db'}")
+    migrate.upgrade(engine)
+    disk = {"full": False}
+
+    @event.listens_for(engine, "checkout")
+    def _limit(connection: Any, *_: Any) -> None:
+        pages = connection.execute("PRAGMA page_count").fetchone()[0]
+        connection.execute(f"PRAGMA max_page_count = {pages if disk['full'] else 1_000_000}")
+
+    long_post = post("p3", "Velora Pulse review, part one of many. " * 5000, handle="carl")
+    service = build_service(scenario_config(tmp_path, [*POSTS, long_post]), engine, clock=clock)
+    disk["full"] = True
+    with pytest.raises(OperationalError):  # "database or disk is full", whatever it surfaces as
+        service.poller.poll("demo")
+    disk["full"] = False
+    clock.advance(seconds=1)
+    assert service.poller.poll("demo").new == 3
+    engine.dispose()

@@ -93,12 +93,12 @@ def _account_names(config: Config, file: str) -> list[Problem]:
 def plausible_account_name(name: str) -> bool:
     """Whether ``name`` could be somebody's handle on some platform once "@", "u/" or "/u/" is set aside.
 
-    Authors are compared after bare_handle, so a name it folds to nothing (an
-    address, "---") can match nobody either.
+    Authors are compared after bare_handle; a name with no letter or digit left
+    ("@", "---") can match nobody.
     """
     from social_care.watchlist import bare_handle  # watchlist imports this package: not at load time
 
-    return bool(_ACCOUNT_NAME.fullmatch(name.strip()) and bare_handle(name))
+    return bool(_ACCOUNT_NAME.fullmatch(name.strip())) and any(char.isalnum() for char in bare_handle(name))
 
 
 def _mail_server(config: Config, file: str) -> list[Problem]:

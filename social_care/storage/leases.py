@@ -21,6 +21,7 @@ import socket
 import threading
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select, update
@@ -57,7 +58,16 @@ def holder_is_dead(owner: str, *, host: str | None = None) -> bool:
         return True
     except PermissionError:
         return False  # alive, under another user
-    return False
+    return _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """A process that died but whose parent has not collected it yet still answers to signals."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False  # no /proc here: trust the signal
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 def reclaim_dead_leases(engine: Engine, table: Any, now: datetime) -> int:

@@ -184,7 +184,7 @@ class RedditPlatform(Platform):
 
     def __init__(self, clock: FakeClock, tmp_path: Path) -> None:
         super().__init__(clock, tmp_path)
-        self.fake = FakeReddit()
+        self.fake = FakeReddit(start=clock.now.timestamp() - 60)  # written a minute before the first poll
         self._serving = ExitStack()
         self._serving.enter_context(self.fake.running())
         self.fake.page_size = 4

@@ -13,19 +13,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from social_care.runtime import Service, build_service
+from social_care.runtime import Service
 from social_care.storage.tables import Case, Mention, OutboxEntry
 from tests.fakes.x_api import FakeX, Scripted
 from tests.support.clock import FakeClock
-from tests.support.configs import Raw, demo_config
-
-SECRETS = {
-    "bearer_token": "X_BEARER_TOKEN",
-    "consumer_key": "X_CONSUMER_KEY",
-    "consumer_secret": "X_CONSUMER_SECRET",
-    "access_token": "X_ACCESS_TOKEN",
-    "access_token_secret": "X_ACCESS_TOKEN_SECRET",
-}
+from tests.support.x_desk import x_service
 
 
 @pytest.fixture
@@ -43,34 +35,6 @@ LOST_ANSWERS: dict[str, Callable[[FakeX], None]] = {
     "504 after posting": lambda fake: fake.fail_next_reply_after_posting(504),
     "connection dropped after posting": lambda fake: fake.drop_next_reply_after_posting(),
 }
-
-
-def x_service(fake: FakeX, engine: Engine, clock: FakeClock, tmp_path: Path, **options: object) -> Service:
-    """The service with one X source, @velora, on ``fake``; ``options`` add to its [sources.options]."""
-
-    def add_x_source(raw: Raw) -> None:
-        raw["sources"] = [
-            {
-                "id": "x-velora",
-                "platform": "x",
-                "brand": "Velora",
-                "account": "@velora",
-                "auto_reply": True,
-                "api_base_url": fake.url,
-                "credentials": SECRETS,
-                "options": {
-                    "user_id": fake.account_id,
-                    "max_results": 10,
-                    "timeout_seconds": 0.3,
-                    **options,
-                },
-            }
-        ]
-        for person in raw["employees"]:
-            person["accounts"] = ["x-velora"]
-
-    environ = {variable: getattr(fake.credentials, name) for name, variable in SECRETS.items()}
-    return build_service(demo_config(tmp_path, add_x_source), engine, environ=environ, clock=clock)
 
 
 @pytest.fixture
@@ -104,22 +68,24 @@ def test_only_a_post_addressing_our_account_is_answered_and_on_the_right_parent(
         assert case.suggested_reply and case.acknowledged_at is None
 
 
-def test_replies_and_quotes_of_a_complaint_join_its_case_and_a_retweet_opens_none(
+def test_the_customers_own_follow_up_joins_their_case_other_people_in_the_thread_get_their_own(
     fake: FakeX, service: Service, engine: Engine
 ) -> None:
     complaint = fake.add_tweet("anna", "@velora my Velora Pulse is not working since the update")
     reply = fake.add_tweet("bob", "@anna same here, my Velora Pulse died too", reply_to=complaint)
     reply_to_reply = fake.add_tweet("carl", "@bob Velora Pulse support never answers", reply_to=reply)
+    again = fake.add_tweet("anna", "@velora @bob still dead this morning", reply_to=reply)
     quote = fake.add_tweet("dora", "this Velora Pulse story again", quote_of=complaint)
     retweet = fake.add_tweet("eve", "RT @anna: @velora my Velora Pulse is not working", retweet_of=complaint)
     other = fake.add_tweet("fred", "my Velora Casa keeps dropping wifi, worst router ever")
     service.poller.poll("x-velora")
     with Session(engine) as session:
         case_of = {m.external_id: m.case_id for m in session.exec(select(Mention)).all()}
-        assert case_of[reply] == case_of[reply_to_reply] == case_of[quote] == case_of[complaint]
+        assert case_of[again] == case_of[complaint]
         assert case_of[retweet] is None
-        assert case_of[other] not in (None, case_of[complaint])
-        assert len(session.exec(select(Case)).all()) == 2
+        others = [case_of[post] for post in (reply, reply_to_reply, quote, other)]
+        assert None not in others and len({case_of[complaint], *others}) == 5
+        assert len(session.exec(select(Case)).all()) == 5
 
 
 @pytest.mark.parametrize("fault", LOST_ANSWERS)

@@ -69,6 +69,7 @@ class Recorded:
     params: dict[str, str]
     headers: dict[str, str]
     body: dict[str, Any] | None
+    at: datetime | None = None  # the fake's clock when the request arrived
 
 
 @dataclass
@@ -267,7 +268,7 @@ class FakeX:
         body: dict[str, Any] | None,
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._lock:
-            self.requests.append(Recorded(method, path, params, headers, body))
+            self.requests.append(Recorded(method, path, params, headers, body, at=self.clock()))
             scripted = next((s for s in self.script if s.path in (None, path)), None)
             if scripted:
                 self.script.remove(scripted)
