@@ -376,7 +376,8 @@ def _requestor_class() -> type[Any]:
             super().__init__(**kwargs)
             self.gate, self.traffic = gate, traffic
 
-        def request(
+        # prawcore always passes the method and the URL first; mypy sees only prawcore's *args.
+        def request(  # type: ignore[override]
             self, method: str, url: str, *args: Any, timeout: float | None = None, **kwargs: Any
         ) -> Any:
             signing_in = url.endswith(ACCESS_TOKEN_PATH)

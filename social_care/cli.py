@@ -174,6 +174,18 @@ def poll(
     service = build_service(settings, open_database(settings, os.environ))
     report = service.poller.poll(source)
     sent = service.sender.run_once()
+    if report.skipped:
+        errors.print(
+            f"{source} was not polled: another worker is polling it, it is backing off, or it is failing"
+            " (restart the service once it is fixed)",
+            markup=False,
+        )
+        raise typer.Exit(1)
+    if report.rate_limited_until is not None:
+        console.print(
+            f"{source}: its rate limit allows no request before {report.rate_limited_until:%H:%M:%S} UTC",
+            markup=False,
+        )
     console.print(
         f"{source}: fetched {report.fetched}, new {report.new}, rejected {report.rejected}, "
         f"matched {report.matched}, cases opened {report.opened}, replies queued {report.queued_replies}, "

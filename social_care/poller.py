@@ -295,7 +295,7 @@ def _due_reply(source_id: str, now: datetime, *, people_only: bool) -> ColumnEle
     )
 
 
-def _take_unprocessed(session: Session, mention_id: int) -> Mention | None:
+def _take_unprocessed(session: Session, mention_id: int | None) -> Mention | None:
     """The mention, locked for this transaction, if it is still unprocessed and no other worker holds it."""
     statement = (
         select(Mention)

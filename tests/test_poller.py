@@ -116,3 +116,30 @@ def test_a_database_that_fills_up_in_the_middle_of_a_poll_does_not_hold_the_sour
     clock.advance(seconds=1)
     assert service.poller.poll("demo").new == 3
     engine.dispose()
+
+
+def test_a_retry_waits_what_the_platform_asked_with_a_little_jitter(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    service = build_service(scenario_config(tmp_path, POSTS), engine, clock=clock)
+    limited = like(
+        service.connectors["demo"], UnreachablePlatform, error=ConnectorError("429", retry_after=3.0)
+    )
+    Poller(engine, {"demo": limited}, service.pipeline, clock=clock, owner="w").poll("demo")
+    waited = (state(engine).next_poll_at - clock.now).total_seconds()
+    assert 3.0 <= waited <= 3.3
+
+
+def test_without_a_word_from_the_platform_the_first_retry_comes_within_the_poll_interval_then_doubles(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    service = build_service(scenario_config(tmp_path, POSTS), engine, clock=clock)
+    down = like(service.connectors["demo"], UnreachablePlatform, error=ConnectorError("503"))
+    poller = Poller(engine, {"demo": down}, service.pipeline, clock=clock, owner="w", intervals={"demo": 15})
+    waits = []
+    for _ in range(3):
+        poller.poll("demo")
+        due = state(engine).next_poll_at
+        waits.append((due - clock.now).total_seconds())
+        clock.now = due
+    assert 7.5 <= waits[0] <= 15 and 15 <= waits[1] <= 30 and 30 <= waits[2] <= 60

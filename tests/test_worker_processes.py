@@ -66,7 +66,8 @@ class Workers:
 
     def __init__(self, tmp_path: Path, fake: FakeX, database: str) -> None:
         raw = example_raw()
-        x_config_raw(raw, fake, source={"poll_interval_seconds": POLL_SECONDS, "watch": {"search": False}})
+        source = {"poll_interval_seconds": POLL_SECONDS, "watch": {"search": False}}
+        x_config_raw(raw, fake, source=source, timeout_seconds=5.0)  # a busy test machine is slow
         raw["smtp"]["enabled"] = False
         raw["acknowledgement"]["hourly_cap_per_source"] = 1000
         self.config = tmp_path / "social-care.toml"
@@ -227,7 +228,11 @@ def progress(engine: Engine, fake: FakeX, written: list[str]) -> str:
     with Session(engine) as session:
         stored = session.exec(select(func.count()).select_from(Mention)).one()
         states = Counter(session.exec(select(OutboxEntry.state)))
-    return f"{len(written)} written, {stored} stored, outbox {dict(states)}, {len(fake.replies)} replies on X"
+        source = session.get(SourceState, "x-velora")
+    return (
+        f"{len(written)} written, {stored} stored, outbox {dict(states)}, {len(fake.replies)} replies on X;"
+        f" source: {source}"
+    )
 
 
 def assert_processed_once(engine: Engine, written: list[str]) -> None:

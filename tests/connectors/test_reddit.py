@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from connectors.base import ConnectorError, SourceContext, no_wait
 from connectors.reddit import RedditConnector, RedditOptions
 from social_care.runtime import Service, build_service
-from social_care.storage.tables import Mention, OutboxEntry
+from social_care.storage.tables import Author, Mention, OutboxEntry
 from tests.fakes.reddit_api import FakeReddit
 from tests.support.clock import FakeClock
 from tests.support.configs import Raw, demo_config
@@ -439,26 +439,44 @@ def service(engine: Engine, clock: FakeClock, tmp_path: Path) -> Iterator[tuple[
     """The service with one Reddit source watching r/velora, against a fake Reddit whose posts
     were written in the last minutes of the service's clock."""
     with FakeReddit(start=clock.now.timestamp() - 600).running() as reddit:
+        yield reddit_service(reddit, engine, clock, tmp_path), reddit
 
-        def add_reddit_source(raw: Raw) -> None:
-            raw["sources"] = [
-                {
-                    "id": "reddit-velora",
-                    "platform": "reddit",
-                    "brand": "Velora",
-                    "account": "velora_care",
-                    "auto_reply": True,
-                    "api_base_url": reddit.url,
-                    "credentials": VARIABLES,
-                    "watch": {"subreddits": ["velora"]},
-                    "options": {"timeout": TIMEOUT},
-                }
-            ]
-            for person in raw["employees"]:
-                person["accounts"] = ["reddit-velora"]
 
-        config = demo_config(tmp_path, add_reddit_source)
-        yield build_service(config, engine, environ=ENVIRON, clock=clock), reddit
+def reddit_service(
+    reddit: FakeReddit,
+    engine: Engine,
+    clock: FakeClock,
+    tmp_path: Path,
+    *,
+    account: str = "velora_care",
+    staff: str = "",
+    blocked: str = "",
+) -> Service:
+    """One Reddit source on ``reddit``; ``staff`` is a colleague's handle, ``blocked`` a blocked one."""
+
+    def add_reddit_source(raw: Raw) -> None:
+        raw["sources"] = [
+            {
+                "id": "reddit-velora",
+                "platform": "reddit",
+                "brand": "Velora",
+                "account": account,
+                "auto_reply": True,
+                "api_base_url": reddit.url,
+                "credentials": VARIABLES,
+                "watch": {"subreddits": ["velora"]},
+                "options": {"timeout": TIMEOUT},
+            }
+        ]
+        for person in raw["employees"]:
+            person["accounts"] = ["reddit-velora"]
+        if staff:
+            raw["employees"][0]["handles"] = [staff]
+        if blocked:
+            raw["acknowledgement"]["blocked_handles"] = [blocked]
+
+    config = demo_config(tmp_path, add_reddit_source)
+    return build_service(config, engine, environ=ENVIRON, clock=clock)
 
 
 def outbox(engine: Engine) -> list[OutboxEntry]:
@@ -504,3 +522,67 @@ def test_a_customers_answer_to_our_acknowledgement_elsewhere_joins_their_case(
     with Session(engine) as session:
         case_of = {m.external_id: m.case_id for m in session.exec(select(Mention)).all()}
     assert case_of[answer] is not None and case_of[answer] == case_of[complaint]
+
+
+@pytest.mark.parametrize("words", ["u/velora_care stop", "/u/velora_care stop", "stop u/velora_care"])
+def test_stop_said_the_reddit_way_opts_the_author_out(
+    service: tuple[Service, FakeReddit], engine: Engine, clock: FakeClock, words: str
+) -> None:
+    desk, fake = service
+    thread = fake.add_submission("velora", "Velora Pulse owners", author="moderator")
+    fake.add_comment(thread, words, author="anna")
+    desk.poller.poll("reddit-velora")
+    clock.advance(minutes=1)
+    fake.add_comment(thread, COMPLAINT, author="anna")
+    desk.poller.poll("reddit-velora")
+    assert desk.sender.run_once().sent == 0
+    assert fake.replies == []
+    with Session(engine) as session:
+        author = session.exec(select(Author).where(Author.handle == "anna")).one()
+    assert author.opted_out_at is not None
+
+
+def test_a_second_person_in_a_thread_we_answered_gets_their_own_case_and_acknowledgement(
+    service: tuple[Service, FakeReddit], engine: Engine, clock: FakeClock
+) -> None:
+    desk, fake = service
+    thread = fake.add_submission("velora", "Velora Pulse owners", author="moderator")
+    first = fake.add_comment(thread, COMPLAINT, author="anna")
+    desk.poller.poll("reddit-velora")
+    assert desk.sender.run_once().sent == 1
+    clock.advance(minutes=1)
+    second = fake.add_comment(thread, "u/velora_care mine is not working either, it is broken", author="ben")
+    desk.poller.poll("reddit-velora")
+    assert desk.sender.run_once().sent == 1
+    assert [len(fake.replies_to(post)) for post in (first, second)] == [1, 1]
+    with Session(engine) as session:
+        case_of = {m.external_id: m.case_id for m in session.exec(select(Mention)).all()}
+    assert case_of[first] != case_of[second]
+
+
+@pytest.mark.parametrize("written", ["u/{}", "/u/{}", "{}", "U/{}"])
+def test_our_staffs_and_blocked_names_written_with_u_behave_like_bare_ones(
+    engine: Engine, clock: FakeClock, tmp_path: Path, written: str
+) -> None:
+    with FakeReddit(start=clock.now.timestamp() - 600).running() as fake:
+        desk = reddit_service(
+            fake,
+            engine,
+            clock,
+            tmp_path,
+            account=written.format("velora_care"),
+            staff=written.format("luca_at_velora"),
+            blocked=written.format("troll"),
+        )
+        thread = fake.add_submission("velora", "Velora Pulse owners", author="moderator")
+        ours = fake.add_comment(thread, COMPLAINT + " (a test of ours)", author="velora_care")
+        colleague = fake.add_comment(thread, COMPLAINT, author="luca_at_velora")
+        troll = fake.add_comment(thread, COMPLAINT, author="troll")
+        anna = fake.add_comment(thread, COMPLAINT, author="anna")
+        desk.poller.poll("reddit-velora")
+        desk.sender.run_once()
+        with Session(engine) as session:
+            case_of = {m.external_id: m.case_id for m in session.exec(select(Mention)).all()}
+        assert case_of[ours] is None and case_of[colleague] is None
+        assert case_of[troll] is not None and fake.replies_to(troll) == []
+        assert len(fake.replies_to(anna)) == 1
