@@ -204,7 +204,7 @@ class Poller:
                 session.commit()
                 if claimed:
                     return session.get_one(SourceState, source_id).cursor
-            if attempt == 0 and not reclaim_dead_leases(self._engine, SourceState, now):
+            if attempt == 0 and not reclaim_dead_leases(self._engine, SourceState, now, me=self._owner):
                 break
         return False
 

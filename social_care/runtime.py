@@ -62,6 +62,7 @@ class Service:
     mail_sender: MailSender
     sweeper: Sweeper
     clock: Clock = system_clock
+    owner: str = ""  # the name this process holds leases under
 
     def sweep_handoffs(self) -> SweepReport:
         with Session(self.engine) as session:
@@ -170,6 +171,7 @@ def build_service(
         handoff=handoff,
         mail_sender=MailSender(engine, Mailer(config.smtp, environ), clock=clock, owner=owner),
         clock=clock,
+        owner=owner,
         sweeper=Sweeper(engine, config, clock=clock, notifier=notifier or mail_notifier(config, clock)),
     )
 
@@ -202,7 +204,7 @@ def take_back_dead_leases(service: Service) -> None:
     """A restarted worker takes back at once what a process of this host held when it died."""
     now = service.clock()
     for table in (SourceState, OutboxEntry, MailEntry):
-        reclaim_dead_leases(service.engine, table, now)
+        reclaim_dead_leases(service.engine, table, now, me=service.owner)
 
 
 def start_workers(service: Service) -> BackgroundScheduler:

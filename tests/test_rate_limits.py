@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from social_care.rate_limits import Limit, RequestGate
+from social_care.runtime import Service
 from social_care.storage.tables import SourceState
 from tests.fakes.x_api import FakeX
 from tests.support.clock import FakeClock
@@ -30,6 +31,19 @@ def most_in_any_window(moments: list[datetime], window: timedelta) -> int:
     return max(
         (sum(1 for other in moments if start <= other < start + window) for start in moments), default=0
     )
+
+
+def customers_write_while_the_desk_works(
+    service: Service, fake: FakeX, clock: FakeClock, ticks: int
+) -> list[datetime]:
+    """Every 5 s a poll and a send; every 30 s a new customer complains. When X saw each request."""
+    for tick in range(ticks):
+        if tick % 6 == 0:
+            fake.add_tweet(f"customer{tick}", "@velora my Velora Pulse is broken, please help")
+        service.poller.poll("x-velora")
+        service.sender.run_once()
+        clock.advance(seconds=5)
+    return [request.at for request in fake.requests if request.at is not None]
 
 
 def test_two_workers_share_one_window(engine: Engine, clock: FakeClock) -> None:
@@ -64,13 +78,7 @@ def test_a_source_limited_to_two_requests_a_minute_makes_at_most_two_in_any_minu
         source={"rate_limit": {"requests": 2, "per_seconds": 60}, "poll_interval_seconds": 5},
     )
     start = clock.now
-    for tick in range(60):
-        if tick % 6 == 0:
-            fake.add_tweet(f"customer{tick}", "@velora my Velora Pulse is broken, please help")
-        service.poller.poll("x-velora")
-        service.sender.run_once()
-        clock.advance(seconds=5)
-    moments = [request.at for request in fake.requests if request.at is not None]
+    moments = customers_write_while_the_desk_works(service, fake, clock, ticks=60)
     assert len(moments) >= 6, "it kept working within the limit"
     assert fake.replies, "replies went out within the limit too"
     assert most_in_any_window(moments, MINUTE) <= 2
@@ -81,13 +89,7 @@ def test_without_a_limit_the_same_work_makes_many_more_requests(
     fake: FakeX, engine: Engine, clock: FakeClock, tmp_path: Path
 ) -> None:
     service = x_service(fake, engine, clock, tmp_path, source={"poll_interval_seconds": 5})
-    for tick in range(12):
-        if tick % 6 == 0:
-            fake.add_tweet(f"customer{tick}", "@velora my Velora Pulse is broken, please help")
-        service.poller.poll("x-velora")
-        service.sender.run_once()
-        clock.advance(seconds=5)
-    moments = [request.at for request in fake.requests if request.at is not None]
+    moments = customers_write_while_the_desk_works(service, fake, clock, ticks=12)
     assert most_in_any_window(moments, MINUTE) > 2
 
 

@@ -39,11 +39,12 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def holder_is_dead(owner: str, *, host: str | None = None) -> bool:
+def holder_is_dead(owner: str, *, me: str = "", host: str | None = None) -> bool:
     """Whether ``owner`` names a process on this host that no longer runs.
 
     A holder on another host, or one whose name we cannot read, is presumed alive:
-    its lease lapses on its own.
+    its lease lapses on its own. A holder with our own pid but another name (``me``
+    is ours) was an earlier process in this container, restarted as the same pid.
     """
     holder_host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
@@ -51,7 +52,7 @@ def holder_is_dead(owner: str, *, host: str | None = None) -> bool:
         return False
     pid = int(pid_text)
     if pid == os.getpid():
-        return False
+        return bool(me) and owner != me
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -70,8 +71,11 @@ def _is_zombie(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
-def reclaim_dead_leases(engine: Engine, table: Any, now: datetime) -> int:
-    """Clear the unexpired leases of ``table`` held by dead processes of this host; how many."""
+def reclaim_dead_leases(engine: Engine, table: Any, now: datetime, *, me: str = "") -> int:
+    """Clear the unexpired leases of ``table`` held by dead processes of this host; how many.
+
+    ``me`` is the caller's own holder name, so that a lease of an earlier process that had
+    the same pid (a restarted container) is recognised as dead too."""
     host = socket.gethostname()
     with Session(engine) as session:
         holders = session.execute(
@@ -79,7 +83,7 @@ def reclaim_dead_leases(engine: Engine, table: Any, now: datetime) -> int:
             .where(table.lease_owner.like(f"{host}:%"), table.lease_expires_at > now)
             .distinct()
         ).scalars()
-        dead = [owner for owner in holders if holder_is_dead(owner, host=host)]
+        dead = [owner for owner in holders if holder_is_dead(owner, me=me, host=host)]
         if not dead:
             session.rollback()
             return 0
