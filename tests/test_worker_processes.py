@@ -169,6 +169,9 @@ def test_chaos_workers_killed_at_random_while_customers_write_lose_and_double_no
     rng = random.Random(11)
     for _ in range(3):
         workers.start()
+    # Customers write once the desk is watching: a source's very first poll reads only the newest
+    # page (first_poll_pages), by design, not the whole history.
+    eventually(lambda: len(mention_polls(fake)) >= 1, within=30, what="the workers never polled")
     customers, written, kills = 0, [], 0
     next_kill = time.monotonic() + rng.uniform(3, 5)
     end = time.monotonic() + 40
