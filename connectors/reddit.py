@@ -63,6 +63,9 @@ QUOTA_HEADERS = ("x-ratelimit-remaining", "x-ratelimit-used", "x-ratelimit-reset
 QUOTA_WATCHED_BELOW = 0.5  # of the window's requests left: from there on polls share what is left
 # Reddit's error types for a reply that can never be posted to that thing.
 POST_REFUSALS = {"DELETED_COMMENT", "DELETED_LINK", "THREAD_LOCKED", "TOO_OLD", "SUBREDDIT_NOTALLOWED"}
+# Reddit's refusal of an account posting too fast: "you are doing that too much. try again in 9 minutes."
+RATELIMIT_WAIT = re.compile(r"(\d+) (millisecond|second|minute|hour)s?\b")
+RATELIMIT_UNITS = {"millisecond": 0.001, "second": 1.0, "minute": 60.0, "hour": 3600.0}
 
 
 class RedditOptions(BaseModel):
@@ -214,7 +217,7 @@ class RedditConnector(Connector):
             oauth_url=api,
             reddit_url=self._sign_in_url(api),
             check_for_updates=False,
-            ratelimit_seconds=0,
+            ratelimit_seconds=-1,  # praw never sleeps on a RATELIMIT refusal, even of milliseconds
             requestor_class=_requestor_class(),
             requestor_kwargs={"timeout": options.timeout, "gate": self._gate, "traffic": self.traffic},
         )
@@ -331,8 +334,10 @@ class RedditConnector(Connector):
 
     def reply(self, to: str, text: str) -> str:
         """Answer ``to``. Reddit refusing that one reply (deleted, locked, archived, a subreddit that
-        bans us) is the post's problem; refused credentials stay the source's. A reply whose answer
-        was lost (timeout, dropped connection, 5xx) may be posted: its outcome is unknown."""
+        bans us) is the post's problem; refused credentials stay the source's. Reddit refusing our
+        account for posting too fast (RATELIMIT) posted nothing: retry after the wait it named. A
+        reply whose answer was lost (timeout, dropped connection, 5xx) may be posted: its outcome is
+        unknown."""
         with _translated_errors(replying_to=to):
             comment = self._thing(to).reply(text)
         if comment is None:  # praw: Reddit posted it but did not return it (a quarantined subreddit)
@@ -524,7 +529,23 @@ def _translate(error: Exception) -> ConnectorError | None:
     refused = isinstance(error, prawcore.OAuthException | prawcore.InvalidToken | prawcore.Forbidden)
     if refused or status in {401, 403}:
         return ConnectorError(f"Reddit refused the credentials or access: {error}", permanent=True)
+    if isinstance(error, praw.exceptions.RedditAPIException):
+        limited = [item for item in error.items if item.error_type == "RATELIMIT"]
+        if limited:
+            wait = _ratelimit_wait(limited[0].message or "")
+            return ConnectorError(f"Reddit rate limit for our account: {error}", retry_after=wait)
     if isinstance(error, prawcore.PrawcoreException | praw.exceptions.RedditAPIException):
         # Other refusals and API errors; 5xx, 429s, timeouts and lost connections fail in the requestor.
         return ConnectorError(f"Reddit call failed: {error}")
     return None
+
+
+def _ratelimit_wait(message: str) -> float | None:
+    """Seconds to wait after Reddit's RATELIMIT refusal of a post: "try again in 9 minutes" is 600,
+    as Reddit rounds its minutes down; "in 40 seconds" is 40. None when the message names no wait."""
+    match = RATELIMIT_WAIT.search(message)
+    if not match:
+        return None
+    amount, unit = int(match.group(1)), RATELIMIT_UNITS[match.group(2)]
+    rounded_down = unit >= RATELIMIT_UNITS["minute"]  # "9 minutes" is anything up to 10: wait 10
+    return max((amount + rounded_down) * unit, 1.0)

@@ -410,6 +410,22 @@ def test_a_reply_refused_with_a_429_is_not_of_unknown_outcome(fake: FakeReddit) 
     assert (error.outcome_unknown, error.retry_after) == (False, 7) and fake.replies == []
 
 
+@pytest.mark.parametrize(
+    ("wait", "seconds"),
+    [("9 minutes", 600), ("1 minute", 120), ("40 seconds", 40), ("1 second", 1), ("500 milliseconds", 1)],
+)
+def test_a_reply_refused_for_posting_too_fast_waits_what_reddit_said_rounded_up(
+    fake: FakeReddit, wait: str, seconds: float
+) -> None:
+    comment = fake.add_comment(fake.add_submission("velora", "help"), "me too")
+    fake.rate_limit_next_reply(wait)
+
+    error = refusal(lambda: connect(fake).reply(comment, "We're on it"))
+
+    assert (error.retry_after, error.outcome_unknown, error.permanent) == (seconds, False, False)
+    assert fake.replies == [] and len(fake.requested("/api/comment")) == 1, "praw neither slept nor retried"
+
+
 def test_a_reply_to_a_deleted_post_is_not_of_unknown_outcome(fake: FakeReddit) -> None:
     comment = fake.add_comment(fake.add_submission("velora", "help"), "me too")
     fake.delete(comment)

@@ -6,8 +6,8 @@ mentions and comment replies, a user's comments, and posting a comment, all in
 Reddit's Listing JSON shape with ``after`` pagination and the ``x-ratelimit-*``
 headers. Tests add submissions and comments (some held for a moderator's
 approval), script failures (status codes, slow answers, malformed items, a
-reply posted whose answer is lost), set the quota it reports, and inspect what
-was requested and replied.
+reply posted whose answer is lost, a reply refused for posting too fast), set
+the quota it reports, and inspect what was requested and replied.
 """
 
 from __future__ import annotations
@@ -96,6 +96,7 @@ class FakeReddit:
         self.quota_headers = dict(RATE_LIMIT_HEADERS)
         self._failures: list[Failure] = []
         self._reply_faults: list[ReplyFault] = []
+        self._reply_refusals: list[list[str]] = []
         self._ids = itertools.count(1)
         self._now = start  # each thing is written a second after the one before
         self._lock = threading.Lock()
@@ -191,6 +192,13 @@ class FakeReddit:
         """The next reply is posted, and answered with ``status`` (a 5xx from a gateway) all the same."""
         with self._lock:
             self._reply_faults.append(ReplyFault(status=status))
+
+    def rate_limit_next_reply(self, wait: str) -> None:
+        """The next reply is refused as Reddit refuses an account posting too fast, ``wait`` (``"9
+        minutes"``) being what it asks: HTTP 200 with a RATELIMIT error in the JSON, nothing posted."""
+        message = f"you are doing that too much. try again in {wait}."
+        with self._lock:
+            self._reply_refusals.append(["RATELIMIT", message, "ratelimit"])
 
     def replies_to(self, parent: str) -> list[dict[str, Any]]:
         return [reply for reply in self.replies if reply["parent"] == parent]
@@ -362,6 +370,10 @@ class FakeReddit:
         if parent in self.deleted:
             kind = "DELETED_COMMENT" if parent.startswith("t1_") else "DELETED_LINK"
             return 200, {}, {"json": {"errors": [[kind, "that was deleted", "parent"]]}}
+        with self._lock:
+            refusal = self._reply_refusals.pop(0) if self._reply_refusals else None
+        if refusal:
+            return 200, {}, {"json": {"errors": [refusal]}}
         fullname = self.add_comment(parent, form["text"], author=self.username)
         self.replies.append({"parent": parent, "text": form["text"], "id": fullname})
         with self._lock:
