@@ -43,6 +43,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -107,9 +108,9 @@ class Stream:
 
 @dataclass
 class Traffic:
-    """The API requests made since ``restart`` and the quota Reddit reported meanwhile.
+    """One fetch's API requests and the quota Reddit reported in their answers.
 
-    A fetch turns them into the moment its next poll should wait for, so the
+    The fetch turns them into the moment its next poll should wait for, so the
     quota lasts until Reddit resets it instead of running out into a 429.
     """
 
@@ -118,9 +119,6 @@ class Traffic:
     remaining: float = 0.0
     used: float = 0.0
     resets_at: datetime | None = None
-
-    def restart(self) -> None:
-        self.requests, self.resets_at = 0, None
 
     def answered(self, headers: Mapping[str, str]) -> None:
         try:
@@ -137,6 +135,32 @@ class Traffic:
             return None
         now = self.clock()
         return quota_pause(now, remaining=self.remaining, resets_at=self.resets_at, per_poll=self.requests)
+
+
+class TrafficMeter:
+    """Hands each request to the :class:`Traffic` of the fetch running in the same thread, if any.
+
+    Per thread, so that a reply the outbox sends meanwhile on the same connector
+    neither counts as one of the fetch's requests nor replaces its quota reading.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._local = threading.local()
+
+    @contextmanager
+    def counting(self) -> Iterator[Traffic]:
+        """The traffic of the requests this thread makes inside the block."""
+        traffic = Traffic(self.clock)
+        self._local.traffic = traffic
+        try:
+            yield traffic
+        finally:
+            self._local.traffic = None
+
+    def current(self) -> Traffic | None:
+        traffic: Traffic | None = getattr(self._local, "traffic", None)
+        return traffic
 
 
 @dataclass
@@ -206,7 +230,7 @@ class RedditConnector(Connector):
         username = self.secrets["username"].get_secret_value()
         self.username = username
         self.user_agent = options.user_agent(username)
-        self.traffic = Traffic(self.clock)
+        self.traffic = TrafficMeter(self.clock)
         api = (self.context.api_base_url or self.default_api_base_url).rstrip("/")
         self.reddit = praw.Reddit(
             client_id=self.secrets["client_id"].get_secret_value(),
@@ -244,8 +268,7 @@ class RedditConnector(Connector):
         marks = json.loads(cursor) if cursor else {}
         posts: dict[str, Post] = {}
         rejected: dict[str, Rejected] = {}  # by fullname: an item two streams list is rejected once
-        self.traffic.restart()
-        with _translated_errors():
+        with self.traffic.counting() as traffic, _translated_errors():
             for stream in self._streams():
                 found, marks[stream.key] = self._read(stream, marks.get(stream.key), rejected)
                 for post in found:
@@ -255,7 +278,7 @@ class RedditConnector(Connector):
             posts=ordered,
             cursor=json.dumps(marks, sort_keys=True),
             rejected=list(rejected.values()),
-            poll_again_after=self.traffic.pause(),
+            poll_again_after=traffic.pause(),
         )
 
     def _streams(self) -> list[Stream]:
@@ -377,7 +400,7 @@ def _requestor_class() -> type[Any]:
     from prawcore.const import ACCESS_TOKEN_PATH
 
     class FailFastRequestor(Requestor):
-        def __init__(self, *, gate: BeforeRequest, traffic: Traffic, **kwargs: Any) -> None:
+        def __init__(self, *, gate: BeforeRequest, traffic: TrafficMeter, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.gate, self.traffic = gate, traffic
 
@@ -388,14 +411,15 @@ def _requestor_class() -> type[Any]:
             signing_in = url.endswith(ACCESS_TOKEN_PATH)
             writes = method.upper() == "POST" and not signing_in
             self.gate()
-            if not signing_in:
-                self.traffic.requests += 1
+            traffic = None if signing_in else self.traffic.current()
+            if traffic is not None:
+                traffic.requests += 1
             try:
                 response = super().request(method, url, *args, timeout=self.timeout, **kwargs)
             except RequestException as error:
                 raise _lost(error.original_exception, self.timeout, writes=writes) from error
-            if not signing_in:
-                self.traffic.answered(response.headers)
+            if traffic is not None:
+                traffic.answered(response.headers)
             refusal = _refusal(response, writes=writes)
             if refusal:
                 raise refusal

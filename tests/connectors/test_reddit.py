@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -320,6 +321,30 @@ def test_a_low_remaining_quota_spreads_the_next_polls_until_it_resets(fake: Fake
     batch = connector.fetch(None)
 
     reads = len(fake.requests) - len(fake.requested("/api/v1/access_token"))
+    assert batch.poll_again_after == connector.clock() + timedelta(seconds=300 * reads / 10)
+
+
+def test_a_reply_sent_from_another_thread_during_a_fetch_is_not_counted_in_its_pace(
+    fake: FakeReddit,
+) -> None:
+    """The outbox replies on the same connector while the poller fetches: the fetch spreads the
+    quota over polls of its own size, not of its size plus the reply."""
+    fake.report_quota(remaining=10, reset_seconds=300, used=90)
+    comment = fake.add_comment(fake.add_submission("velora", "help"), "me too")
+    fetching = threading.current_thread()
+    replies: list[str] = []
+
+    def reply_from_the_outbox_once_the_fetch_is_under_way() -> None:
+        if threading.current_thread() is fetching and len(fake.requests) == 2 and not replies:
+            outbox = threading.Thread(target=lambda: replies.append(connector.reply(comment, "On it")))
+            outbox.start()
+            outbox.join()
+
+    connector = connect(fake, before_request=reply_from_the_outbox_once_the_fetch_is_under_way)
+    batch = connector.fetch(None)
+
+    reads = len(fake.requests) - len(fake.requested("/api/v1/access_token")) - len(replies)
+    assert replies and fake.requested("/api/comment")
     assert batch.poll_again_after == connector.clock() + timedelta(seconds=300 * reads / 10)
 
 
