@@ -8,6 +8,7 @@ the acknowledgement is kept as a suggested reply for a person to send.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,7 +18,7 @@ from sqlmodel import Session, col, select
 from connectors.base import Connector
 from responders.replies import ReplyRenderer, describe_due, describe_window, neutralise
 from responders.reply_limits import NAME_MAX_LENGTH
-from social_care import events
+from social_care import events, lifecycle
 from social_care.cases import customer_time
 from social_care.config.models import AcknowledgementPolicy, Config, Source
 from social_care.crisis import current_crisis
@@ -77,10 +78,20 @@ class Acknowledger:
             name for handle in config.acknowledgement.blocked_handles if (name := bare_handle(handle))
         }
 
-    def acknowledge(self, session: Session, subject: Subject, now: datetime) -> Decision:
-        """Queue the acknowledgement, keep it as a suggestion, or record why not."""
+    def acknowledge(
+        self, session: Session, subject: Subject, now: datetime, *, joining: bool = False
+    ) -> Decision:
+        """Queue the acknowledgement, keep it as a suggestion, or record why not.
+
+        For a post ``joining`` a case that is already open, only what changes is recorded:
+        an acknowledgement queued, or a first suggestion; its refusals were recorded when
+        the case opened, and repeating them for every later post would bury the history.
+        """
         case = subject.case
         decision = self.decide(session, subject, now)
+        quiet = joining and not (decision.send or (decision.suggest and not case.suggested_reply))
+        if quiet:
+            return decision
         if not (decision.send or decision.suggest):
             events.record(session, case, "acknowledgement_skipped", at=now, reason=decision.reason)
             return decision
@@ -129,6 +140,7 @@ class Acknowledger:
             (not policy.enabled, "automatic acknowledgements are switched off"),
             (case.category not in policy.categories, f"{case.category} is not acknowledged automatically"),
             (already_acknowledged(session, case), "this case was already acknowledged"),
+            (bool(unwanted := lifecycle.automatic_reply_unwanted(case)), unwanted),
             (bare_handle(author.handle) in self._own_handles, "the author is one of our accounts"),
             (author.blocked or bare_handle(author.handle) in self._blocked, "the author is blocked"),
             (author.opted_out_at is not None, "the author asked for no automatic replies"),
@@ -179,9 +191,17 @@ class Acknowledger:
         return describe_window(window, language)
 
 
-def note_opt_out(author: Author, text: str, policy: AcknowledgementPolicy, now: datetime) -> bool:
-    """Record that ``author`` asked for no more automatic replies, if ``text`` says so; whether it did."""
-    if not is_opt_out(text, policy.stop_words):
+def note_opt_out(
+    author: Author, mention: Mention, policy: AcknowledgementPolicy, ours: Collection[str], now: datetime
+) -> bool:
+    """Record that ``author`` asked us for no more automatic replies; whether they did.
+
+    Only a post said to us counts: one that addresses our account (a reply to us, a
+    mention) or names one of ``ours``. "@bob stop it" is not an opt-out, and the
+    opt-out lasts.
+    """
+    said_to_us = mention.direct or any(bare_handle(name) in ours for name in _HANDLE.findall(mention.text))
+    if not (said_to_us and is_opt_out(mention.text, policy.stop_words)):
         return False
     author.opted_out_at = author.opted_out_at or now
     return True

@@ -18,9 +18,9 @@ import logging
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, or_, true
+from sqlalchemy import ColumnElement, Engine, and_, or_, true
 from sqlmodel import Session, col, select
 
 from connectors.base import Connector, ConnectorError
@@ -39,8 +39,6 @@ AUTOMATIC = "system"  # ``created_by`` of the entries no person wrote
 RETRY_BASE_SECONDS = 30
 UNKNOWN = "unknown"  # the last attempt may have been posted: settle it with the platform first
 UNSETTLED = ("sending", UNKNOWN)
-# A case in one of these no longer wants an automatic reply that turns out not to have gone out.
-_NO_LONGER_WANTED = ("resolved", "spam", "ignored")
 
 
 @dataclass
@@ -93,14 +91,7 @@ class OutboxSender:
         ready = and_(
             col(OutboxEntry.source_id).in_(list(self._connectors)),
             col(OutboxEntry.source_id).not_in(failing),
-            col(OutboxEntry.created_by) != AUTOMATIC if people_only else true(),
-            or_(
-                and_(
-                    col(OutboxEntry.state).in_(("pending", "failed", UNKNOWN)),
-                    col(OutboxEntry.next_attempt_at) <= now,
-                ),
-                col(OutboxEntry.state) == "sending",
-            ),
+            due_now(now, people_only=people_only),
         )
         return claim_next(
             self._engine,
@@ -187,6 +178,8 @@ class OutboxSender:
     def _check_later(self, entry_id: int, error: ConnectorError) -> None:
         with Session(self._engine) as session:
             entry = session.get_one(OutboxEntry, entry_id, with_for_update=True)
+            if not self._still_ours(entry):
+                return
             entry.state = UNKNOWN
             entry.next_attempt_at = self._clock() + self._backoff(max(entry.attempts, 1), error.retry_after)
             entry.lease_owner = entry.lease_expires_at = None
@@ -198,6 +191,8 @@ class OutboxSender:
         given up instead (see :meth:`_give_up_unsettled`)."""
         with Session(self._engine) as session:
             entry = session.get_one(OutboxEntry, entry_id, with_for_update=True)
+            if not self._still_ours(entry):
+                return False
             if entry.state in UNSETTLED and self._give_up_unsettled(session, entry, report):
                 return False
             entry.state, entry.attempts = "sending", entry.attempts + 1
@@ -205,16 +200,22 @@ class OutboxSender:
             session.commit()
         return True
 
+    def _still_ours(self, entry: OutboxEntry) -> bool:
+        """Whether this sender still holds the entry: a sender whose lease lapsed while it waited on
+        the platform, and which another sender took over, must change nothing (above all, not send)."""
+        if entry.lease_owner == self._owner and entry.state not in ("sent", "dead", lifecycle.CANCELLED):
+            return True
+        log.warning("outbox entry %s was taken over by another sender meanwhile (%s)", entry.id, entry.state)
+        return False
+
     def _give_up_unsettled(self, session: Session, entry: OutboxEntry, report: SendReport) -> bool:
         """After the platform said our reply is not there: give up instead of sending it again when
         the platform failed it too often, or when an automatic reply is no longer wanted (the case
         was closed or answered by a person while its outcome was unknown)."""
         case = session.get_one(Case, entry.case_id)
-        unwanted = entry.created_by == AUTOMATIC and (
-            case.status in _NO_LONGER_WANTED or case.first_response_at is not None
-        )
+        unwanted = lifecycle.automatic_reply_unwanted(case) if entry.created_by == AUTOMATIC else ""
         if unwanted:
-            entry.state, entry.last_error = lifecycle.CANCELLED, "cancelled: the case no longer needs it"
+            entry.state, entry.last_error = lifecycle.CANCELLED, f"cancelled: {unwanted}"
         elif entry.state == UNKNOWN and entry.attempts >= self._max_attempts:
             entry.state = "dead"  # a process that died mid-send ("sending") is not the reply's fault
             report.dead += 1
@@ -243,10 +244,11 @@ class OutboxSender:
         now = self._clock()
         with Session(self._engine) as session:
             entry = session.get_one(OutboxEntry, entry_id, with_for_update=True)
-            if entry.state == "sent":  # our call outlived the lease and the next sender sent it
-                log.warning("outbox entry %s was sent by another sender meanwhile", entry_id)
+            if not self._still_ours(entry):
                 return
             entry.last_error = str(error)[:500]
+            if error.retry_after is not None and not (error.permanent or error.outcome_unknown):
+                entry.attempts -= 1  # the platform asked us to wait: that attempt was not the reply's
             entry.lease_owner = entry.lease_expires_at = None
             if error.permanent and not error.only_this_post:
                 entry.state, entry.next_attempt_at = "failed", now
@@ -271,6 +273,21 @@ class OutboxSender:
 
     def _backoff(self, attempts: int, retry_after: float | None) -> timedelta:
         return retry_delay(attempts, base_seconds=RETRY_BASE_SECONDS, retry_after=retry_after, rng=self._rng)
+
+
+def due_now(now: datetime, *, people_only: bool) -> ColumnElement[bool]:
+    """The entries a sender would take now (leases aside): due to be tried, or left mid-send by a
+    sender that died; while automatic replies are paused, only those a person wrote."""
+    return and_(
+        col(OutboxEntry.created_by) != AUTOMATIC if people_only else true(),
+        or_(
+            and_(
+                col(OutboxEntry.state).in_(("pending", "failed", UNKNOWN)),
+                col(OutboxEntry.next_attempt_at) <= now,
+            ),
+            col(OutboxEntry.state) == "sending",
+        ),
+    )
 
 
 def _recorded_replies(session: Session, entry: OutboxEntry) -> set[str]:

@@ -53,6 +53,18 @@ def customer_wrote(
         events.record(session, case, "customer_replied", at=at, to_status=_working_status(case))
 
 
+def automatic_reply_unwanted(case: Case) -> str:
+    """Why an automatic reply no longer fits the case, or "": it was closed, or a person answered.
+
+    The acknowledger asks before queuing one; the outbox asks again before sending one whose
+    first attempt may or may not have gone out."""
+    if case.status in ("resolved", *DISMISSALS):
+        return f"the case is {case.status}"
+    if case.first_response_at is not None:
+        return "a person already answered the customer"
+    return ""
+
+
 def _state_since(session: Session, case: Case) -> datetime:
     """When the case last changed state (its opening at the earliest)."""
     moves = select(func.max(CaseEvent.at)).where(

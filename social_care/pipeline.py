@@ -65,7 +65,9 @@ class Pipeline:
         self._own = own_handles(config)
 
     def process(self, session: Session, mention: Mention, now: datetime) -> Outcome:
-        author = session.get_one(Author, mention.author_id)
+        # The author's row is locked first: two posts of one customer processed by two workers at
+        # once (two sources on one platform) would otherwise each open a case and each acknowledge.
+        author = session.get_one(Author, mention.author_id, with_for_update=True)
         tokens = tokenize(mention.text)
         matches = self._matcher.match_tokens(mention.text, tokens)
         verdict = self._classifier.classify(
@@ -79,7 +81,7 @@ class Pipeline:
         _store_verdict(session, mention, matches, verdict, now)
         mention.processed_at = now
         session.add(mention)
-        if note_opt_out(author, mention.text, self._config.acknowledgement, now):
+        if note_opt_out(author, mention, self._config.acknowledgement, self._own, now):
             session.add(author)
         retweet = mention.is_retweet or verdict.retweet
         if retweet or bare_handle(author.handle) in self._own or not (matches or mention.direct):
@@ -95,7 +97,7 @@ class Pipeline:
         if opened:
             self._watch_for_crisis(session, now)
         eligible = opened or self._may_acknowledge_on_joining(session, case, verdict)
-        decision = self._acknowledge(session, case, mention, author, now) if eligible else None
+        decision = self._acknowledge(session, case, mention, author, now, opened=opened) if eligible else None
         return Outcome(True, case.id, opened, decision.reason if decision else "")
 
     def _may_acknowledge_on_joining(self, session: Session, case: Case, verdict: Verdict) -> bool:
@@ -121,11 +123,11 @@ class Pipeline:
             self._crisis_alert.send(session, observation.crisis, now)
 
     def _acknowledge(
-        self, session: Session, case: Case, mention: Mention, author: Author, now: datetime
+        self, session: Session, case: Case, mention: Mention, author: Author, now: datetime, *, opened: bool
     ) -> Decision:
         source = self._config.source(mention.source_id)
         subject = Subject(case, mention, author, source, self._connector_types[source.id])
-        return self._acknowledger.acknowledge(session, subject, now)
+        return self._acknowledger.acknowledge(session, subject, now, joining=not opened)
 
 
 def _store_verdict(

@@ -17,12 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, and_, or_, true
+from sqlalchemy import ColumnElement, Engine, and_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from connectors.base import Connector, ConnectorError
-from responders.outbox import AUTOMATIC
+from responders.outbox import due_now
 from social_care.backoff import retry_delay
 from social_care.budget import ReadBudget, month_of, paced_interval, projected_spend, updated_average
 from social_care.clock import Clock
@@ -142,8 +142,10 @@ class Poller:
             free_at = gate.free_at(session)
             if free_at is not None or not gate.tight(session):
                 return free_at
-            due = _due_reply(source_id, now, people_only=current_pause(session) is not None)
-            waiting = session.exec(select(OutboxEntry.id).where(due)).first()
+            due = due_now(now, people_only=current_pause(session) is not None)
+            waiting = session.exec(
+                select(OutboxEntry.id).where(OutboxEntry.source_id == source_id, due)
+            ).first()
         return now + timedelta(seconds=REPLIES_FIRST_SECONDS) if waiting is not None else None
 
     def process_pending(self, source_id: str, report: PollReport) -> None:
@@ -283,16 +285,6 @@ class Poller:
             session.add(state)
             session.commit()
         log.warning("source %s: %s", source_id, error)
-
-
-def _due_reply(source_id: str, now: datetime, *, people_only: bool) -> ColumnElement[bool]:
-    """A reply of the source the outbox would send now (while paused, only those a person wrote)."""
-    return and_(
-        col(OutboxEntry.source_id) == source_id,
-        col(OutboxEntry.state).in_(("pending", "failed", "unknown")),
-        col(OutboxEntry.next_attempt_at) <= now,
-        col(OutboxEntry.created_by) != AUTOMATIC if people_only else true(),
-    )
 
 
 def _take_unprocessed(session: Session, mention_id: int | None) -> Mention | None:

@@ -126,7 +126,23 @@ def test_an_author_who_says_stop_to_an_open_case_gets_no_acknowledgement_for_it(
         post("k3", "@velora my Velora Pulse is still broken", handle="rita", direct=True),
     ]
     build_service(scenario_config(tmp_path, posts), engine, clock=clock).poller.poll("demo")
-    assert outcome(engine, "k3") == (False, "the author asked for no automatic replies")
+    assert outcome(engine, "k3")[0] is False, "no acknowledgement queued"
+    with Session(engine) as session:
+        assert session.exec(select(Author).where(Author.handle == "rita")).one().opted_out_at is not None
+
+
+def test_stop_said_to_someone_else_is_no_opt_out_but_stop_naming_our_account_is(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    posts = [
+        post("o1", "@bob stop", handle="rita"),
+        post("o2", "stop @velora_help", handle="sven"),
+        post("o3", "@velora my Velora Pulse is broken", handle="rita", direct=True),
+        post("o4", "@velora my Velora Pulse is broken", handle="sven", direct=True),
+    ]
+    build_service(scenario_config(tmp_path, posts), engine, clock=clock).poller.poll("demo")
+    assert outcome(engine, "o3") == (True, "")
+    assert outcome(engine, "o4") == (False, "the author asked for no automatic replies")
 
 
 def test_a_post_older_than_the_limit_is_queued_with_a_suggestion_not_answered(

@@ -7,35 +7,41 @@ lease name) in a thread, all on one database, as worker processes would be.
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine, func
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
 
 from social_care.config import Config
 from social_care.poller import PollReport
 from social_care.runtime import Service, build_service
-from social_care.storage.tables import CaseEvent, Classification, Mention, OutboxEntry, TermMatch
 from tests.support.clock import FakeClock
+from tests.support.exactly_once import (
+    acknowledgements_per_customer,
+    assert_processed_once,
+    cases_per_customer,
+)
 from tests.support.scenario import post, scenario_config
 
 WORKERS = 3
 CUSTOMERS = 40
+COMPLAINT = "@velora my Velora Pulse is broken since the update"
+FOLLOW_UP = "@velora any news? still broken"
 
 
 def posts() -> list[dict[str, object]]:
-    """Customers who each complain to us, then write again in the same conversation."""
-    first = [
-        post(f"c{n}", "@velora my Velora Pulse is broken since the update", handle=f"cust{n}", direct=True)
+    """Customers who each complain to us and at once write again in the same conversation, so
+    that two workers take one customer's two posts at the same moment."""
+    return [
+        message
         for n in range(CUSTOMERS)
+        for message in (
+            post(
+                f"c{n}", "@velora my Velora Pulse is broken since the update", handle=f"cust{n}", direct=True
+            ),
+            post(f"f{n}", "@velora any news? still broken", handle=f"cust{n}", direct=True, reply_to=f"c{n}"),
+        )
     ]
-    again = [
-        post(f"f{n}", "@velora any news? still broken", handle=f"cust{n}", direct=True, reply_to=f"c{n}")
-        for n in range(CUSTOMERS)
-    ]
-    return first + again
 
 
 def together(work: Callable[[Service], object], services: list[Service]) -> None:
@@ -58,7 +64,7 @@ def together(work: Callable[[Service], object], services: list[Service]) -> None
 
 
 def workers(config: Config, engine: Engine, clock: FakeClock) -> list[Service]:
-    uncapped = config.acknowledgement.model_copy(update={"hourly_cap_per_source": CUSTOMERS})
+    uncapped = config.acknowledgement.model_copy(update={"hourly_cap_per_source": 10 * CUSTOMERS})
     config = config.model_copy(update={"acknowledgement": uncapped})
     return [build_service(config, engine, clock=clock, owner=f"worker-{n}") for n in range(WORKERS)]
 
@@ -70,23 +76,10 @@ def work(service: Service) -> None:
 
 
 def assert_each_post_processed_once(engine: Engine) -> None:
-    with Session(engine) as session:
-        mentions = session.exec(select(Mention)).all()
-        assert len(mentions) == 2 * CUSTOMERS and all(mention.processed_at for mention in mentions)
-        current = Counter(session.exec(select(Classification.mention_id).where(Classification.current)))
-        assert set(current.values()) == {1}, "one current classification per post"
-        assert session.exec(select(func.count()).select_from(Classification)).one() == 2 * CUSTOMERS
-        matches = Counter(session.exec(select(TermMatch.mention_id, TermMatch.term, TermMatch.start)))
-        assert set(matches.values()) == {1}, "one set of term matches per post"
-        customer_messages = Counter(
-            event.detail["mention_id"]
-            for event in session.exec(
-                select(CaseEvent).where(col(CaseEvent.kind).in_(("opened", "mention_added")))
-            )
-        )
-        assert customer_messages == Counter({mention.id: 1 for mention in mentions})
-        acknowledgements = Counter(session.exec(select(OutboxEntry.case_id)))
-        assert len(acknowledgements) == CUSTOMERS and set(acknowledgements.values()) == {1}
+    assert_processed_once(engine, [str(item["id"]) for item in posts()])
+    assert set(cases_per_customer(engine).values()) == {1}, "one case per customer"
+    acknowledged = acknowledgements_per_customer(engine)
+    assert len(acknowledged) == CUSTOMERS and set(acknowledged.values()) == {1}, "one acknowledgement each"
 
 
 def test_three_workers_processing_the_same_stored_posts_at_once_process_each_once(

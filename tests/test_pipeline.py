@@ -10,9 +10,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from social_care import lifecycle
 from social_care.metrics import Period, measure
 from social_care.poller import Poller
-from social_care.runtime import build_service
+from social_care.runtime import Service, build_service
 from social_care.storage.tables import (
     Author,
     Case,
@@ -313,3 +314,62 @@ def test_cases_go_to_the_team_and_person_the_rules_name(
         assert names[routed["it"].assignee_id] in {"Chiara Conti", "Luca Marino", "Sara Greco"}
         assert names[routed["pay"].assignee_id] in {"Chiara Conti", "Paola Ricci"}
         assert names[routed["en"].assignee_id] in {"Chiara Conti", "Sara Greco", "James Wright"}
+
+
+def a_person_answers(engine: Engine, service: Service, external_id: str, clock: FakeClock) -> None:
+    """Someone of the desk replies to the case of ``external_id``; the reply goes out now."""
+    with Session(engine) as session:
+        case = case_of(session, external_id)
+        person = session.exec(select(Employee)).first()
+        assert person is not None and person.id is not None
+        lifecycle.queue_reply(
+            session,
+            case,
+            "Thanks, we are looking into it.",
+            clock.now,
+            employee_id=person.id,
+            in_reply_to=external_id,
+            resolves=False,
+            request_key="form-1",
+        )
+        session.commit()
+    service.sender.run_once()
+
+
+def test_a_message_written_before_our_reply_went_out_waits_from_that_reply(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The customer wrote again while we were answering, and we fetched it after our answer went
+    out: the new reply clock runs from our answer, not from before it."""
+    posts = [COMPLAINT_DIRECT, post("p2", "@velora also the strap broke", direct=True, reply_to="p1")]
+    service = build_service(
+        scenario_config(tmp_path, posts, initial_burst=1, per_minute=0.2), engine, clock=clock
+    )
+    service.poller.poll("demo")  # p1; p2 is written five minutes later
+    clock.advance(minutes=10)
+    a_person_answers(engine, service, "p1", clock)
+    answered_at = clock.now
+    clock.advance(minutes=10)
+    service.poller.poll("demo")
+    with Session(engine) as session:
+        case = case_of(session, "p2")
+        assert case.id == case_of(session, "p1").id
+        assert case.awaiting_reply_since == answered_at
+
+
+def test_a_complaint_joining_a_case_a_person_already_answered_gets_no_automatic_acknowledgement(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    posts = [post("g1", "@velora thanks, the Pulse is amazing", direct=True), COMPLAINT_DIRECT]
+    service = build_service(
+        scenario_config(tmp_path, posts, initial_burst=1, per_minute=0.2), engine, clock=clock
+    )
+    service.poller.poll("demo")
+    a_person_answers(engine, service, "g1", clock)
+    clock.advance(minutes=6)
+    service.poller.poll("demo")
+    service.sender.run_once()
+    assert [reply["in_reply_to"] for reply in replies_sent(tmp_path)] == ["g1"], "only the person's reply"
+    with Session(engine) as session:
+        assert case_of(session, "p1").id == case_of(session, "g1").id
+        assert session.exec(select(OutboxEntry).where(OutboxEntry.purpose == "acknowledgement")).all() == []

@@ -5,7 +5,8 @@ that ends ``LEASE`` after it was last renewed. While the work runs, a
 :class:`Heartbeat` renews it every few seconds, so a long poll keeps its
 source and a killed worker's lease runs out soon after it died.
 
-A holder is named ``host:pid:random``. A process on the same host can tell
+A holder is named ``host:pid:space:random``. A process in the same process
+space (the same boot and pid namespace: the same machine or container) can tell
 whether that pid is still alive, so a restarted worker (or a sibling on the same
 machine) takes back a dead process's leases at once instead of waiting for them
 to lapse (:func:`reclaim_dead_leases`). Correctness never rests on leases: a
@@ -15,12 +16,15 @@ happened is settled with the platform; a lapsed lease only costs repeated work.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -32,23 +36,45 @@ from social_care.clock import Clock
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=15)
 HEARTBEAT_SECONDS = 5.0
+OWNER_FIELDS = 4  # host:pid:space:random
 
 
 def worker_name() -> str:
-    """Who holds a lease: host, process and a random part, readable in the database."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    """Who holds a lease: host, process, the space its process id belongs to, and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{process_space()}:{uuid.uuid4().hex[:6]}"
 
 
-def holder_is_dead(owner: str, *, me: str = "", host: str | None = None) -> bool:
-    """Whether ``owner`` names a process on this host that no longer runs.
+@cache
+def process_space() -> str:
+    """Where a process id means the same process: this boot of this machine's kernel, and this
+    pid namespace. Containers may share a host name (host networking, a fixed ``hostname``)
+    without sharing process ids; only a holder in our own space can be looked up by its pid."""
+    boot = _or_unknown(lambda: Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip())
+    pids = _or_unknown(lambda: str(os.stat("/proc/self/ns/pid").st_ino))
+    return hashlib.sha256(f"{boot}/{pids}".encode()).hexdigest()[:8]
 
-    A holder on another host, or one whose name we cannot read, is presumed alive:
-    its lease lapses on its own. A holder with our own pid but another name (``me``
-    is ours) was an earlier process in this container, restarted as the same pid.
+
+def _or_unknown(read: Callable[[], str]) -> str:
+    """What ``read`` finds in /proc, or "?" where there is no /proc (the host alone then tells)."""
+    try:
+        return read()
+    except OSError:
+        return "?"
+
+
+def holder_is_dead(owner: str, *, me: str = "") -> bool:
+    """Whether ``owner`` names a process of our own process space that no longer runs.
+
+    A holder elsewhere (another host, another container), or one whose name we
+    cannot read, is presumed alive: its lease lapses on its own. A holder with our
+    own pid but another name (``me`` is ours) was an earlier process of this
+    container, restarted under the same pid.
     """
-    holder_host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if holder_host != (host or socket.gethostname()) or not pid_text.isdigit():
+    fields = owner.split(":")
+    if len(fields) != OWNER_FIELDS or not fields[1].isdigit():
+        return False
+    host, pid_text, space, _ = fields
+    if host != socket.gethostname() or space != process_space():
         return False
     pid = int(pid_text)
     if pid == os.getpid():
@@ -83,7 +109,7 @@ def reclaim_dead_leases(engine: Engine, table: Any, now: datetime, *, me: str = 
             .where(table.lease_owner.like(f"{host}:%"), table.lease_expires_at > now)
             .distinct()
         ).scalars()
-        dead = [owner for owner in holders if holder_is_dead(owner, me=me, host=host)]
+        dead = [owner for owner in holders if holder_is_dead(owner, me=me)]
         if not dead:
             session.rollback()
             return 0

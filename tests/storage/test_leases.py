@@ -15,11 +15,16 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from social_care.storage.leases import LEASE, Heartbeat, holder_is_dead, reclaim_dead_leases
+from social_care.storage.leases import LEASE, Heartbeat, holder_is_dead, process_space, reclaim_dead_leases
 from social_care.storage.tables import SourceState
 from tests.support.clock import FakeClock
 
 HOST = socket.gethostname()
+
+
+def named(pid: int, random: str = "abc123", *, host: str = HOST, space: str | None = None) -> str:
+    """A holder's name as a worker of this machine (or ``host``/``space``) would have it."""
+    return f"{host}:{pid}:{space or process_space()}:{random}"
 
 
 @pytest.fixture
@@ -37,27 +42,33 @@ def dead_pid() -> int:
 
 
 def test_a_holder_on_this_host_whose_process_ended_is_dead(living: subprocess.Popen[bytes]) -> None:
-    assert holder_is_dead(f"{HOST}:{dead_pid()}:abc123")
-    assert not holder_is_dead(f"{HOST}:{living.pid}:abc123")
+    assert holder_is_dead(named(dead_pid()))
+    assert not holder_is_dead(named(living.pid))
 
 
 def test_a_killed_process_not_yet_collected_by_its_parent_is_dead(living: subprocess.Popen[bytes]) -> None:
     os.kill(living.pid, signal.SIGKILL)
     deadline = time.monotonic() + 5
-    while not holder_is_dead(f"{HOST}:{living.pid}:abc123"):
+    while not holder_is_dead(named(living.pid)):
         assert time.monotonic() < deadline, "a zombie was taken for alive"
         time.sleep(0.05)
 
 
 def test_holders_elsewhere_or_unreadable_are_presumed_alive() -> None:
-    assert not holder_is_dead(f"elsewhere.example:{dead_pid()}:abc123")
+    assert not holder_is_dead(named(dead_pid(), host="elsewhere.example"))
     assert not holder_is_dead("worker-1")
-    assert not holder_is_dead(f"{HOST}:not-a-pid:abc123")
+    assert not holder_is_dead(f"{HOST}:not-a-pid:{process_space()}:abc123")
+
+
+def test_a_container_sharing_our_host_name_but_not_our_process_ids_is_presumed_alive() -> None:
+    """Host networking, or a fixed hostname on scaled services: its pids mean nothing here."""
+    assert not holder_is_dead(named(dead_pid(), space="0ther5pc"))
+    assert not holder_is_dead(named(os.getpid(), "bbbbbb", space="0ther5pc"), me=named(os.getpid(), "aaaaaa"))
 
 
 def test_our_own_pid_under_another_name_was_an_earlier_process_of_this_container() -> None:
-    me = f"{HOST}:{os.getpid()}:aaaaaa"
-    assert holder_is_dead(f"{HOST}:{os.getpid()}:bbbbbb", me=me)
+    me = named(os.getpid(), "aaaaaa")
+    assert holder_is_dead(named(os.getpid(), "bbbbbb"), me=me)
     assert not holder_is_dead(me, me=me)
 
 
@@ -81,7 +92,7 @@ def holder(engine: Engine, source_id: str) -> str | None:
 def test_the_leases_of_dead_holders_on_this_host_are_taken_back_and_no_others(
     engine: Engine, clock: FakeClock, living: subprocess.Popen[bytes]
 ) -> None:
-    dead, alive, remote = f"{HOST}:{dead_pid()}:a", f"{HOST}:{living.pid}:b", "far.example:1:c"
+    dead, alive, remote = named(dead_pid()), named(living.pid), named(1, host="far.example")
     for owner in (dead, alive, remote):
         lease(engine, owner, 10, clock)
     assert reclaim_dead_leases(engine, SourceState, clock.now) == 1

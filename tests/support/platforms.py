@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from connectors.base import ConnectorError
@@ -87,3 +87,17 @@ class FixedPosts(DemoConnector):
 
     def fetch(self, cursor: str | None) -> Batch:
         return self.batch
+
+
+class SlowToCheck(DemoConnector):
+    """Answers whether our reply is there as of when it was asked, after ``meanwhile`` has run:
+    what other workers do while the platform takes its time."""
+
+    def __init__(self, *, meanwhile: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.meanwhile = meanwhile
+
+    def find_reply(self, to: str, exclude: Collection[str] = frozenset()) -> str | None:
+        found = super().find_reply(to, exclude)
+        self.meanwhile()
+        return found
