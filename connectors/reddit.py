@@ -14,18 +14,9 @@ Reddit's own, so a proxy or the tests' fake never leaves the password on the way
 to the real www.reddit.com. ``options.auth_url`` overrides the sign-in address
 alone. prawcore does not insist on https.
 
-Every request goes through one requestor (praw's ``requestor_class``) that
-- calls the source's request gate first (``before_request``: the rate limit shared by workers);
-- applies our timeout, where prawcore's Session would pass its own 16 s;
-- fails at once on a 5xx, a timeout or a lost connection, where prawcore would retry twice with
-  sleeps of up to about 6 s: the poller's or the outbox's own backoff retries, on its clock. A
-  reply (a POST) that may have reached Reddit says so (``outcome_unknown``), so the outbox looks
-  for it before sending it again;
-- answers a 429 with exactly the wait Reddit asked for (``retry-after``, else ``x-ratelimit-reset``);
-- notes Reddit's ``x-ratelimit-*`` headers, so that once less than half the window's requests are
-  left a fetch spreads the rest over the polls to come (``Batch.poll_again_after``), before Reddit
-  answers 429; then hides them from prawcore, whose rate limiter would otherwise sleep inside the
-  call (up to 10 s a request, or until the reset): the service paces the source instead.
+Every request goes through one requestor (:mod:`connectors.reddit_session`): the source's
+request gate first, our timeout, no retries or sleeps inside praw, Reddit's quota noted for the
+fetch that made the request, and every failure told as a ``ConnectorError``.
 
 Every stream (a search, a subreddit's new submissions or comments, each raw
 ``watch.queries`` search, run in the watched subreddits or else in all of
@@ -35,7 +26,8 @@ the newest ``created_utc`` already read. An item listed late (approved by a
 moderator, indexed by search after a while) is still found if it was written
 within that window. The fullnames read within the window are kept in the cursor
 so nothing is returned twice; they are at most ``max_items`` per stream, the
-most a poll reads, and when more fall within the window its floor moves up.
+most a poll reads, and when more fall within the window its floor moves up
+(:class:`~connectors.reddit_window.Window`).
 """
 
 from __future__ import annotations
@@ -43,30 +35,21 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
-from collections.abc import Collection, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from connectors.base import BeforeRequest, Clock, Connector, ConnectorError, quota_pause
+from connectors.base import Connector, ConnectorError
+from connectors.reddit_session import TrafficMeter, requestor_class, translated_errors
+from connectors.reddit_window import Window
 from social_care.posts import Author, Batch, Post, Rejected, ThreadRef
 
 REDDIT_WEB = "https://www.reddit.com"
 USER_AGENT_FORM = re.compile(r"^[\w.-]+:[\w.-]+:v?[\w.-]+ \(by /u/[\w-]+\)$")
 GONE = {"[deleted]", "[removed]"}
-TOO_MANY_REQUESTS = 429
-SERVER_ERROR = 500
-QUOTA_HEADERS = ("x-ratelimit-remaining", "x-ratelimit-used", "x-ratelimit-reset")
-QUOTA_WATCHED_BELOW = 0.5  # of the window's requests left: from there on polls share what is left
-# Reddit's error types for a reply that can never be posted to that thing.
-POST_REFUSALS = {"DELETED_COMMENT", "DELETED_LINK", "THREAD_LOCKED", "TOO_OLD", "SUBREDDIT_NOTALLOWED"}
-# Reddit's refusal of an account posting too fast: "you are doing that too much. try again in 9 minutes."
-RATELIMIT_WAIT = re.compile(r"(\d+) (millisecond|second|minute|hour)s?\b")
-RATELIMIT_UNITS = {"millisecond": 0.001, "second": 1.0, "minute": 60.0, "hour": 3600.0}
 
 
 class RedditOptions(BaseModel):
@@ -104,104 +87,6 @@ class Stream:
     key: str
     items: Any  # a callable(limit) -> praw ListingGenerator
     direct: bool = False
-
-
-@dataclass
-class Traffic:
-    """One fetch's API requests and the quota Reddit reported in their answers.
-
-    The fetch turns them into the moment its next poll should wait for, so the
-    quota lasts until Reddit resets it instead of running out into a 429.
-    """
-
-    clock: Clock
-    requests: int = 0
-    remaining: float = 0.0
-    used: float = 0.0
-    resets_at: datetime | None = None
-
-    def answered(self, headers: Mapping[str, str]) -> None:
-        try:
-            remaining, used, reset = (float(headers[name]) for name in QUOTA_HEADERS)
-        except (KeyError, ValueError):
-            return
-        self.remaining, self.used = remaining, used
-        self.resets_at = self.clock() + timedelta(seconds=reset)
-
-    def pause(self) -> datetime | None:
-        """The polls still to come share what is left of the window once less than half of it is
-        (as for X); before that the source's own interval rules. None without Reddit's word."""
-        if self.resets_at is None or self.remaining >= (self.remaining + self.used) * QUOTA_WATCHED_BELOW:
-            return None
-        now = self.clock()
-        return quota_pause(now, remaining=self.remaining, resets_at=self.resets_at, per_poll=self.requests)
-
-
-class TrafficMeter:
-    """Hands each request to the :class:`Traffic` of the fetch running in the same thread, if any.
-
-    Per thread, so that a reply the outbox sends meanwhile on the same connector
-    neither counts as one of the fetch's requests nor replaces its quota reading.
-    """
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self._local = threading.local()
-
-    @contextmanager
-    def counting(self) -> Iterator[Traffic]:
-        """The traffic of the requests this thread makes inside the block."""
-        traffic = Traffic(self.clock)
-        self._local.traffic = traffic
-        try:
-            yield traffic
-        finally:
-            self._local.traffic = None
-
-    def current(self) -> Traffic | None:
-        traffic: Traffic | None = getattr(self._local, "traffic", None)
-        return traffic
-
-
-@dataclass
-class Window:
-    """One stream's place: items created before ``floor`` are behind it, and ``seen`` holds the
-    items at or above it already read (by fullname, with their ``created_utc``)."""
-
-    floor: float = 0.0
-    seen: dict[str, float] = field(default_factory=dict)
-    # The time of the item read last, lent to the next one if it has no valid time of its own.
-    last: float | None = field(default=None, init=False, repr=False)
-
-    @classmethod
-    def of(cls, mark: Mapping[str, Any] | None) -> Window:
-        if not mark:
-            return cls()
-        if isinstance(mark["seen"], list):  # written before the overlap: the names at its newest second
-            newest = float(mark["created"])
-            return cls(newest, dict.fromkeys(map(str, mark["seen"]), newest))
-        return cls(float(mark["floor"]), {str(name): float(at) for name, at in mark["seen"].items()})
-
-    def newest(self) -> float:
-        return max(self.seen.values(), default=self.floor)
-
-    def add(self, key: str, created: float | None) -> bool:
-        """Record an item read; false when an earlier poll read it already."""
-        if created is not None:
-            self.last = created
-        if key in self.seen:
-            return False
-        self.seen[key] = self.last if self.last is not None else self.newest()
-        return True
-
-    def mark(self, *, overlap: float, keep: int) -> dict[str, Any]:
-        """The cursor's entry: ``overlap`` seconds behind the newest item, at most ``keep`` names
-        (more within the window raise the floor to the oldest kept, so none is read again)."""
-        by_age = sorted(self.seen.items(), key=lambda item: item[1], reverse=True)
-        floor = max(self.floor, self.newest() - overlap)
-        if len(by_age) > keep:
-            floor = max(floor, by_age[keep - 1][1])
-        return {"floor": floor, "seen": {name: at for name, at in by_age if at >= floor}}
 
 
 class RedditConnector(Connector):
@@ -242,7 +127,7 @@ class RedditConnector(Connector):
             reddit_url=self._sign_in_url(api),
             check_for_updates=False,
             ratelimit_seconds=-1,  # praw never sleeps on a RATELIMIT refusal, even of milliseconds
-            requestor_class=_requestor_class(),
+            requestor_class=requestor_class(),
             requestor_kwargs={"timeout": options.timeout, "gate": self._gate, "traffic": self.traffic},
         )
 
@@ -268,7 +153,7 @@ class RedditConnector(Connector):
         marks = json.loads(cursor) if cursor else {}
         posts: dict[str, Post] = {}
         rejected: dict[str, Rejected] = {}  # by fullname: an item two streams list is rejected once
-        with self.traffic.counting() as traffic, _translated_errors():
+        with self.traffic.counting() as traffic, translated_errors():
             for stream in self._streams():
                 found, marks[stream.key] = self._read(stream, marks.get(stream.key), rejected)
                 for post in found:
@@ -361,7 +246,7 @@ class RedditConnector(Connector):
         account for posting too fast (RATELIMIT) posted nothing: retry after the wait it named. A
         reply whose answer was lost (timeout, dropped connection, 5xx) may be posted: its outcome is
         unknown."""
-        with _translated_errors(replying_to=to):
+        with translated_errors(replying_to=to):
             comment = self._thing(to).reply(text)
         if comment is None:  # praw: Reddit posted it but did not return it (a quarantined subreddit)
             raise ConnectorError(
@@ -371,7 +256,7 @@ class RedditConnector(Connector):
 
     def find_reply(self, to: str, exclude: Collection[str] = frozenset()) -> str | None:
         """Our account's comment whose parent is ``to``, among its latest 1000 comments."""
-        with _translated_errors():
+        with translated_errors():
             for data in _raw_items(self.reddit.redditor(self.username).comments.new(limit=1000)):
                 if data.get("parent_id") == to and str(data["name"]) not in exclude:
                     return str(data["name"])
@@ -391,80 +276,6 @@ def _merge(posts: dict[str, Post], post: Post) -> None:
     known = posts.get(post.external_id)
     if known is None or (post.direct and not known.direct):
         posts[post.external_id] = post
-
-
-def _requestor_class() -> type[Any]:
-    """prawcore's Requestor behind our gate and timeout, failing at once where prawcore would retry
-    or sleep (see the module's docstring)."""
-    from prawcore import RequestException, Requestor
-    from prawcore.const import ACCESS_TOKEN_PATH
-
-    class FailFastRequestor(Requestor):
-        def __init__(self, *, gate: BeforeRequest, traffic: TrafficMeter, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.gate, self.traffic = gate, traffic
-
-        # prawcore always passes the method and the URL first; mypy sees only prawcore's *args.
-        def request(  # type: ignore[override]
-            self, method: str, url: str, *args: Any, timeout: float | None = None, **kwargs: Any
-        ) -> Any:
-            signing_in = url.endswith(ACCESS_TOKEN_PATH)
-            writes = method.upper() == "POST" and not signing_in
-            self.gate()
-            traffic = None if signing_in else self.traffic.current()
-            if traffic is not None:
-                traffic.requests += 1
-            try:
-                response = super().request(method, url, *args, timeout=self.timeout, **kwargs)
-            except RequestException as error:
-                raise _lost(error.original_exception, self.timeout, writes=writes) from error
-            if traffic is not None:
-                traffic.answered(response.headers)
-            refusal = _refusal(response, writes=writes)
-            if refusal:
-                raise refusal
-            for header in QUOTA_HEADERS:
-                response.headers.pop(header, None)
-            return response
-
-    return FailFastRequestor
-
-
-def _lost(error: Exception, timeout: float | None, *, writes: bool) -> ConnectorError:
-    """A request that got no answer; a write that may have reached Reddit has an unknown outcome."""
-    import requests
-    from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
-
-    if isinstance(error, requests.Timeout):
-        reason = f"timed out after {timeout}s"
-    else:
-        reason = f"{type(error).__name__}: {error}"
-    cause = error.args[0] if error.args else None
-    never_connected = isinstance(error, requests.ConnectTimeout) or (
-        isinstance(cause, MaxRetryError) and isinstance(cause.reason, ConnectTimeoutError)
-    )  # urllib3's NewConnectionError (refused, unresolved) is a ConnectTimeoutError too
-    return ConnectorError(f"Reddit call failed: {reason}", outcome_unknown=writes and not never_connected)
-
-
-def _refusal(response: Any, *, writes: bool) -> ConnectorError | None:
-    """A 429, with the wait Reddit asked for, or a 5xx, after which a reply may have been posted."""
-    status = response.status_code
-    if status == TOO_MANY_REQUESTS:
-        retry_after = _retry_after(response.headers)
-        return ConnectorError(f"Reddit rate limit: wait {retry_after}s", retry_after=retry_after)
-    if status >= SERVER_ERROR:
-        return ConnectorError(f"Reddit answered {status} {response.reason}", outcome_unknown=writes)
-    return None
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds Reddit asked us to wait: ``retry-after`` when given, else until the quota resets."""
-    for header in ("retry-after", "x-ratelimit-reset"):
-        try:
-            return max(float(headers[header]), 0.0)
-        except (KeyError, ValueError):
-            continue
-    return None
 
 
 def _searcher(subreddit: Any, query: str) -> Any:
@@ -511,65 +322,3 @@ def _text(data: dict[str, Any], kind: str) -> str:
 def _link_from_context(data: dict[str, Any]) -> str | None:
     match = re.search(r"/comments/(\w+)/", str(data.get("context", "")))
     return f"t3_{match.group(1)}" if match else None
-
-
-@contextmanager
-def _translated_errors(*, replying_to: str | None = None) -> Iterator[None]:
-    """Turns praw's and prawcore's exceptions into ConnectorError, permanent or transient."""
-    try:
-        yield
-    except ConnectorError:
-        raise
-    except Exception as error:
-        translated = _refused_reply(error, replying_to) if replying_to else None
-        translated = translated or _translate(error)
-        if translated is None:
-            raise
-        raise translated from error
-
-
-def _refused_reply(error: Exception, to: str | None) -> ConnectorError | None:
-    """Reddit will never take this reply: the post is gone, locked or archived, or its subreddit bans us."""
-    import praw.exceptions
-    import prawcore
-
-    if isinstance(error, praw.exceptions.RedditAPIException):
-        kinds = {item.error_type for item in error.items}
-        if kinds & POST_REFUSALS:
-            message = f"Reddit refused the reply to {to}: {error}"
-            return ConnectorError(message, permanent=True, only_this_post=True)
-    if isinstance(error, prawcore.NotFound | prawcore.Forbidden):
-        return ConnectorError(
-            f"Reddit refused the reply to {to}: {error}", permanent=True, only_this_post=True
-        )
-    return None
-
-
-def _translate(error: Exception) -> ConnectorError | None:
-    import praw.exceptions
-    import prawcore
-
-    status = error.response.status_code if isinstance(error, prawcore.ResponseException) else None
-    refused = isinstance(error, prawcore.OAuthException | prawcore.InvalidToken | prawcore.Forbidden)
-    if refused or status in {401, 403}:
-        return ConnectorError(f"Reddit refused the credentials or access: {error}", permanent=True)
-    if isinstance(error, praw.exceptions.RedditAPIException):
-        limited = [item for item in error.items if item.error_type == "RATELIMIT"]
-        if limited:
-            wait = _ratelimit_wait(limited[0].message or "")
-            return ConnectorError(f"Reddit rate limit for our account: {error}", retry_after=wait)
-    if isinstance(error, prawcore.PrawcoreException | praw.exceptions.RedditAPIException):
-        # Other refusals and API errors; 5xx, 429s, timeouts and lost connections fail in the requestor.
-        return ConnectorError(f"Reddit call failed: {error}")
-    return None
-
-
-def _ratelimit_wait(message: str) -> float | None:
-    """Seconds to wait after Reddit's RATELIMIT refusal of a post: "try again in 9 minutes" is 600,
-    as Reddit rounds its minutes down; "in 40 seconds" is 40. None when the message names no wait."""
-    match = RATELIMIT_WAIT.search(message)
-    if not match:
-        return None
-    amount, unit = int(match.group(1)), RATELIMIT_UNITS[match.group(2)]
-    rounded_down = unit >= RATELIMIT_UNITS["minute"]  # "9 minutes" is anything up to 10: wait 10
-    return max((amount + rounded_down) * unit, 1.0)
