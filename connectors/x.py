@@ -17,7 +17,8 @@ the end (``next_token`` / ``pagination_token``), so nothing posted between
 two polls is skipped. The cursor is a small JSON object holding both
 ``since_id``s; a stream polled without finding anything yet is kept as ``null``
 so that the next poll reads it to the end. A source's very first poll reads only
-``first_poll_pages`` pages per stream, as every read is billed.
+``first_poll_pages`` pages per stream, as every read is billed. The pages'
+tweets become posts in :mod:`connectors.x_tweets`.
 
 tweepy sends every request to the fixed host ``https://api.twitter.com``. The
 client's session is replaced by :class:`RebasedSession`, which rewrites that
@@ -50,7 +51,7 @@ import re
 import threading
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -58,19 +59,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from connectors.base import Connector, ConnectorError, quota_pause
 from connectors.x_queries import QUERY_MAX_LENGTH, lang_filter, quoted, split_queries
 from connectors.x_session import RateLimit, RebasedSession, failure, reply_failure
-from social_care.posts import Author, Batch, Post, Rejected, ThreadRef
+from connectors.x_tweets import EXPANSIONS, TWEET_FIELDS, USER_FIELDS, OurAccount, collect, to_posts
+from social_care.posts import Batch, Rejected
 
-TWEET_FIELDS = [
-    "author_id",
-    "created_at",
-    "lang",
-    "conversation_id",
-    "referenced_tweets",
-    "in_reply_to_user_id",
-    "entities",
-]
-USER_FIELDS = ["username", "name", "public_metrics"]
-EXPANSIONS = ["author_id", "referenced_tweets.id"]
 USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
 # While more than this share of an endpoint's window quota is left, X's limit is far off: polling
 # keeps its own pace. Below it, polls are spread so that the rest lasts until the reset.
@@ -197,8 +188,8 @@ class XConnector(Connector):
             for stream, pages in self._streams(queries, since, our_id):
                 # A stream polled with nothing found yet stays in the cursor as null: the next
                 # poll then reads it to the end instead of treating it as a first poll.
-                state[stream] = self._collect(pages, tweets, rejected) or since.get(stream)
-        posts = self._posts(tweets, rejected, our_id)
+                state[stream] = collect(pages, tweets, rejected) or since.get(stream)
+        posts = to_posts(tweets, rejected, us=OurAccount(our_id, self._username), clock=self.clock)
         return Batch(
             posts=posts,
             cursor=json.dumps(state, sort_keys=True) if state else None,
@@ -235,19 +226,6 @@ class XConnector(Connector):
         if self.context.watch_mentions:
             mentions = since.get("mentions")
             yield "mentions", self._mention_pages(our_id, mentions, first_poll="mentions" not in since)
-
-    def _posts(
-        self, tweets: Mapping[str, dict[str, Any]], rejected: dict[str, Rejected], our_id: str
-    ) -> list[Post]:
-        """The collected tweets as posts, oldest first; one that cannot be read joins ``rejected``."""
-        posts = []
-        for tweet in sorted(tweets.values(), key=lambda tweet: int(tweet["id"])):
-            try:
-                posts.append(self._post(tweet, our_id))
-            except (KeyError, TypeError, ValueError) as error:
-                payload = json.dumps(tweet)
-                rejected[payload] = Rejected(f"x tweet {tweet.get('id')}: {error!r}", payload)
-        return posts
 
     def reply(self, to: str, text: str) -> str:
         """Answer ``to``; X's refusal of that one reply (the post was deleted, replies are limited) is
@@ -330,84 +308,6 @@ class XConnector(Connector):
             params["since_id"] = since_id
         return params
 
-    def _collect(
-        self,
-        pages: Iterator[dict[str, Any]],
-        tweets: dict[str, dict[str, Any]],
-        rejected: dict[str, Rejected],
-    ) -> str | None:
-        """Add each page's tweets (with author and referenced tweets) to ``tweets``, rejects to ``rejected``.
-
-        Returns the newest id seen, malformed tweets included, so they are not read again.
-        """
-        newest: int | None = None
-        for page in pages:
-            includes = page.get("includes") or {}
-            users = {str(user.get("id")): user for user in includes.get("users") or []}
-            referenced = {str(tweet.get("id")): tweet for tweet in includes.get("tweets") or []}
-            for tweet in page.get("data") or []:
-                tweet_id = str(tweet.get("id", ""))
-                if tweet_id.isdigit():
-                    newest = max(newest or 0, int(tweet_id))
-                reason = _malformation(tweet, users)
-                if reason:
-                    payload = json.dumps(tweet, sort_keys=True)
-                    rejected[payload] = Rejected(f"x tweet {tweet_id or '?'}: {reason}", payload)
-                    continue
-                references = [
-                    referenced[str(ref.get("id"))]
-                    for ref in tweet.get("referenced_tweets") or []
-                    if str(ref.get("id")) in referenced
-                ]
-                tweets[tweet_id] = {
-                    **tweet,
-                    "author": users[str(tweet["author_id"])],
-                    "referenced": references,
-                }
-        return str(newest) if newest is not None else None
-
-    def _post(self, tweet: dict[str, Any], our_id: str) -> Post:
-        user = tweet["author"]
-        metrics = user.get("public_metrics") or {}
-        references = {ref["type"]: str(ref["id"]) for ref in tweet.get("referenced_tweets") or []}
-        raw = {key: value for key, value in tweet.items() if key not in {"author", "referenced"}}
-        return Post(
-            external_id=str(tweet["id"]),
-            url=f"https://x.com/{user['username']}/status/{tweet['id']}",
-            author=Author(
-                id=str(user["id"]),
-                handle=f"@{user['username']}",
-                name=str(user.get("name", "")),
-                followers=int(metrics["followers_count"]) if "followers_count" in metrics else None,
-            ),
-            text=str(tweet["text"]),
-            created_at=_timestamp(tweet.get("created_at")) or self.clock(),
-            language=tweet.get("lang") or None,
-            thread=ThreadRef(
-                thread_id=tweet.get("conversation_id"),
-                # A quote answers the post it quotes, in a conversation of its own.
-                parent_id=references.get("replied_to") or references.get("quoted"),
-            ),
-            direct=self._addresses_us(tweet, our_id),
-            is_retweet="retweeted" in references or str(tweet["text"]).startswith("RT @"),
-            raw={**raw, "includes": {"users": [user], "tweets": tweet["referenced"]}},
-        )
-
-    def _addresses_us(self, tweet: dict[str, Any], our_id: str) -> bool:
-        """It @mentions our account (usernames compared without case, as X does), replies to one of
-        our tweets, or quotes one."""
-        mentions = (tweet.get("entities") or {}).get("mentions") or []
-        if self._username and any(
-            str(mention.get("username", "")).lower() == self._username for mention in mentions
-        ):
-            return True
-        if our_id and str(tweet.get("in_reply_to_user_id", "")) == our_id:
-            return True
-        quoted = {
-            str(ref.get("id")) for ref in tweet.get("referenced_tweets") or [] if ref.get("type") == "quoted"
-        }
-        return any(str(ref.get("id")) in quoted and _is_ours(ref, our_id) for ref in tweet["referenced"])
-
     # -- our account's id ---------------------------------------------------
 
     def _reading_id(self) -> str:
@@ -448,34 +348,6 @@ class XConnector(Connector):
                 permanent=True,
             )
         return user_id
-
-
-def _is_ours(tweet: Mapping[str, Any], user_id: str) -> bool:
-    return bool(user_id) and str(tweet.get("author_id", "")) == user_id
-
-
-def _malformation(tweet: Mapping[str, Any], users: Mapping[str, Any]) -> str | None:
-    if not str(tweet.get("id", "")).isdigit():
-        return "no numeric id"
-    if not isinstance(tweet.get("text"), str):
-        return "no text"
-    if "author_id" not in tweet:
-        return "no author_id"
-    user = users.get(str(tweet["author_id"]))
-    if not user or not user.get("username"):
-        return f"author {tweet['author_id']} missing from includes.users"
-    if tweet.get("created_at") is not None and _timestamp(tweet["created_at"]) is None:
-        return f"unreadable created_at {tweet['created_at']!r}"
-    return None
-
-
-def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
 
 
 @contextmanager
