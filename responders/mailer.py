@@ -6,6 +6,9 @@ it is queued once however often the reason is seen again. Sending is claimed
 with a lease, like replies. Unlike a reply to a customer, a mail whose outcome
 was lost in a crash is sent again: a second notice to a colleague is better
 than none.
+
+A mail's inline images (a digest's charts) are queued with it, in
+``mail_images``, so that every attempt sends the very mail that was queued.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from sqlalchemy import Engine, and_
 from sqlmodel import Session, col, select
 
 from social_care.clock import Clock
-from social_care.mail import Mail, Mailer, MailError
+from social_care.mail import InlineImage, Mail, Mailer, MailError
 from social_care.storage.claims import claim_next
-from social_care.storage.tables import MailEntry
+from social_care.storage.tables import MailEntry, MailImage, saved_id
 
 log = logging.getLogger(__name__)
 
@@ -38,20 +41,40 @@ def queue_mail(
     """Queue ``mail`` unless one with ``key`` already is; whether it was queued now."""
     if not to or session.exec(select(MailEntry.id).where(MailEntry.idempotency_key == key)).first():
         return False
-    session.add(
-        MailEntry(
-            idempotency_key=key,
-            purpose=purpose,
-            case_id=case_id,
-            recipients=sorted(set(to)),
-            subject=mail.subject,
-            text=mail.text,
-            html=mail.html,
-            created_at=now,
-            next_attempt_at=now,
-        )
+    entry = MailEntry(
+        idempotency_key=key,
+        purpose=purpose,
+        case_id=case_id,
+        recipients=sorted(set(to)),
+        subject=mail.subject,
+        text=mail.text,
+        html=mail.html,
+        created_at=now,
+        next_attempt_at=now,
     )
+    session.add(entry)
+    if mail.images:
+        session.flush()
+        for position, image in enumerate(mail.images):
+            session.add(
+                MailImage(
+                    mail_id=saved_id(entry),
+                    position=position,
+                    content_id=image.content_id,
+                    alt=image.alt,
+                    png=image.png,
+                )
+            )
     return True
+
+
+def queued_mail(session: Session, entry: MailEntry) -> Mail:
+    """The mail ``entry`` holds, with its images in the order they were queued."""
+    rows = session.exec(
+        select(MailImage).where(MailImage.mail_id == saved_id(entry)).order_by(col(MailImage.position))
+    ).all()
+    images = tuple(InlineImage(row.content_id, row.png, row.alt) for row in rows)
+    return Mail(entry.subject, entry.text, entry.html, images)
 
 
 @dataclass
@@ -110,7 +133,7 @@ class MailSender:
             entry.state, entry.attempts = "sending", entry.attempts + 1
             session.add(entry)
             session.commit()
-            mail, to = Mail(entry.subject, entry.text, entry.html), list(entry.recipients)
+            mail, to = queued_mail(session, entry), list(entry.recipients)
         try:
             self._mailer.send(mail, to)
         except MailError as error:

@@ -6,10 +6,22 @@ before ``NAME.html``). The HTML environment escapes every value, because what a
 mail quotes (a post, a display name) was written by a stranger; the text
 environment does not need to. Both refuse undefined values, so a typo in a
 template fails the first render instead of mailing a blank.
+
+A mail may carry inline images (the digest's charts). They travel beside the
+HTML in a ``multipart/related`` part, each named by its Content-ID, so the HTML
+refers to them as ``cid:...`` and no mail client ever fetches anything from
+outside the message::
+
+    multipart/alternative
+    |-- text/plain
+    `-- multipart/related        (only when the mail has images)
+        |-- text/html
+        `-- image/png ...        (Content-ID, inline)
 """
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -23,9 +35,29 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFo
 from social_care.config.models import SmtpSettings
 from social_care.config.secrets import read_secret
 
+# What a Content-ID may hold so that it is the same in a header and in a cid: URL (RFC 2392).
+_CONTENT_ID = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
+
 
 class MailError(RuntimeError):
     """The mail could not be handed to the SMTP server; nothing was sent."""
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    """A PNG shown inside the HTML part, which names it as ``cid:<content_id>``.
+
+    ``alt`` is what the HTML says instead when the image is not shown; it travels
+    with the image so a stored mail can be rendered again as it was sent.
+    """
+
+    content_id: str
+    png: bytes
+    alt: str
+
+    def __post_init__(self) -> None:
+        if not _CONTENT_ID.fullmatch(self.content_id):
+            raise ValueError(f"a Content-ID is local-part@domain in plain ASCII, not {self.content_id!r}")
 
 
 @dataclass(frozen=True)
@@ -35,6 +67,7 @@ class Mail:
     subject: str
     text: str
     html: str
+    images: tuple[InlineImage, ...] = ()
 
 
 class MailTemplates:
@@ -105,6 +138,8 @@ class Mailer:
         message["Message-ID"] = make_msgid(domain=self._settings.sender.rsplit("@", 1)[1])
         message.set_content(mail.text)
         message.add_alternative(mail.html, subtype="html")
+        if mail.images:
+            _relate(message, mail.images)
         return message
 
     def _connect(self) -> smtplib.SMTP:
@@ -119,3 +154,19 @@ class Mailer:
                 smtp.close()
                 raise
         return smtp
+
+
+def _relate(message: EmailMessage, images: tuple[InlineImage, ...]) -> None:
+    """Turn the HTML part into a ``multipart/related`` holding the HTML first, then each image."""
+    html = message.get_body(preferencelist=("html",))
+    assert isinstance(html, EmailMessage)
+    for number, image in enumerate(images, start=1):
+        html.add_related(
+            image.png,
+            maintype="image",
+            subtype="png",
+            cid=f"<{image.content_id}>",
+            disposition="inline",
+            filename=f"image-{number}.png",
+        )
+    html.set_param("type", "text/html")  # RFC 2387: the related part names its root's type

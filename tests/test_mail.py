@@ -12,7 +12,7 @@ from jinja2 import TemplateNotFound, UndefinedError
 
 from social_care.config.models import SmtpSettings
 from social_care.config.secrets import MissingSecret
-from social_care.mail import Mail, Mailer, MailError, MailTemplates
+from social_care.mail import InlineImage, Mail, Mailer, MailError, MailTemplates
 from tests.fakes.smtp_server import MailServer
 
 STRANGER = '<script>alert("x")</script> & <b>bold</b>'
@@ -74,6 +74,48 @@ def test_a_mail_arrives_with_its_subject_text_and_html(server: MailServer) -> No
     assert received.message["Subject"] == "Case SC-000001"
     assert received.part("plain").strip() == "plain body"
     assert received.part("html").strip() == "<p>html body</p>"
+
+
+def test_a_mail_without_images_is_text_then_html_and_nothing_else(server: MailServer) -> None:
+    Mailer(settings(server.port), {}).send(a_mail(), ["anna@velora.example"])
+
+    [received] = server.inbox.mails
+    assert received.message.get_content_type() == "multipart/alternative"
+    parts = [part.get_content_type() for part in received.message.iter_parts()]
+    assert parts == ["text/plain", "text/html"]
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+def test_inline_images_travel_beside_the_html_by_content_id(server: MailServer) -> None:
+    images = (
+        InlineImage("trend.1@social-care", PNG, "Reputation index over 30 days"),
+        InlineImage("hours.1@social-care", PNG[::-1], "Mentions per hour"),
+    )
+    html = '<p><img src="cid:trend.1@social-care"><img src="cid:hours.1@social-care"></p>'
+    Mailer(settings(server.port), {}).send(Mail("Digest", "plain", html, images), ["anna@velora.example"])
+
+    [received] = server.inbox.mails
+    message = received.message
+    assert message.get_content_type() == "multipart/alternative"
+    plain, related = message.iter_parts()
+    assert plain.get_content_type() == "text/plain"
+    assert related.get_content_type() == "multipart/related"
+    assert related.get_param("type") == "text/html"
+    root, *pictures = related.iter_parts()
+    assert root.get_content_type() == "text/html" and received.part("html").strip() == html
+    assert [(p.get_content_type(), p["Content-ID"], p.get_content_disposition()) for p in pictures] == [
+        ("image/png", "<trend.1@social-care>", "inline"),
+        ("image/png", "<hours.1@social-care>", "inline"),
+    ]
+    assert [p.get_content() for p in pictures] == [PNG, PNG[::-1]]
+
+
+@pytest.mark.parametrize("content_id", ["no-at-sign", "two words@x", "trend@x>", "é@x"])
+def test_a_content_id_that_would_not_survive_a_header_and_a_url_is_refused(content_id: str) -> None:
+    with pytest.raises(ValueError, match="Content-ID"):
+        InlineImage(content_id, PNG, "a chart")
 
 
 def test_a_strangers_text_is_escaped_in_the_html_and_kept_verbatim_in_the_text(

@@ -10,9 +10,9 @@ from sqlmodel import Session, select
 
 from responders.mailer import MailSender, queue_mail
 from social_care.config.models import SmtpSettings
-from social_care.mail import Mail, Mailer
+from social_care.mail import InlineImage, Mail, Mailer
 from social_care.runtime import build_service, start_workers
-from social_care.storage.tables import MailEntry
+from social_care.storage.tables import MailEntry, MailImage
 from tests.fakes.smtp_server import MailServer
 from tests.support.clock import FakeClock
 from tests.support.configs import Raw, demo_config
@@ -109,3 +109,46 @@ def test_a_sender_whose_server_answered_after_its_lease_leaves_a_mail_the_next_o
     assert len(other.inbox.mails) == 1
     with Session(engine) as session:
         assert session.exec(select(MailEntry)).one().state == "sent"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+DIGEST = Mail(
+    subject="Velora: Thu 3 Dec",
+    text="plain",
+    html='<img src="cid:trend.1@social-care"><img src="cid:hours.1@social-care">',
+    images=(
+        InlineImage("trend.1@social-care", PNG, "the trend"),
+        InlineImage("hours.1@social-care", PNG[::-1], "the hours"),
+    ),
+)
+
+
+def test_a_mails_images_are_queued_with_it_and_a_retry_sends_the_same_mail(
+    engine: Engine, clock: FakeClock
+) -> None:
+    with Session(engine) as session:
+        assert queue_mail(
+            session, key="digest:1", purpose="digest", to=["ann@velora.example"], mail=DIGEST, now=clock()
+        )
+        session.commit()
+    assert sender(engine, clock, 9).run_once().failed == 1
+    clock.advance(minutes=2)
+    server = MailServer()
+    try:
+        assert sender(engine, clock, server.port).run_once().sent == 1
+    finally:
+        server.stop()
+    [received] = server.inbox.mails
+    related = received.message.get_body(preferencelist=("related",))
+    assert related is not None
+    _html, *pictures = related.iter_parts()
+    assert [(p["Content-ID"], p.get_content()) for p in pictures] == [
+        ("<trend.1@social-care>", PNG),
+        ("<hours.1@social-care>", PNG[::-1]),
+    ]
+
+
+def test_a_mail_without_images_keeps_no_image_rows(engine: Engine, clock: FakeClock) -> None:
+    queue(engine, clock)
+    with Session(engine) as session:
+        assert session.exec(select(MailImage)).all() == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from social_care.storage.types import UtcDateTime
@@ -344,3 +344,18 @@ class MailEntry(SQLModel, table=True):
     lease_expires_at: datetime | None = _when()
     sent_at: datetime | None = _when()
     last_error: str = ""
+
+class MailImage(SQLModel, table=True):
+    """An inline image of a queued mail (a digest's chart), kept so that a retry sends the same mail.
+
+    Apart from the outbox row so that the rows senders claim and scan stay small,
+    and as bytes rather than base64 in JSON; a mail without images has no rows here.
+    """
+
+    __tablename__ = "mail_images"
+
+    mail_id: int = Field(foreign_key="mail_outbox.id", primary_key=True)
+    position: int = Field(primary_key=True)
+    content_id: str
+    alt: str
+    png: bytes = Field(sa_type=LargeBinary, nullable=False)
