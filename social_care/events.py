@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from social_care.metrics import rollups  # noqa: F401  (keeps the rollups current as cases change)
 from social_care.storage.tables import Case, CaseEvent
 
 SYSTEM = "system"

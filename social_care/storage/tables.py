@@ -345,6 +345,89 @@ class MailEntry(SQLModel, table=True):
     sent_at: datetime | None = _when()
     last_error: str = ""
 
+
+class CareRollup(SQLModel, table=True):
+    """One hour's service figures for the cases of one brand, source, category, priority and team.
+
+    Derived from the case events (see :mod:`social_care.metrics.rollups`), kept current
+    in the transaction that changes a case, and rebuilt by ``social-care rollups
+    rebuild``. Durations are kept whole (seconds), so medians and percentiles over
+    any period are exact; counts add up. ``team`` is "" for a case never routed.
+    """
+
+    __tablename__ = "care_rollups"
+    __table_args__ = (
+        UniqueConstraint(
+            "hour", "brand", "source_id", "category", "priority", "team", name="uq_care_rollups"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    hour: datetime = _when(nullable=False, index=True)
+    brand: str
+    source_id: str
+    platform: str
+    category: str
+    priority: str
+    team: str = ""
+    opened: int = 0  # cases opened this hour (when the customer wrote)
+    opened_dismissed: int = 0  # of those, now spam or ignored
+    opened_resolved: int = 0  # of those, now resolved
+    went_open: int = 0  # cases opened or reopened this hour: the backlog grew
+    went_closed: int = 0  # cases resolved or dismissed this hour: the backlog shrank
+    messages: int = 0  # customers' posts (when they wrote them)
+    replies: int = 0  # our acknowledgements and people's replies that reached them
+    active: list[int] = _json([])  # the cases with a message or a reply this hour
+    acknowledgement_seconds: list[float] = _json([])
+    first_response_seconds: list[float] = _json([])
+    response_seconds: list[float] = _json([])
+    resolution_seconds: list[float] = _json([])
+    sla: dict[str, list[int]] = _json({})  # target -> [met, missed], clocks concluded this hour
+    csat_answers: int = 0
+    csat_score_sum: int = 0
+    csat_satisfied: int = 0
+
+
+class MentionRollup(SQLModel, table=True):
+    """One hour's customer posts about one brand by source, category, cluster, product, language, team."""
+
+    __tablename__ = "mention_rollups"
+    __table_args__ = (
+        UniqueConstraint(
+            "hour",
+            "brand",
+            "source_id",
+            "category",
+            "cluster",
+            "product",
+            "language",
+            "team",
+            name="uq_mention_rollups",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    hour: datetime = _when(nullable=False, index=True)
+    brand: str
+    source_id: str
+    platform: str
+    category: str
+    cluster: str
+    product: str = ""
+    language: str = ""
+    team: str = ""
+    mentions: int = 0
+
+
+class CaseContribution(SQLModel, table=True):
+    """What one case last added to the rollups, so a change to it moves only its own share."""
+
+    __tablename__ = "case_contributions"
+
+    case_id: int = Field(foreign_key="cases.id", primary_key=True)
+    shares: list[dict[str, Any]] = _json([])
+
+
 class MailImage(SQLModel, table=True):
     """An inline image of a queued mail (a digest's chart), kept so that a retry sends the same mail.
 

@@ -1,0 +1,91 @@
+"""The hourly rollups, kept current by every change to a case, equal a rebuild from the events."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from social_care.metrics import rollups
+from social_care.metrics.contributions import hour_of
+from social_care.storage.tables import CareRollup, Case, Mention, MentionRollup
+from tests.support.clock import FakeClock
+from tests.support.configs import demo_config
+from tests.support.desk import Desk
+from tests.support.week import ADMIN, MONDAY, SeededWeek
+
+
+def snapshot(engine: Engine) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Every non-empty rollup row, its lists sorted: what a reader can see."""
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    with Session(engine) as session:
+        for table, dims in ((CareRollup, rollups.CARE_DIMS), (MentionRollup, rollups.MENTION_DIMS)):
+            for row in session.exec(select(table)):
+                values = {
+                    name: sorted(value) if isinstance(value, list) else value
+                    for name, value in row.model_dump().items()
+                    if name not in ("id", "hour", *dims)
+                }
+                values["sla"] = {k: v for k, v in values.get("sla", {}).items() if v != [0, 0]}
+                if any(values.values()):
+                    key = (table.__tablename__, row.hour, *(getattr(row, name) for name in dims))
+                    rows[key] = values
+    return rows
+
+
+@pytest.fixture
+def week(engine: Engine, tmp_path: Path) -> Desk:
+    return SeededWeek(engine, demo_config(tmp_path)).run()
+
+
+def test_the_rollups_kept_current_by_every_change_equal_a_rebuild_from_the_events(
+    week: Desk, engine: Engine
+) -> None:
+    kept = snapshot(engine)
+    assert len(kept) > 50, "the week made plenty of rows"
+    rollups.rebuild(engine)
+    assert snapshot(engine) == kept
+
+
+def test_every_post_counts_once_in_the_hour_its_customer_wrote_it(week: Desk, engine: Engine) -> None:
+    with Session(engine) as session:
+        written = Counter(hour_of(min(m.posted_at, m.fetched_at)) for m in session.exec(select(Mention)))
+        counted: Counter[datetime] = Counter()
+        for row in session.exec(select(MentionRollup)):
+            counted[row.hour] += row.mentions
+    assert +counted == written
+
+
+def test_a_rebuild_after_the_rollups_were_lost_restores_them(week: Desk, engine: Engine) -> None:
+    kept = snapshot(engine)
+    with Session(engine) as session:
+        for row in session.exec(select(CareRollup)):
+            row.messages += 1000  # damage, as a bug or a hand-made UPDATE would
+            session.add(row)
+        session.commit()
+    assert snapshot(engine) != kept
+    with Session(engine) as session:
+        cases = len(session.exec(select(Case.id)).all())
+    assert rollups.rebuild(engine) == cases
+    assert snapshot(engine) == kept
+
+
+def test_a_case_whose_events_change_moves_its_share_and_nothing_else(engine: Engine, tmp_path: Path) -> None:
+    clock = FakeClock(MONDAY)
+    desk = Desk(engine, demo_config(tmp_path), clock)
+    first = desk.post(handle="anna")
+    other = desk.post(handle="bob")
+    before = snapshot(engine)
+    clock.advance(hours=2, minutes=15)
+    desk.reply(first, ADMIN)
+    after = snapshot(engine)
+    changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+    assert changed, "the reply moved figures"
+    assert all(key[0] == "care_rollups" for key in changed)
+    assert any(key[1] == hour_of(clock.now) for key in changed), "the reply counts in the hour it was sent"
+    assert desk.case(other).status == "new"
