@@ -221,8 +221,18 @@ class CsatSettings(Section):
 
 class CrisisPolicy(Section):
     baseline_days: int = Field(default=14, ge=1)
+    # Three days hold each hour of the day three times: a mean and a spread worth comparing with.
+    min_history_days: int = Field(default=3, ge=1)
     sigmas: float = Field(default=3.0, gt=0)
     min_complaints_per_hour: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _history_fits_the_baseline(self) -> CrisisPolicy:
+        """More history asked than the baseline holds would never let a crisis start."""
+        if self.min_history_days > self.baseline_days:
+            found = self.min_history_days
+            raise ValueError(f"min_history_days at most baseline_days ({self.baseline_days}), found {found}")
+        return self
 
 
 class AcknowledgementPolicy(Section):
