@@ -9,6 +9,7 @@ from rich.table import Table
 
 from social_care.config.models import Config
 from social_care.metrics import Durations, Filters, Period, Report
+from social_care.metrics.measure import UNROUTED
 
 
 class BadReportRequest(ValueError):
@@ -39,8 +40,10 @@ def report_period(config: Config, since: str, until: str) -> Period:
 
 
 def report_filters(config: Config, team: str | None, source: str | None, category: str | None) -> Filters:
+    """The filters asked for, each checked against the names it can take; ``--team unrouted`` is
+    the cases no rule routed, as in the by-team breakdown."""
     known = {
-        "--team": (team, [item.name for item in config.teams]),
+        "--team": (team, [*(item.name for item in config.teams), UNROUTED]),
         "--source": (source, [item.id for item in config.sources]),
         "--category": (category, ["complaint", "inquiry", "praise", "other"]),
     }

@@ -16,14 +16,17 @@ from tests.test_cli import social_care
 AGENT = "luca.marino@velora.example"
 
 
-def a_morning_of_work(tmp_path: Path) -> None:
-    """One complaint at 10:00 Rome time, acknowledged in 5 minutes and resolved by a person in 30."""
+def a_morning_of_work(tmp_path: Path, *, unrouted: int = 0) -> None:
+    """One complaint at 10:00 Rome time, acknowledged in 5 minutes and resolved by a person in 30;
+    and ``unrouted`` posts of other customers that no rule routed."""
     engine = make_engine(f"sqlite:///{tmp_path / 'social-care.db'}")
     migrate.upgrade(engine)
     clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     desk = Desk(engine, demo_config(tmp_path), clock)
     case_id = desk.post()
     desk.assign(case_id, "care-it", AGENT)
+    for number in range(unrouted):
+        desk.post(handle=f"someone_{number}", category="other")
     clock.advance(minutes=5)
     desk.acknowledge(case_id)
     clock.advance(minutes=25)
@@ -63,6 +66,29 @@ def test_the_report_breaks_the_figures_down_by_team(tmp_path: Path) -> None:
     printed = rows(result.stdout)
     assert ["care-it", "1", "100.0%", "0", "5m 00s", "30m 00s", "30m 00s", "100.0%"] in printed
     assert ["payments", "0", "-", "0", "-", "-", "-", "-"] in printed
+    assert ["unrouted", "0", "-", "0", "-", "-", "-", "-"] in printed, "said even when every case was routed"
+
+
+def test_the_cases_no_rule_routed_have_their_row_and_the_rows_add_up(tmp_path: Path) -> None:
+    a_morning_of_work(tmp_path, unrouted=2)
+    config = str(example_config())
+    result = social_care("report", "--since", "2026-11-23", "--by", "team", "-c", config, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    printed = rows(result.stdout)
+    assert ["cases opened", "3"] in printed
+    by_team = [row for row in printed if len(row) == 8]  # the breakdown's eight columns
+    assert [row[0] for row in by_team] == ["care-it", "care-en", "payments", "unrouted"]
+    assert ["unrouted", "2", "0.0%", "2", "-", "-", "-", "-"] in by_team
+    assert sum(int(row[1]) for row in by_team) == 3
+
+
+def test_the_report_of_the_cases_no_rule_routed(tmp_path: Path) -> None:
+    a_morning_of_work(tmp_path, unrouted=2)
+    config = str(example_config())
+    result = social_care("report", "--since", "2026-11-23", "--team", "unrouted", "-c", config, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert ["cases opened", "2"] in rows(result.stdout)
+    assert ["backlog at the end", "2"] in rows(result.stdout)
 
 
 def test_a_period_before_the_work_reports_nothing_measured(tmp_path: Path) -> None:

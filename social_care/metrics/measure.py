@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
 from social_care.cases import OPEN_STATES
@@ -20,6 +21,7 @@ from social_care.metrics.summary import Durations
 from social_care.sla import ACKNOWLEDGEMENT, RESOLUTION, RESPONSE, TARGETS, policy_for
 from social_care.storage.tables import Case, CaseEvent, CsatResponse
 
+UNROUTED = "unrouted"  # the team of the cases no rule routed (no team): a row of their own
 CUSTOMER_MESSAGES = ("opened", "mention_added")
 CYCLE_STARTS = ("opened", "reopened")
 DISMISSED = ("spam", "ignored")
@@ -41,7 +43,8 @@ class Period:
 
 @dataclass(frozen=True)
 class Filters:
-    """Only cases of this team, source and category; ``None`` does not constrain."""
+    """Only cases of this team, source and category; ``None`` does not constrain, and the team
+    ``UNROUTED`` means the cases no rule routed."""
 
     team: str | None = None
     source: str | None = None
@@ -137,9 +140,14 @@ def measure(session: Session, config: Config, period: Period, filters: Filters =
 def measure_by(
     session: Session, config: Config, period: Period, dimension: str, filters: Filters = Filters()
 ) -> dict[str, Report]:
-    """The figures once per team, source or category named in the configuration, within ``filters``."""
+    """The figures once per team, source or category, within ``filters``.
+
+    By team, every case has a row to count in, so the rows add up to the total:
+    the configured teams, any team a case still names that the configuration no
+    longer does, and ``UNROUTED``, always: its zero says every case reached a team.
+    """
     groups = {
-        "team": [team.name for team in config.teams],
+        "team": _teams(session, config),
         "source": [source.id for source in config.sources],
         "category": ["complaint", "inquiry", "praise", "other"],
     }
@@ -152,16 +160,21 @@ def measure_by(
     }
 
 
+def _teams(session: Session, config: Config) -> list[str]:
+    configured = [team.name for team in config.teams]
+    named = session.exec(select(Case.team).where(col(Case.team).is_not(None)).distinct()).all()
+    return [*configured, *sorted({name for name in named if name} - set(configured)), UNROUTED]
+
+
 def _histories(session: Session, period: Period, filters: Filters) -> list[_History]:
-    conditions = [
-        column == value
-        for column, value in (
-            (Case.team, filters.team),
-            (Case.source_id, filters.source),
-            (Case.category, filters.category),
-        )
+    conditions: list[ColumnElement[bool]] = [
+        col(column) == value
+        for column, value in ((Case.source_id, filters.source), (Case.category, filters.category))
         if value is not None
     ]
+    if filters.team is not None:
+        team = col(Case.team)
+        conditions.append(team.is_(None) if filters.team == UNROUTED else team == filters.team)
     statement = (
         select(Case, CaseEvent)
         .join(CaseEvent, col(CaseEvent.case_id) == col(Case.id))

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from social_care.config import Config
 from social_care.metrics import Durations, Filters, Period, Report, SlaAttainment, measure, measure_by
+from social_care.metrics.measure import UNROUTED
 from social_care.storage.tables import CsatResponse
 from tests.support.clock import FakeClock
 from tests.support.configs import Raw, demo_config
@@ -208,13 +209,54 @@ def test_figures_team_by_team(day: tuple[Engine, Config]) -> None:
     engine, config = day
     with Session(engine) as session:
         teams = measure_by(session, config, DAY, "team")
-    # care-it: A (F opened before the period); care-en: B and C; D and E were never routed.
+    # care-it: A (F opened before the period); care-en: B and C; D (spam) and E were never routed.
     assert {name: figures.opened for name, figures in teams.items()} == {
         "care-it": 1,
         "care-en": 2,
         "payments": 0,
+        "unrouted": 1,
     }
     assert teams["care-it"].resolution == Durations.of(minutes(80, 110))
+
+
+def test_the_team_rows_and_unrouted_add_up_to_the_total(day: tuple[Engine, Config]) -> None:
+    engine, config = day
+    with Session(engine) as session:
+        total = measure(session, config, DAY)
+        rows = measure_by(session, config, DAY, "team").values()
+    assert sum(row.opened for row in rows) == total.opened == 4
+    assert sum(row.resolved_of_opened for row in rows) == total.resolved_of_opened
+    assert sum(row.backlog.open_cases for row in rows) == total.backlog.open_cases
+    messages = [sum(row.volume_by_channel.values()) for row in rows]
+    assert sum(messages) == sum(total.volume_by_channel.values()) == 6
+
+
+def test_the_unrouted_row_holds_the_cases_no_rule_routed(day: tuple[Engine, Config]) -> None:
+    figures = report(day, Filters(team=UNROUTED))  # D (spam) and E, still waiting
+    assert (figures.opened, figures.backlog.open_cases, figures.volume_by_channel) == (1, 1, {"demo": 2})
+    engine, config = day
+    with Session(engine) as session:
+        assert list(measure_by(session, config, DAY, "team", Filters(team=UNROUTED))) == [UNROUTED]
+
+
+def test_a_team_the_configuration_no_longer_names_keeps_its_row(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    """Cases routed to a team since removed from the configuration still count, under its name."""
+    config = demo_config(tmp_path, policies)
+    desk = Desk(engine, config, clock)
+    at(clock, 10)
+    desk.assign(desk.post(handle="gina"), "night-shift", LUCA)
+    desk.post(handle="hugo")
+    with Session(engine) as session:
+        teams = measure_by(session, config, DAY, "team")
+    assert {name: figures.opened for name, figures in teams.items()} == {
+        "care-it": 0,
+        "care-en": 0,
+        "payments": 0,
+        "night-shift": 1,
+        "unrouted": 1,
+    }
 
 
 def test_a_breakdown_within_a_filter_keeps_only_that_group(day: tuple[Engine, Config]) -> None:
