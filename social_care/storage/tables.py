@@ -60,7 +60,7 @@ class Mention(SQLModel, table=True):
     author_id: int = Field(foreign_key="authors.id", index=True)
     text: str
     language: str | None = None
-    posted_at: datetime = _when(nullable=False)
+    posted_at: datetime = _when(nullable=False, index=True)  # the digest's posts of a day
     fetched_at: datetime = _when(nullable=False)
     thread_id: str | None = Field(default=None, index=True)
     parent_id: str | None = None

@@ -1,4 +1,4 @@
-"""Hourly rollups of the care and reputation figures, and each case's share of them.
+"""Hourly rollups of the care and reputation figures, each case's share of them, and posts by time.
 
 The rows are derived from the events; after this migration they are empty
 until ``social-care rollups rebuild`` fills them from the history (the service
@@ -33,6 +33,8 @@ def _lists(*names: str) -> list[sa.Column]:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("mentions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_mentions_posted_at"), ["posted_at"], unique=False)
     op.create_table(
         "care_rollups",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -84,6 +86,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("mentions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_mentions_posted_at"))
     op.drop_table("case_contributions")
     op.drop_index("ix_mention_rollups_hour", table_name="mention_rollups")
     op.drop_table("mention_rollups")
