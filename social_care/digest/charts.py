@@ -79,9 +79,9 @@ def hours_chart(
     axes.bar(range(len(counts)), counts, width=0.72, color=colours, zorder=2)
     axes.set_xlim(-0.6, len(counts) - 0.4)
     axes.set_ylim(0, max([*counts, 1]) * 1.18)
-    axes.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
+    axes.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True, prune="lower"))  # 0 is the axis
     local = [hour.starts_at.astimezone(zone) for hour in hours]
-    marked = [number for number, moment in enumerate(local) if moment.hour % 3 == 0]
+    marked = _every_third_hour(local)
     axes.xaxis.set_major_locator(FixedLocator(marked))
     axes.set_xticklabels([f"{local[number]:%H}:00" for number in marked])
     if any(counts):
@@ -144,6 +144,15 @@ def display_size(chart: Chart) -> tuple[int, int]:
     """The CSS width and height to show ``chart`` at, read from its PNG header."""
     width, height = struct.unpack(">II", chart.png[16:24])
     return width // SCALE, height // SCALE
+
+
+def _every_third_hour(local: Sequence[datetime]) -> list[int]:
+    """The bars to label: local hours 0, 3, 6, ..., skipping one that the clock change brought too close."""
+    marked: list[int] = []
+    for number, moment in enumerate(local):
+        if moment.hour % 3 == 0 and (not marked or number - marked[-1] >= 3):  # noqa: PLR2004 (every third)
+            marked.append(number)
+    return marked
 
 
 def _point(name: str, point: DayIndex, words: Words) -> dict[str, str]:

@@ -53,9 +53,11 @@ def hours_of(day: date, zone: str, *, total: int = 214) -> list[HourCount]:
     start, end = local_day(day, zone)
     starts = [start + timedelta(hours=number) for number in range(int((end - start).total_seconds()) // 3600)]
     weights = [math.exp(-(((moment.astimezone(ZoneInfo(zone)).hour - 15) / 5) ** 2)) for moment in starts]
-    spare = total - len(starts)
-    counts = [1 + int(spare * weight / sum(weights)) for weight in weights]
-    counts[weights.index(max(weights))] += total - sum(counts)
+    shares = [(total - len(starts)) * weight / sum(weights) for weight in weights]
+    counts = [1 + int(share) for share in shares]
+    by_remainder = sorted(range(len(shares)), key=lambda number: int(shares[number]) - shares[number])
+    for number in by_remainder[: total - sum(counts)]:
+        counts[number] += 1
     return [HourCount(moment, count) for moment, count in zip(starts, counts, strict=True)]
 
 
