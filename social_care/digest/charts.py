@@ -30,14 +30,14 @@ SCALE = 2  # image pixels per CSS pixel
 WIDTH = 560  # CSS pixels: the mail's column less its padding
 TREND_HEIGHT = 190
 HOURS_HEIGHT = 150
-BASELINE = 28  # CSS pixels from a chart's bottom edge to its x axis, room for the axis labels
-LEFT_MARGIN = 62  # CSS pixels from a chart's left edge to its y axis, room for "+100"
+BASELINE = 30  # CSS pixels from a chart's bottom edge to its x axis, room for the axis labels
+LEFT_MARGIN = 74  # CSS pixels from a chart's left edge to its y axis, room for "+100"
 _DPI = 100 * SCALE
 _INK = "#1f4e79"
 _ALARM = "#c0392b"
 _MUTED = "#6b7280"
 _RULE = "#d1d5db"
-_FONT = 13
+_FONT = 15
 _LABEL_BELOW = 60  # an index this high has its label under the point, inside the chart
 HOURS_IN_A_DAY = 24
 
@@ -83,7 +83,7 @@ def hours_chart(
     local = [hour.starts_at.astimezone(zone) for hour in hours]
     marked = _every_third_hour(local)
     axes.xaxis.set_major_locator(FixedLocator(marked))
-    axes.set_xticklabels([f"{local[number]:%H}:00" for number in marked])
+    axes.set_xticklabels([f"{local[number]:%H}" for number in marked])
     if any(counts):
         peak = counts.index(max(counts))
         axes.annotate(
@@ -182,7 +182,7 @@ def _canvas(height: int) -> tuple[Figure, Axes]:
     figure = Figure(figsize=(WIDTH / 100, height / 100), dpi=_DPI, facecolor="white")
     FigureCanvasAgg(figure)
     # Margins in CSS pixels, so both charts line up and no label is cut whatever their heights.
-    left, right, top, bottom = LEFT_MARGIN / WIDTH, 6 / WIDTH, 8 / height, BASELINE / height
+    left, right, top, bottom = LEFT_MARGIN / WIDTH, 6 / WIDTH, 12 / height, BASELINE / height
     axes = figure.add_axes((left, bottom, 1 - left - right, 1 - top - bottom))
     for side in ("top", "right", "left"):
         axes.spines[side].set_visible(False)
