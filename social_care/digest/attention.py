@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlmodel import Session, col
+from sqlalchemy import ColumnElement, and_, func, or_
+from sqlmodel import Session, col, select
 
 from social_care.cases import OPEN_STATES
 from social_care.config.models import Config
@@ -32,7 +32,7 @@ def attention(session: Session, config: Config, scope: Scope, now: datetime, pub
             session,
             scope,
             public_url,
-            and_(col(Case.team).is_(None), Case.category != "other"),
+            and_(col(Case.team).is_(None), col(Case.category) != "other"),
             Case.opened_at,
         ),
         failing_sources=_failing(session, config, scope),
@@ -56,7 +56,7 @@ def _cases(
 ) -> list[CaseLine]:
     statement = (
         select(Case)
-        .where(Case.brand == scope.brand, col(Case.status).in_(OPEN_STATES), condition)
+        .where(col(Case.brand) == scope.brand, col(Case.status).in_(OPEN_STATES), condition)
         .order_by(order, col(Case.id))  # type: ignore[arg-type]
         .limit(LISTED)
     )
@@ -86,7 +86,7 @@ def _brand_sources(config: Config, scope: Scope) -> Sequence[str]:
 def _failing(session: Session, config: Config, scope: Scope) -> list[SourceTrouble]:
     states = session.execute(
         select(SourceState).where(
-            col(SourceState.source_id).in_(_brand_sources(config, scope)), SourceState.status == FAILING
+            col(SourceState.source_id).in_(_brand_sources(config, scope)), col(SourceState.status) == FAILING
         )
     ).scalars()
     return [SourceTrouble(state.source_id, state.last_error or "failing") for state in states]

@@ -12,8 +12,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlmodel import Session, col
+from sqlalchemy import ColumnElement, func
+from sqlalchemy import select as sql_select  # more columns than sqlmodel's select types
+from sqlmodel import Session, col, select
 
 from social_care.config.models import Config
 from social_care.crisis import episodes
@@ -55,14 +56,16 @@ class Scope:
 
 def day_counts(session: Session, scope: Scope, day: LocalDay) -> DayCounts:
     rows = session.execute(
-        select(
-            MentionRollup.hour,
-            MentionRollup.platform,
-            MentionRollup.category,
-            MentionRollup.cluster,
-            MentionRollup.product,
-            MentionRollup.mentions,
-        ).where(*_in_scope(scope), MentionRollup.hour >= day.starts_at, MentionRollup.hour < day.ends_at)
+        sql_select(
+            col(MentionRollup.hour),
+            col(MentionRollup.platform),
+            col(MentionRollup.category),
+            col(MentionRollup.cluster),
+            col(MentionRollup.product),
+            col(MentionRollup.mentions),
+        ).where(
+            *_in_scope(scope), col(MentionRollup.hour) >= day.starts_at, col(MentionRollup.hour) < day.ends_at
+        )
     ).all()
     counts = DayCounts()
     for hour, platform, category, cluster, product, mentions in rows:
@@ -76,8 +79,8 @@ def day_counts(session: Session, scope: Scope, day: LocalDay) -> DayCounts:
     return counts
 
 
-def _in_scope(scope: Scope) -> list[object]:
-    conditions: list[object] = [MentionRollup.brand == scope.brand]
+def _in_scope(scope: Scope) -> list[ColumnElement[bool]]:
+    conditions = [col(MentionRollup.brand) == scope.brand]
     if scope.teams:
         conditions.append(col(MentionRollup.team).in_(list(scope.teams)))
     return conditions
@@ -134,9 +137,13 @@ def index_trend(session: Session, scope: Scope, day: LocalDay) -> list[DayIndex]
     """The index of each of the 30 days up to ``day``, in one grouped query over their hours."""
     first = day.before(TREND_DAYS - 1)
     rows = session.execute(
-        select(MentionRollup.hour, MentionRollup.category, func.sum(MentionRollup.mentions))
-        .where(*_in_scope(scope), MentionRollup.hour >= first.starts_at, MentionRollup.hour < day.ends_at)
-        .group_by(MentionRollup.hour, MentionRollup.category)
+        select(col(MentionRollup.hour), col(MentionRollup.category), func.sum(MentionRollup.mentions))
+        .where(
+            *_in_scope(scope),
+            col(MentionRollup.hour) >= first.starts_at,
+            col(MentionRollup.hour) < day.ends_at,
+        )
+        .group_by(col(MentionRollup.hour), col(MentionRollup.category))
     ).all()
     days: dict[object, DayCounts] = {}
     for hour, category, mentions in rows:
@@ -159,10 +166,10 @@ def most_reached(
             Classification, (col(Classification.mention_id) == col(Mention.id)) & col(Classification.current)
         )
         .where(
-            Case.brand == scope.brand,
-            Classification.category == category,
-            Mention.posted_at >= day.starts_at,
-            Mention.posted_at < day.ends_at,
+            col(Case.brand) == scope.brand,
+            col(Classification.category) == category,
+            col(Mention.posted_at) >= day.starts_at,
+            col(Mention.posted_at) < day.ends_at,
         )
         .order_by(func.coalesce(Author.followers, -1).desc(), col(Mention.id))
         .limit(MOST_REACHED)

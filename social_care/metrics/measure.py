@@ -1,31 +1,38 @@
-"""The figures of one period for the cases matching some filters.
+"""The figures of one period for the cases matching some filters, read from the hourly rollups.
 
-A period is half-open, ``since <= at < until``. Durations are wall-clock time,
+A period is half-open, ``since <= at < until``, in whole hours (a boundary
+inside an hour counts from that hour's start). Durations are wall-clock time,
 as the customer lives them; SLA attainment uses each policy's own calendar,
-through the due time stored on the event that met (or missed) it.
+through the due time stored on the event that met (or missed) it. A period
+costs its hours of rollup rows, whatever the history: only the backlog's ages
+read the cases open at its end (and those closed since).
+
+"Opened" and "resolved of opened" count a period's new cases by what they are
+now (a case marked spam later no longer counts as opened), so a report run
+again later may say a little more than it did.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from social_care.cases import OPEN_STATES
 from social_care.config.models import Config, SlaPolicy
+from social_care.metrics.contributions import hour_of
 from social_care.metrics.summary import Durations
-from social_care.sla import ACKNOWLEDGEMENT, RESOLUTION, RESPONSE, TARGETS, policy_for
-from social_care.storage.tables import Case, CaseEvent, CsatResponse
+from social_care.sla import TARGETS, policy_for
+from social_care.storage.tables import CareRollup, Case, CaseEvent
 
 UNROUTED = "unrouted"  # the team of the cases no rule routed (no team): a row of their own
-CUSTOMER_MESSAGES = ("opened", "mention_added")
-CYCLE_STARTS = ("opened", "reopened")
-DISMISSED = ("spam", "ignored")
-SATISFIED = 4
+DURATIONS = ("acknowledgement_seconds", "first_response_seconds", "response_seconds", "resolution_seconds")
+COUNTS = ("opened", "opened_dismissed", "opened_resolved", "messages", "replies")
+CSAT = ("csat_answers", "csat_score_sum", "csat_satisfied")
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,8 @@ class Filters:
     team: str | None = None
     source: str | None = None
     category: str | None = None
+    brand: str | None = None
+    teams: tuple[str, ...] | None = None  # any of these teams (a digest scoped to some teams)
 
 
 @dataclass(frozen=True)
@@ -103,37 +112,39 @@ class Report:
         return 100 * self.resolved_of_opened / self.opened if self.opened else None
 
 
-@dataclass
-class _History:
-    case: Case
-    events: list[CaseEvent] = field(default_factory=list)
-
-    @property
-    def opened_at(self) -> datetime:
-        return next(event.at for event in self.events if event.kind == "opened")
-
-    def status_at(self, moment: datetime) -> str | None:
-        statuses = [event.to_status for event in self.events if event.to_status and event.at < moment]
-        return statuses[-1] if statuses else None
-
-
-def measure(session: Session, config: Config, period: Period, filters: Filters = Filters()) -> Report:
-    histories = _histories(session, period, filters)
-    opened = [history for history in histories if history.opened_at in period]
+def measure(
+    session: Session,
+    config: Config,
+    period: Period,
+    filters: Filters = Filters(),
+    *,
+    backlog_ages: bool = True,
+) -> Report:
+    """The period's figures; without ``backlog_ages`` the backlog is counted from the rollups alone."""
+    rows = _rows(session, period, filters)
+    sums = {name: sum(getattr(row, name) for row in rows) for name in (*COUNTS, *CSAT)}
+    active = {case_id for row in rows for case_id in row.active}
+    channels: Counter[str] = Counter()
+    for row in rows:
+        channels[row.platform] += row.messages
     return Report(
         period=period,
         filters=filters,
-        acknowledgement=Durations.of(_acknowledgement_times(histories, period)),
-        first_response=Durations.of(_response_times(histories, period, first_only=True)),
-        response=Durations.of(_response_times(histories, period, first_only=False)),
-        resolution=Durations.of(_resolution_times(histories, period)),
-        attainment=_attainment(config, histories, period),
-        backlog=_backlog(histories, period.until),
-        opened=sum(1 for history in opened if history.status_at(period.until) not in DISMISSED),
-        resolved_of_opened=sum(1 for history in opened if history.status_at(period.until) == "resolved"),
-        interactions_per_case=_interactions_per_case(histories, period),
-        volume_by_channel=_volume_by_channel(histories, period),
-        csat=_csat(session, period, {history.case.id for history in histories}),
+        acknowledgement=_durations(rows, "acknowledgement_seconds"),
+        first_response=_durations(rows, "first_response_seconds"),
+        response=_durations(rows, "response_seconds"),
+        resolution=_durations(rows, "resolution_seconds"),
+        attainment=_attainment(config, rows),
+        backlog=backlog_at(session, period.until, filters, ages=backlog_ages),
+        opened=sums["opened"] - sums["opened_dismissed"],
+        resolved_of_opened=sums["opened_resolved"],
+        interactions_per_case=(sums["messages"] + sums["replies"]) / len(active) if active else None,
+        volume_by_channel={channel: count for channel, count in sorted(channels.items()) if count},
+        csat=Csat(
+            sums["csat_answers"],
+            sums["csat_score_sum"] / sums["csat_answers"] if sums["csat_answers"] else None,
+            100 * sums["csat_satisfied"] / sums["csat_answers"] if sums["csat_answers"] else None,
+        ),
     )
 
 
@@ -154,10 +165,18 @@ def measure_by(
     if dimension not in groups:
         raise ValueError(f"figures are broken down by one of {', '.join(groups)}, not {dimension!r}")
     return {
-        name: measure(session, config, period, replace(filters, **{dimension: name}))
+        name: measure(session, config, period, _narrowed(filters, dimension, name))
         for name in groups[dimension]
         if getattr(filters, dimension) in (None, name)
     }
+
+
+def _narrowed(filters: Filters, dimension: str, name: str) -> Filters:
+    if dimension == "team":
+        return replace(filters, team=name)
+    if dimension == "source":
+        return replace(filters, source=name)
+    return replace(filters, category=name)
 
 
 def _teams(session: Session, config: Config) -> list[str]:
@@ -166,124 +185,55 @@ def _teams(session: Session, config: Config) -> list[str]:
     return [*configured, *sorted({name for name in named if name} - set(configured)), UNROUTED]
 
 
-def _histories(session: Session, period: Period, filters: Filters) -> list[_History]:
-    conditions: list[ColumnElement[bool]] = [
+def _care_filters(filters: Filters) -> list[ColumnElement[bool]]:
+    conditions = [
         col(column) == value
-        for column, value in ((Case.source_id, filters.source), (Case.category, filters.category))
+        for column, value in (
+            (CareRollup.source_id, filters.source),
+            (CareRollup.category, filters.category),
+            (CareRollup.brand, filters.brand),
+        )
         if value is not None
     ]
     if filters.team is not None:
-        team = col(Case.team)
-        conditions.append(team.is_(None) if filters.team == UNROUTED else team == filters.team)
-    statement = (
-        select(Case, CaseEvent)
-        .join(CaseEvent, col(CaseEvent.case_id) == col(Case.id))
-        .where(col(CaseEvent.at) < period.until, *conditions)
-        .order_by(col(Case.id), col(CaseEvent.at), col(CaseEvent.id))
+        conditions.append(col(CareRollup.team) == ("" if filters.team == UNROUTED else filters.team))
+    if filters.teams is not None:
+        conditions.append(col(CareRollup.team).in_(filters.teams))
+    return conditions
+
+
+def _rows(session: Session, period: Period, filters: Filters) -> Sequence[CareRollup]:
+    statement = select(CareRollup).where(
+        col(CareRollup.hour) >= hour_of(period.since),
+        col(CareRollup.hour) < hour_of(period.until),
+        *_care_filters(filters),
     )
-    histories: dict[int | None, _History] = {}
-    for case, event in session.exec(statement):
-        histories.setdefault(case.id, _History(case)).events.append(event)
-    return [history for history in histories.values() if history.events[0].kind == "opened"]
+    return session.exec(statement).all()
 
 
-def _acknowledgement(event: CaseEvent) -> dict[str, Any] | None:
-    """What an event says about the acknowledgement clock: a person's first reply also acknowledges."""
-    if event.kind == "acknowledged":
-        return event.detail
-    if event.kind == "responded" and "acknowledgement" in event.detail:
-        return dict(event.detail["acknowledgement"])
-    return None
+def _durations(rows: Sequence[CareRollup], name: str) -> Durations:
+    return Durations.of_seconds([value for row in rows for value in getattr(row, name)])
 
 
-def _acknowledgement_times(histories: list[_History], period: Period) -> list[timedelta]:
-    times = []
-    for history in histories:
-        first = next((event for event in history.events if _acknowledgement(event) is not None), None)
-        if first is not None and first.at in period:
-            times.append(first.at - history.opened_at)
-    return times
-
-
-def _response_times(histories: list[_History], period: Period, *, first_only: bool) -> list[timedelta]:
-    times = []
-    for history in histories:
-        for event in history.events:
-            if (
-                event.kind != "responded"
-                or event.at not in period
-                or (first_only and not event.detail["first"])
-            ):
-                continue
-            if first_only:
-                times.append(event.at - history.opened_at)
-            elif "waiting_since" in event.detail:
-                times.append(event.at - datetime.fromisoformat(event.detail["waiting_since"]))
-    return times
-
-
-def _resolution_times(histories: list[_History], period: Period) -> list[timedelta]:
-    times = []
-    for history in histories:
-        started = history.opened_at
-        for event in history.events:
-            if event.kind in CYCLE_STARTS:
-                started = event.at
-            elif event.kind == "resolved" and event.at in period:
-                times.append(event.at - started)
-    return times
-
-
-def _clock_outcomes(history: _History, period: Period) -> list[tuple[str, bool]]:
-    """(target, met) for every clock of the case that concluded in the period.
-
-    A clock concludes when its goal is reached, or when the sweeper records its
-    breach; a late answer to a clock already counted as breached is not counted again.
-    """
-    breached = {
-        (event.detail["target"], event.detail["due_at"])
-        for event in history.events
-        if event.kind == "sla_breached"
-    }
-    outcomes = [
-        (event.detail["target"], False)
-        for event in history.events
-        if event.kind == "sla_breached" and event.at in period
-    ]
-    for event in history.events:
-        if event.at not in period:
-            continue
-        measured = [
-            (ACKNOWLEDGEMENT, _acknowledgement(event)),
-            (RESPONSE, event.detail if event.kind == "responded" else None),
-            (RESOLUTION, event.detail if event.kind == "resolved" else None),
-        ]
-        for target, detail in measured:
-            if (
-                detail
-                and "due_at" in detail
-                and (detail["met"] or (target, detail["due_at"]) not in breached)
-            ):
-                outcomes.append((target, bool(detail["met"])))
-    return outcomes
-
-
-def _attainment(config: Config, histories: list[_History], period: Period) -> list[SlaAttainment]:
+def _attainment(config: Config, rows: Sequence[CareRollup]) -> list[SlaAttainment]:
     """Every configured policy and target, measured or not, in the configuration's order."""
     tally: dict[tuple[str, str], Counter[bool]] = defaultdict(Counter)
-    for history in histories:
-        policy = policy_for(config, history.case.category, history.case.priority)
+    for row in rows:
+        policy = policy_for(config, row.category, row.priority)
         if policy is not None:
-            for target, met in _clock_outcomes(history, period):
-                tally[(policy.name, target)][met] += 1
-    rows = []
+            for target, (met, missed) in row.sla.items():
+                tally[(policy.name, target)][True] += met
+                tally[(policy.name, target)][False] += missed
+    attainment = []
     for policy in config.sla:
         for target, minutes in zip(TARGETS, _targets(policy), strict=True):
             if minutes:
                 counts = tally[(policy.name, target)]
                 measured = counts[True] + counts[False]
-                rows.append(SlaAttainment(policy.name, target, counts[True], measured, policy.floor_percent))
-    return rows
+                attainment.append(
+                    SlaAttainment(policy.name, target, counts[True], measured, policy.floor_percent)
+                )
+    return attainment
 
 
 def _targets(policy: SlaPolicy) -> tuple[int | None, ...]:
@@ -294,40 +244,63 @@ def _targets(policy: SlaPolicy) -> tuple[int | None, ...]:
     )
 
 
-def _backlog(histories: list[_History], moment: datetime) -> Backlog:
-    ages = [moment - history.opened_at for history in histories if history.status_at(moment) in OPEN_STATES]
-    return Backlog(len(ages), Durations.of(ages), max(ages, default=None))
-
-
-def _interactions_per_case(histories: list[_History], period: Period) -> float | None:
-    """Customer messages and our replies that reached them, per case with any in the period."""
-    counts = [
-        sum(
-            1
-            for event in history.events
-            if event.at in period and (event.kind in (*CUSTOMER_MESSAGES, "acknowledged", "responded"))
+def _case_filters(filters: Filters) -> list[ColumnElement[bool]]:
+    conditions = [
+        col(column) == value
+        for column, value in (
+            (Case.source_id, filters.source),
+            (Case.category, filters.category),
+            (Case.brand, filters.brand),
         )
-        for history in histories
+        if value is not None
     ]
-    active = [count for count in counts if count]
-    return sum(active) / len(active) if active else None
+    if filters.team is not None:
+        team = col(Case.team)
+        conditions.append(team.is_(None) if filters.team == UNROUTED else team == filters.team)
+    if filters.teams is not None:
+        conditions.append(col(Case.team).in_(filters.teams))
+    return conditions
 
 
-def _volume_by_channel(histories: list[_History], period: Period) -> dict[str, int]:
-    volume: Counter[str] = Counter()
-    for history in histories:
-        volume[history.case.platform] += sum(
-            1 for event in history.events if event.kind in CUSTOMER_MESSAGES and event.at in period
+def backlog_at(
+    session: Session, moment: datetime, filters: Filters = Filters(), *, ages: bool = True
+) -> Backlog:
+    """The cases open at ``moment``: counted as the cases open now less the openings and plus the
+    closings since (rollup rows of the hours since), or, with ``ages``, found with their ages."""
+    if ages:
+        return _backlog_with_ages(session, moment, filters)
+    open_now = session.exec(
+        select(func.count()).where(col(Case.status).in_(OPEN_STATES), *_case_filters(filters))
+    ).one()
+    moved = session.exec(
+        select(func.coalesce(func.sum(CareRollup.went_open - CareRollup.went_closed), 0)).where(
+            col(CareRollup.hour) >= hour_of(moment), *_care_filters(filters)
         )
-    return {channel: count for channel, count in sorted(volume.items()) if count}
+    ).one()
+    return Backlog(int(open_now) - int(moved), Durations.of([]), None)
 
 
-def _csat(session: Session, period: Period, case_ids: set[int | None]) -> Csat:
-    statement = select(CsatResponse).where(
-        col(CsatResponse.answered_at) >= period.since, col(CsatResponse.answered_at) < period.until
-    )
-    scores = [row.score for row in session.exec(statement) if row.case_id in case_ids]
-    if not scores:
-        return Csat(0, None, None)
-    satisfied = sum(1 for score in scores if score >= SATISFIED)
-    return Csat(len(scores), sum(scores) / len(scores), 100 * satisfied / len(scores))
+def _backlog_with_ages(session: Session, moment: datetime, filters: Filters) -> Backlog:
+    """The cases open at ``moment`` and how long each had been open: those opened before it that
+    are open now or changed since, each judged by its last change of state before it."""
+    candidates = session.exec(
+        select(Case.id, Case.opened_at).where(
+            col(Case.opened_at) < moment,
+            (col(Case.status).in_(OPEN_STATES)) | (col(Case.last_activity_at) >= moment),
+            *_case_filters(filters),
+        )
+    ).all()
+    opened_at = dict(candidates)
+    status: dict[int, str] = {}
+    for case_id, to_status in session.exec(
+        select(CaseEvent.case_id, CaseEvent.to_status)
+        .where(
+            col(CaseEvent.case_id).in_(list(opened_at)),
+            col(CaseEvent.to_status).is_not(None),
+            col(CaseEvent.at) < moment,
+        )
+        .order_by(col(CaseEvent.at), col(CaseEvent.id))
+    ):
+        status[case_id] = str(to_status)
+    age_list = [moment - opened_at[case_id] for case_id, state in status.items() if state in OPEN_STATES]
+    return Backlog(len(age_list), Durations.of(age_list), max(age_list, default=None))

@@ -19,10 +19,11 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Engine, delete, event, select
+from sqlalchemy import JSON, Engine, delete, event
+from sqlalchemy import select as sql_select  # more columns than sqlmodel's select types
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from social_care.metrics.contributions import (
     CARE,
@@ -57,10 +58,14 @@ REBUILD_BATCH = 500
 def case_history(session: Session, case: Case) -> CaseHistory:
     """The case's events, posts and survey answers: all its share is made of."""
     events = session.execute(
-        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.at), col(CaseEvent.id))
+        select(CaseEvent)
+        .where(col(CaseEvent.case_id) == case.id)
+        .order_by(col(CaseEvent.at), col(CaseEvent.id))
     ).scalars()
     csat = session.execute(
-        select(CsatResponse.answered_at, CsatResponse.score).where(CsatResponse.case_id == case.id)
+        select(col(CsatResponse.answered_at), col(CsatResponse.score)).where(
+            col(CsatResponse.case_id) == case.id
+        )
     ).all()
     return CaseHistory(case, list(events), _mention_facts(session, [case])[case.id or 0], list(csat))
 
@@ -69,17 +74,23 @@ def _mention_facts(session: Session, cases: list[Case]) -> dict[int, list[Mentio
     """Each case's posts, with their own verdict (the case's, where a post has none) and product."""
     by_id = {case.id: case for case in cases}
     rows = session.execute(
-        select(Mention.id, Mention.case_id, Mention.posted_at, Mention.fetched_at, Classification)
+        sql_select(
+            col(Mention.id),
+            col(Mention.case_id),
+            col(Mention.posted_at),
+            col(Mention.fetched_at),
+            Classification,
+        )
         .outerjoin(
             Classification, (col(Classification.mention_id) == col(Mention.id)) & col(Classification.current)
         )
         .where(col(Mention.case_id).in_(list(by_id)))
     ).all()
-    products = dict(
+    products: dict[int, str] = dict(
         session.execute(
-            select(TermMatch.mention_id, TermMatch.product)
+            select(col(TermMatch.mention_id), col(TermMatch.product))
             .join(Mention, col(Mention.id) == col(TermMatch.mention_id))
-            .where(col(Mention.case_id).in_(list(by_id)), TermMatch.product != "")
+            .where(col(Mention.case_id).in_(list(by_id)), col(TermMatch.product) != "")
             .order_by(col(TermMatch.id).desc())
         ).all()
     )
@@ -245,7 +256,7 @@ def _histories(session: Session, cases: list[Case]) -> dict[int, CaseHistory]:
         events[item.case_id].append(item)
     csat: dict[int, list[tuple[datetime, int]]] = {case_id or 0: [] for case_id in ids}
     for case_id, answered_at, score in session.execute(
-        select(CsatResponse.case_id, CsatResponse.answered_at, CsatResponse.score).where(
+        select(col(CsatResponse.case_id), col(CsatResponse.answered_at), col(CsatResponse.score)).where(
             col(CsatResponse.case_id).in_(ids)
         )
     ).all():

@@ -20,9 +20,13 @@ class Durations:
 
     @classmethod
     def of(cls, values: Sequence[timedelta]) -> Durations:
+        return cls.of_seconds([value.total_seconds() for value in values])
+
+    @classmethod
+    def of_seconds(cls, values: Sequence[float]) -> Durations:
         if not values:
             return cls(0, None, None, None)
-        seconds = sorted(value.total_seconds() for value in values)
+        seconds = sorted(values)
         return cls(
             count=len(seconds),
             mean=timedelta(seconds=statistics.fmean(seconds)),
