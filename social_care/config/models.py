@@ -275,12 +275,45 @@ class HandoffPolicy(Section):
     language: Language = "en"
 
 
+class DigestRecipient(Section):
+    """One manager's morning mail: their day, their language, their brands (and teams)."""
+
+    email: Email
+    language: Language | None = None  # default: the [digest] section's
+    timezone: TimeZone | None = None
+    send_at: time | None = None
+    brands: list[str] = []  # empty: every brand
+    teams: list[str] = []  # empty: every team
+    send_on_quiet_days: bool = True  # a day with no mentions still gets a short mail
+
+
 class DigestSettings(Section):
+    """The daily digest. ``recipients`` are tables, or (as before) plain e-mail addresses, which
+    take the section's ``send_at``, ``timezone`` and ``language``."""
+
     enabled: bool = True
-    recipients: list[Email] = []
+    recipients: list[DigestRecipient | Email] = []
     send_at: time = time(8, 0)
     timezone: TimeZone = "UTC"
     language: Language = "en"
+    # An environment variable holding apprise URLs (space-separated) for a short version in chat.
+    chat_urls_env: EnvName | None = None
+
+    def people(self) -> list[DigestRecipient]:
+        """Every recipient as a table, the section's defaults filled in."""
+        people = []
+        for item in self.recipients:
+            person = item if isinstance(item, DigestRecipient) else DigestRecipient(email=item)
+            people.append(
+                person.model_copy(
+                    update={
+                        "language": person.language or self.language,
+                        "timezone": person.timezone or self.timezone,
+                        "send_at": person.send_at or self.send_at,
+                    }
+                )
+            )
+        return people
 
 
 class Config(Section):
