@@ -170,6 +170,11 @@ def test_the_preview_inlines_every_chart_and_keeps_no_cid(templates: MailTemplat
     assert "cid:" not in inline_images(mail)
 
 
+def test_three_busy_brands_stay_under_the_size_gmail_clips_at(templates: MailTemplates) -> None:
+    mail = render(a_digest(a_brand_day(), a_brand_day("Orbis"), a_brand_day("Nimbo")), templates)
+    assert len(mail.html.encode()) < 102 * 1024
+
+
 def test_a_digest_without_brands_is_refused(templates: MailTemplates) -> None:
     with pytest.raises(ValueError, match="at least one brand"):
         render(replace(a_digest(), brands=[]), templates)
