@@ -24,6 +24,8 @@ db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage people's sign-in.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+rollups_app = typer.Typer(help="The figures' hourly rollups.", no_args_is_help=True)
+app.add_typer(rollups_app, name="rollups")
 
 console = Console(soft_wrap=True)  # whole lines: logs and pipes are read by grep, not by eye
 errors = Console(stderr=True, soft_wrap=True)
@@ -305,6 +307,20 @@ def db_upgrade(config: ConfigOption = None) -> None:
     engine = make_engine(url)
     migrate.upgrade(engine)
     console.print(f"{redacted(url)} is at revision {migrate.current_revision(engine)}", markup=False)
+
+
+@rollups_app.command("rebuild")
+def rollups_rebuild(config: ConfigOption = None) -> None:
+    """Recompute the hourly figures (reports, digests) from the case events."""
+    import time
+
+    from social_care.metrics import rollups
+    from social_care.runtime import open_database
+
+    settings, _ = load_or_exit(config)
+    started = time.monotonic()
+    cases = rollups.rebuild(open_database(settings, os.environ))
+    console.print(f"Rollups rebuilt from the events of {cases:,} cases in {time.monotonic() - started:.1f} s")
 
 
 @user_app.command("set-password")

@@ -33,6 +33,7 @@ from social_care.crisis import CrisisMonitor
 from social_care.directory import sync_directory
 from social_care.mail import Mailer, MailTemplates
 from social_care.matching import WatchMatcher
+from social_care.metrics import rollups
 from social_care.pipeline import Pipeline
 from social_care.poller import Poller, ReadLimit
 from social_care.rate_limits import Limit, RequestGate, Sleep
@@ -70,9 +71,12 @@ class Service:
 
 
 def open_database(config: Config, environ: Mapping[str, str]) -> Engine:
-    """The configured database, migrated to the newest schema."""
+    """The configured database, migrated to the newest schema, its figures' rollups filled."""
     engine = make_engine(database_url(config.database, environ))
     migrate.upgrade(engine)
+    rebuilt = rollups.rebuild(engine, only_if_missing=True)
+    if rebuilt:
+        log.info("the figures' rollups were made from the events of %d cases", rebuilt)
     return engine
 
 

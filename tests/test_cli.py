@@ -194,3 +194,9 @@ def test_run_refuses_to_run_nothing(tmp_path: Path) -> None:
 def test_help_says_where_the_configuration_comes_from(tmp_path: Path) -> None:
     result = social_care("poll", "--help", cwd=tmp_path)
     assert "[default: $SOCIAL_CARE_CONFIG, ./social-care.toml, the demo]" in result.stdout
+
+
+def test_rollups_rebuild_says_how_many_cases_it_read(tmp_path: Path) -> None:
+    result = social_care("rollups", "rebuild", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"Rollups rebuilt from the events of 0 cases in \d", result.stdout)

@@ -33,6 +33,7 @@ from social_care.metrics.contributions import (
     Share,
     contributions,
 )
+from social_care.storage import locks
 from social_care.storage.tables import (
     CareRollup,
     Case,
@@ -212,11 +213,18 @@ def _forget_changed_cases(session: OrmSession) -> None:
 # -- rebuilding ----------------------------------------------------------------------
 
 
-def rebuild(engine: Engine, *, batch: int = REBUILD_BATCH) -> int:
-    """Recompute every rollup row and every case's share from the events; how many cases."""
+def rebuild(engine: Engine, *, batch: int = REBUILD_BATCH, only_if_missing: bool = False) -> int:
+    """Recompute every rollup row and every case's share from the events; how many cases.
+
+    With ``only_if_missing`` (at start) it does so only when cases have no shares yet, as after
+    the migration that made the rollups; processes starting together take turns.
+    """
     rows: dict[tuple[str, str, tuple[str, ...]], Share] = {}
     shares_of: dict[int, list[dict[str, Any]]] = {}
     with Session(engine) as session:
+        locks.hold(session, locks.ROLLUPS)
+        if only_if_missing and not _missing(session):
+            return 0
         for cases in _in_batches(session, batch):
             histories = _histories(session, cases)
             for case in cases:
@@ -229,6 +237,12 @@ def rebuild(engine: Engine, *, batch: int = REBUILD_BATCH) -> int:
         _insert(session, rows.values(), shares_of)
         session.commit()
     return len(shares_of)
+
+
+def _missing(session: Session) -> bool:
+    """Whether some case has no share in the rollups (none at all after the migration)."""
+    shared = session.exec(select(CaseContribution.case_id).limit(1)).first()
+    return shared is None and session.exec(select(Case.id).limit(1)).first() is not None
 
 
 def _in_batches(session: Session, size: int) -> Iterator[list[Case]]:

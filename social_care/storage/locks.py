@@ -15,6 +15,7 @@ from sqlmodel import Session
 # Any numbers of ours: PostgreSQL names advisory locks by 64-bit integers.
 MIGRATIONS = 0x5C_0C_A4_E0
 DIRECTORY = 0x5C_0C_D1_2E
+ROLLUPS = 0x5C_0C_20_11
 
 
 def hold(target: Session | Connection, key: int) -> None:

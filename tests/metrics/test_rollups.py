@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 from sqlmodel import Session, select
 
 from social_care.metrics import rollups
 from social_care.metrics.contributions import hour_of
-from social_care.storage.tables import CareRollup, Case, Mention, MentionRollup
+from social_care.storage.tables import CareRollup, Case, CaseContribution, Mention, MentionRollup
 from tests.support.clock import FakeClock
 from tests.support.configs import demo_config
 from tests.support.desk import Desk
@@ -89,3 +89,17 @@ def test_a_case_whose_events_change_moves_its_share_and_nothing_else(engine: Eng
     assert all(key[0] == "care_rollups" for key in changed)
     assert any(key[1] == hour_of(clock.now) for key in changed), "the reply counts in the hour it was sent"
     assert desk.case(other).status == "new"
+
+
+def test_a_database_with_cases_but_no_rollups_gets_them_at_start(
+    week: Desk, engine: Engine, tmp_path: Path
+) -> None:
+    """As after the upgrade that made the rollups: the first start fills them from the events."""
+    kept = snapshot(engine)
+    with Session(engine) as session:
+        for table in (CareRollup, MentionRollup, CaseContribution):
+            session.execute(delete(table))
+        session.commit()
+    assert rollups.rebuild(engine, only_if_missing=True) > 0
+    assert snapshot(engine) == kept
+    assert rollups.rebuild(engine, only_if_missing=True) == 0, "and only when they are missing"
