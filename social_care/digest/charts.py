@@ -1,8 +1,8 @@
 """The digest's two charts as small PNGs, each with a sentence that says what it shows.
 
 Drawn with matplotlib's object interface and its Agg canvas: no pyplot, no GUI
-backend, no global state touched, so a worker thread can draw while another
-renders. Every chart is ``WIDTH`` CSS pixels wide and drawn at twice that, so it
+backend, no global setting changed, so drawing a digest in a worker leaves the
+rest of the process as it was. Every chart is ``WIDTH`` CSS pixels wide and drawn at twice that, so it
 is sharp on a phone; the sizes are fixed, and so are the PNG's bytes for the
 same data (the "Software" stamp is left out), which keeps a re-rendered digest
 identical. A mail client that shows no images shows the text alternative, and
