@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import socket
 import textwrap
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -395,3 +396,83 @@ def test_names_written_in_a_platforms_own_way_are_not_warned_about(name: str) ->
 )
 def test_names_no_author_can_have_are_recognised(name: str) -> None:
     assert not plausible_account_name(name)
+
+
+# The daily digest's recipients.
+
+DIGEST_RECIPIENTS = """
+[digest]
+recipients = [
+  "chiara.conti@velora.example",
+  { email = "direzione@velora.example", brands = ["Velora", "Orbis"], teams = ["care-it", "care-fr"] },
+  { email = "Chiara.Conti@velora.example", language = "it" },
+]
+"""
+
+
+def with_digest(tmp_path: Path, section: str) -> Path:
+    """The example with its [digest] section replaced by ``section``."""
+    text = example_config().read_text(encoding="utf-8")
+    start = text.index("[digest]")
+    end = text.index("\n# ---", start)
+    path = tmp_path / "digest.toml"
+    path.write_text(text[:start] + section.strip() + "\n" + text[end:], encoding="utf-8")
+    return path
+
+
+def test_a_digest_recipient_naming_an_unknown_brand_or_team_is_told_which_exist(tmp_path: Path) -> None:
+    path = with_digest(tmp_path, DIGEST_RECIPIENTS)
+    problems = problems_of(path)
+    assert (
+        f"{path}: digest.recipients[1].brands[1]: expected the name of one of the brands (Velora),"
+        " found 'Orbis'" in problems
+    )
+    assert (
+        f"{path}: digest.recipients[1].teams[1]: expected the name of one of the teams"
+        " (care-en, care-it, payments), found 'care-fr'" in problems
+    )
+
+
+def test_an_address_listed_twice_among_the_recipients_is_a_problem_whatever_its_case(tmp_path: Path) -> None:
+    problems = problems_of(with_digest(tmp_path, DIGEST_RECIPIENTS))
+    assert any(
+        p.endswith(
+            "digest.recipients[2].email: expected each address once (digest.recipients[0] has it already),"
+            " found 'Chiara.Conti@velora.example'"
+        )
+        for p in problems
+    ), problems
+
+
+def test_plain_addresses_and_tables_mix_and_take_the_sections_defaults(tmp_path: Path) -> None:
+    section = """
+    [digest]
+    recipients = ["a@velora.example", { email = "b@velora.example", timezone = "America/New_York" }]
+    send_at = 07:15:00
+    timezone = "Europe/Rome"
+    language = "it"
+    """
+    people = load_config(with_digest(tmp_path, textwrap.dedent(section)), {}).digest.people()
+    assert [(p.email, p.timezone, p.send_at, p.language) for p in people] == [
+        ("a@velora.example", "Europe/Rome", time(7, 15), "it"),
+        ("b@velora.example", "America/New_York", time(7, 15), "it"),
+    ]
+    assert people[0].brands == [] and people[0].send_on_quiet_days is True
+
+
+def test_the_old_digest_keys_still_load(tmp_path: Path) -> None:
+    section = """
+    [digest]
+    enabled = true
+    recipients = ["chiara.conti@velora.example"]
+    send_at = 08:00:00
+    timezone = "Europe/Rome"
+    language = "en"
+    """
+    config = load_config(with_digest(tmp_path, textwrap.dedent(section)), {})
+    [person] = config.digest.people()
+    assert (person.email, person.timezone, person.send_at) == (
+        "chiara.conti@velora.example",
+        "Europe/Rome",
+        time(8),
+    )

@@ -27,6 +27,7 @@ def check_references(raw: Raw, *, file: str, environ: Mapping[str, str]) -> list
     checker.people_and_teams()
     checker.routing()
     checker.sla()
+    checker.digest()
     checker.service_secrets()
     return checker.problems
 
@@ -196,6 +197,32 @@ class _Checker:
         calendars = _names(self.raw, "calendars") | {"24/7"}
         for index, policy in _items(self.raw, "sla"):
             self.refers(f"sla[{index}].calendar", policy.get("calendar"), calendars, "calendars")
+
+    def digest(self) -> None:
+        """A recipient's scope names configured brands and teams; one address gets one digest a day."""
+        section = self.raw.get("digest")
+        recipients = section.get("recipients") if isinstance(section, Mapping) else None
+        if not isinstance(recipients, list):
+            return
+        brands, teams = _names(self.raw, "brands"), _names(self.raw, "teams")
+        first: dict[str, int] = {}
+        for index, recipient in enumerate(recipients):
+            key = f"digest.recipients[{index}]"
+            if isinstance(recipient, Mapping):
+                for position, brand in enumerate(_strings(recipient.get("brands"))):
+                    self.refers(f"{key}.brands[{position}]", brand, brands, "brands")
+                for position, team in enumerate(_strings(recipient.get("teams"))):
+                    self.refers(f"{key}.teams[{position}]", team, teams, "teams")
+                key, email = f"{key}.email", recipient.get("email")
+            else:
+                email = recipient
+            if not isinstance(email, str):
+                continue
+            if email.casefold() in first:
+                earlier = f"digest.recipients[{first[email.casefold()]}]"
+                self.report(key, f"each address once ({earlier} has it already)", repr(email))
+            else:
+                first[email.casefold()] = index
 
     def service_secrets(self) -> None:
         service = self.raw.get("service")
