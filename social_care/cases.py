@@ -21,10 +21,10 @@ from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
 from social_care import events, lifecycle
+from social_care.case_states import OPEN_STATES
 from social_care.classify import Verdict
 from social_care.storage.tables import Case, Mention
 
-OPEN_STATES = ("new", "acknowledged", "assigned", "responded")
 _SEVERITY = {"other": 0, "praise": 1, "inquiry": 2, "complaint": 3}
 _PRIORITY = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 

@@ -15,10 +15,10 @@ from typing import Any
 from sqlmodel import Session, col, func, or_, select
 
 from social_care import events
+from social_care.case_states import DISMISSALS
 from social_care.storage.tables import Case, CaseEvent, OutboxEntry, saved_id
 
 EMPLOYEE = "employee"
-DISMISSALS = ("spam", "ignored")
 REPLY, RESOLUTION_REPLY = "reply", "resolution"
 CANCELLED = "cancelled"
 _EMPLOYEE_PREFIX = "employee:"

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
-from social_care.cases import OPEN_STATES
+from social_care.case_states import OPEN_STATES
 from social_care.config.models import Config
 from social_care.digest.model import Attention, CaseLine, SourceTrouble
 from social_care.digest.reputation import Scope

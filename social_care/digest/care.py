@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from social_care.cases import OPEN_STATES
+from social_care.case_states import OPEN_STATES
 from social_care.config.models import Config
 from social_care.digest.attention import case_line
 from social_care.digest.days import LocalDay

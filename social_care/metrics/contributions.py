@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from social_care.case_states import CLOSED_STATES, DISMISSALS
 from social_care.storage.tables import Case, CaseEvent
 
 CUSTOMER_MESSAGES = ("opened", "mention_added")
 CYCLE_STARTS = ("opened", "reopened")
 OUR_REPLIES = ("acknowledged", "responded")
-DISMISSED = ("spam", "ignored")
-CLOSED = ("resolved", *DISMISSED)
+DISMISSED = DISMISSALS
+CLOSED = CLOSED_STATES
 SATISFIED = 4  # a CSAT score of 4 or 5
 CARE, MENTIONS = "care", "mentions"
 ACKNOWLEDGEMENT, RESPONSE, RESOLUTION = "acknowledgement", "response", "resolution"

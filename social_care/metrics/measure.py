@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
-from social_care.cases import OPEN_STATES
+from social_care.case_states import OPEN_STATES
 from social_care.config.models import Config, SlaPolicy
 from social_care.metrics.contributions import hour_of
 from social_care.metrics.summary import Durations
