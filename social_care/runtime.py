@@ -30,6 +30,8 @@ from social_care.clock import Clock, sleeper, system_clock
 from social_care.config.models import Config, Source
 from social_care.config.secrets import read_secret
 from social_care.crisis import CrisisMonitor
+from social_care.digest.chat import chat_from
+from social_care.digest.sending import DigestSender
 from social_care.directory import sync_directory
 from social_care.mail import Mailer, MailTemplates
 from social_care.matching import WatchMatcher
@@ -49,6 +51,7 @@ from social_care.watchlist import product_tiers, watch_terms
 
 log = logging.getLogger(__name__)
 OUTBOX_INTERVAL_SECONDS = 5
+DIGEST_INTERVAL_SECONDS = 60  # send times are minutes: a digest goes out within a minute of its own
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Service:
     handoff: HandOff
     mail_sender: MailSender
     sweeper: Sweeper
+    digests: DigestSender
     clock: Clock = system_clock
     owner: str = ""  # the name this process holds leases under
 
@@ -177,6 +181,9 @@ def build_service(
         clock=clock,
         owner=owner,
         sweeper=Sweeper(engine, config, clock=clock, notifier=notifier or mail_notifier(config, clock)),
+        digests=DigestSender(
+            engine, config, mail_templates, clock=clock, owner=owner, chat=chat_from(config.digest, environ)
+        ),
     )
 
 
@@ -212,10 +219,11 @@ def take_back_dead_leases(service: Service) -> None:
 
 
 def start_workers(service: Service) -> BackgroundScheduler:
-    """Poll every enabled source at its interval, drain the outbox and sweep SLA clocks, starting now.
+    """Poll every enabled source at its interval, drain the outbox, sweep SLA clocks and make the
+    daily digests, starting now.
 
-    APScheduler is only the timer: cursors, due times and outbox entries live in
-    the database, so the jobs are simply rebuilt from the configuration at start.
+    APScheduler is only the timer: cursors, due times, outbox entries and the digests
+    made live in the database, so the jobs are simply rebuilt from the configuration at start.
     """
     take_back_dead_leases(service)
     scheduler = BackgroundScheduler(
@@ -237,6 +245,8 @@ def start_workers(service: Service) -> BackgroundScheduler:
         (_sweep_handoffs, service.config.handoff.sweep_interval_seconds, "handoff", "reassign waiting cases"),
         (_sweep_sla, service.config.sla_alerts.sweep_interval_seconds, "sla-sweeper", "warn and escalate"),
     ]
+    if service.config.digest.enabled:
+        every_few_seconds.append((_send_digests, DIGEST_INTERVAL_SECONDS, "digest", "make the daily digests"))
     if service.config.smtp.enabled:
         every_few_seconds.append((_send_mail, OUTBOX_INTERVAL_SECONDS, "mail", "send mail"))
     else:
@@ -265,6 +275,20 @@ def _send_mail(service: Service) -> None:
         )
     elif report.sent:
         log.info("mail: %d sent", report.sent)
+
+
+def _send_digests(service: Service) -> None:
+    try:
+        report = service.digests.run_once()
+    except Exception:
+        log.exception("making the daily digests failed")
+        return
+    if report.queued or report.skipped:
+        log.info(
+            "digest: queued for %s%s",
+            ", ".join(report.queued) or "nobody",
+            f"; skipped for {', '.join(report.skipped)}" if report.skipped else "",
+        )
 
 
 def _sweep_sla(service: Service) -> None:

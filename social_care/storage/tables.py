@@ -7,7 +7,7 @@ the same transaction as the event that explains them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
@@ -442,3 +442,30 @@ class MailImage(SQLModel, table=True):
     content_id: str
     alt: str
     png: bytes = Field(sa_type=LargeBinary, nullable=False)
+
+
+class DigestRun(SQLModel, table=True):
+    """One recipient's digest of one local day, made once: the row is unique, and it is inserted in
+    the transaction that queues the mail, so a digest exists exactly when its mail was queued.
+
+    The rendered mail is kept for the archive, its charts inlined as data: URIs so the
+    page shows it whatever becomes of the mail outbox. A day skipped (quiet, nothing in
+    scope) has a row too, so no worker considers it again.
+    """
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("recipient", "day", name="uq_digest_runs_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient: str
+    day: date = Field(index=True)
+    state: str  # queued | skipped
+    reason: str = ""  # why a day was skipped
+    made_at: datetime = _when(nullable=False)
+    made_by: str = ""  # the worker, or the person at the command line
+    brands: list[str] = _json([])
+    subject: str = ""
+    text: str = ""
+    html: str = ""
+    mail_id: int | None = Field(default=None, foreign_key="mail_outbox.id")
+    chat: str = ""  # the short version in chat: "" none configured | sent | failed: why
