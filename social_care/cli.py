@@ -6,13 +6,16 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from social_care.config import Config, ConfigError, config_warnings, load_config
 from social_care.resources import example_config
+
+if TYPE_CHECKING:
+    from social_care.mail import Mail
 
 app = typer.Typer(
     help="A social-media care desk: watch, triage, acknowledge, hand off, measure.",
@@ -294,6 +297,66 @@ def report(
         console.print(table)
     if groups is not None and by:
         console.print(breakdown(groups, by))
+
+
+@app.command()
+def digest(
+    *,
+    date: Annotated[
+        str | None, typer.Option("--date", help="The recipient's local day: 2026-12-03, today or yesterday")
+    ] = None,
+    brand: Annotated[str | None, typer.Option(help="Only this brand")] = None,
+    to: Annotated[str | None, typer.Option(help="The recipient \\[default: the first configured]")] = None,
+    html: Annotated[Path | None, typer.Option(help="Write the HTML, charts inlined, to this file")] = None,
+    send: Annotated[bool, typer.Option("--send", help="Queue it in the mail outbox now")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Preview a recipient's daily digest (their yesterday) as text, write its HTML, or send it now."""
+    from social_care.clock import system_clock
+    from social_care.digest.chat import chat_from
+    from social_care.digest_command import BadDigestRequest, digest_request, preview, send_now, sent_message
+    from social_care.runtime import open_database
+
+    settings, _ = load_or_exit(config)
+    now = system_clock()
+    try:
+        request = digest_request(settings, to=to, day=date, brand=brand, send=send, now=now)
+    except BadDigestRequest as error:
+        errors.print(str(error), markup=False)
+        raise typer.Exit(2) from None
+    engine = open_database(settings, os.environ)
+    made = preview(engine, settings, request, now)
+    if not (html or send):
+        typer.echo(made.mail.text)
+    if made.quiet and not (request.day_given or send):
+        hint = f"No mentions on {request.day.day} ({request.day.zone.key}); --date today shows today so far."
+        errors.print(hint, markup=False)
+    if html:
+        _write_html(made.mail, html)
+    if send:
+        sent = send_now(
+            engine,
+            settings,
+            request,
+            made,
+            at=now,
+            by=_operator(),
+            chat=chat_from(settings.digest, os.environ),
+        )
+        console.print(sent_message(sent, settings), markup=False, highlight=False)
+        if not sent.now:
+            raise typer.Exit(1)
+
+
+def _write_html(mail: Mail, path: Path) -> None:
+    from social_care.digest.preview import write_preview
+
+    try:
+        written = write_preview(mail, path).resolve()
+    except OSError as error:
+        errors.print(f"Cannot write {path}: {error.strerror}", markup=False)
+        raise typer.Exit(2) from None
+    console.print(f"The digest's HTML is in {written}: open it in a browser.", markup=False)
 
 
 @db_app.command("upgrade")
