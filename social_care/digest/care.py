@@ -23,7 +23,9 @@ OLDEST = 5
 def care(session: Session, config: Config, scope: Scope, day: LocalDay, public_url: str) -> Care:
     filters = Filters(brand=scope.brand, teams=tuple(scope.teams) or None)
     today = measure(session, config, day.period, filters, backlog_ages=True)
-    week = [measure(session, config, other.period, filters) for other in day.week_before()]
+    week = [
+        measure(session, config, other.period, filters, backlog_ages=False) for other in day.week_before()
+    ]
 
     def figure(read: Callable[[Report], float | None]) -> Figure:
         known = [value for value in map(read, week) if value is not None]

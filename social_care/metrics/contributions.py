@@ -15,10 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from social_care.case_states import CLOSED_STATES, DISMISSALS
-from social_care.storage.tables import Case, CaseEvent
 
 CUSTOMER_MESSAGES = ("opened", "mention_added")
 CYCLE_STARTS = ("opened", "reopened")
@@ -46,10 +45,35 @@ class MentionFacts:
     language: str
 
 
+class CaseFacts(Protocol):
+    """What a share needs of a case: a stored case, or a plain row of the cases table."""
+
+    id: int | None
+    brand: str
+    source_id: str
+    platform: str
+    category: str
+    cluster: str
+    priority: str
+    language: str
+    product: str
+    team: str | None
+    status: str
+
+
+class EventFacts(Protocol):
+    """What a share needs of an event: a stored event, or a plain row of the events table."""
+
+    kind: str
+    at: datetime
+    to_status: str | None
+    detail: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class CaseHistory:
-    case: Case
-    events: Sequence[CaseEvent]  # in time order
+    case: CaseFacts
+    events: Sequence[EventFacts]  # in time order
     mentions: Sequence[MentionFacts]
     csat_scores: Sequence[tuple[datetime, int]] = ()
 
@@ -97,14 +121,20 @@ class Share:
 class _Shares:
     """The shares of one case, gathered by row."""
 
-    def __init__(self, case: Case) -> None:
+    def __init__(self, case: CaseFacts) -> None:
         self._case = case
+        self._care_dims = (
+            case.brand,
+            case.source_id,
+            case.platform,
+            case.category,
+            case.priority,
+            case.team or "",
+        )
         self._rows: dict[tuple[str, str, tuple[str, ...]], Share] = {}
 
     def care(self, moment: datetime) -> Share:
-        case = self._case
-        dims = (case.brand, case.source_id, case.platform, case.category, case.priority, case.team or "")
-        return self._row(CARE, moment, dims)
+        return self._row(CARE, moment, self._care_dims)
 
     def mention(self, facts: MentionFacts) -> Share:
         case = self._case
@@ -121,8 +151,12 @@ class _Shares:
         return self._row(MENTIONS, facts.wrote_at, dims)
 
     def _row(self, table: str, moment: datetime, dims: tuple[str, ...]) -> Share:
-        share = Share(table, hour_of(moment), dims)
-        return self._rows.setdefault(share.key, share)
+        hour = hour_of(moment)
+        key = (table, hour.isoformat(), dims)
+        share = self._rows.get(key)
+        if share is None:
+            share = self._rows[key] = Share(table, hour, dims)
+        return share
 
     def all(self) -> list[Share]:
         return sorted(self._rows.values(), key=lambda share: share.key)
@@ -154,14 +188,14 @@ def _add(counts: dict[str, int], name: str, amount: int) -> None:
     counts[name] = counts.get(name, 0) + amount
 
 
-def _opening(shares: _Shares, case: Case, opened: CaseEvent) -> None:
+def _opening(shares: _Shares, case: CaseFacts, opened: EventFacts) -> None:
     row = shares.care(opened.at)
     _add(row.counts, "opened", 1)
     _add(row.counts, "opened_dismissed", int(case.status in DISMISSED))
     _add(row.counts, "opened_resolved", int(case.status == "resolved"))
 
 
-def _backlog_moves(shares: _Shares, events: Iterable[CaseEvent]) -> None:
+def _backlog_moves(shares: _Shares, events: Iterable[EventFacts]) -> None:
     """+1 when the case became open (opened, reopened), -1 when it became closed."""
     open_now = False
     for event in events:
@@ -176,7 +210,7 @@ def _backlog_moves(shares: _Shares, events: Iterable[CaseEvent]) -> None:
 
 
 def _messages_and_replies(
-    shares: _Shares, case: Case, events: Iterable[CaseEvent], wrote: Mapping[int, MentionFacts]
+    shares: _Shares, case: CaseFacts, events: Iterable[EventFacts], wrote: Mapping[int, MentionFacts]
 ) -> None:
     for event in events:
         if event.kind in CUSTOMER_MESSAGES:
@@ -191,7 +225,7 @@ def _messages_and_replies(
             row.active.append(case.id)
 
 
-def acknowledgement_detail(event: CaseEvent) -> dict[str, Any] | None:
+def acknowledgement_detail(event: EventFacts) -> dict[str, Any] | None:
     """What an event says about the acknowledgement clock: a person's first reply also acknowledges."""
     if event.kind == "acknowledged":
         return event.detail
@@ -200,7 +234,7 @@ def acknowledgement_detail(event: CaseEvent) -> dict[str, Any] | None:
     return None
 
 
-def _durations(shares: _Shares, events: Sequence[CaseEvent]) -> None:
+def _durations(shares: _Shares, events: Sequence[EventFacts]) -> None:
     opened_at = events[0].at
     acknowledged = next((event for event in events if acknowledgement_detail(event) is not None), None)
     if acknowledged is not None:
@@ -223,7 +257,7 @@ def _measure(shares: _Shares, name: str, at: datetime, since: datetime) -> None:
     shares.care(at).lists.setdefault(name, []).append((at - since).total_seconds())
 
 
-def _clock_outcomes(shares: _Shares, events: Sequence[CaseEvent]) -> None:
+def _clock_outcomes(shares: _Shares, events: Sequence[EventFacts]) -> None:
     """Each clock once: when its goal was reached (met or not), or when its breach was recorded.
 
     A late answer to a clock already counted as breached is not counted again.

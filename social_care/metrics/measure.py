@@ -18,8 +18,10 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, Row, func
+from sqlalchemy import select as sql_select  # plain rows of a whole table
 from sqlmodel import Session, col, select
 
 from social_care.case_states import OPEN_STATES
@@ -202,20 +204,21 @@ def _care_filters(filters: Filters) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _rows(session: Session, period: Period, filters: Filters) -> Sequence[CareRollup]:
-    statement = select(CareRollup).where(
+def _rows(session: Session, period: Period, filters: Filters) -> Sequence[Row[Any]]:
+    """The period's rollup rows as plain rows (a month is thousands: no objects built for them)."""
+    statement = sql_select(*CareRollup.__table__.columns).where(  # type: ignore[attr-defined]
         col(CareRollup.hour) >= hour_of(period.since),
         col(CareRollup.hour) < hour_of(period.until),
         *_care_filters(filters),
     )
-    return session.exec(statement).all()
+    return session.execute(statement).all()
 
 
-def _durations(rows: Sequence[CareRollup], name: str) -> Durations:
+def _durations(rows: Sequence[Row[Any]], name: str) -> Durations:
     return Durations.of_seconds([value for row in rows for value in getattr(row, name)])
 
 
-def _attainment(config: Config, rows: Sequence[CareRollup]) -> list[SlaAttainment]:
+def _attainment(config: Config, rows: Sequence[Row[Any]]) -> list[SlaAttainment]:
     """Every configured policy and target, measured or not, in the configuration's order."""
     tally: dict[tuple[str, str], Counter[bool]] = defaultdict(Counter)
     for row in rows:
@@ -283,14 +286,14 @@ def backlog_at(
 def _backlog_with_ages(session: Session, moment: datetime, filters: Filters) -> Backlog:
     """The cases open at ``moment`` and how long each had been open: those opened before it that
     are open now or changed since, each judged by its last change of state before it."""
-    candidates = session.exec(
-        select(Case.id, Case.opened_at).where(
-            col(Case.opened_at) < moment,
-            (col(Case.status).in_(OPEN_STATES)) | (col(Case.last_activity_at) >= moment),
-            *_case_filters(filters),
-        )
-    ).all()
-    opened_at = dict(candidates)
+    opened_at: dict[int, datetime] = {}
+    for changed in (col(Case.status).in_(OPEN_STATES), col(Case.last_activity_at) >= moment):
+        found = session.exec(
+            select(Case.id, Case.opened_at).where(
+                col(Case.opened_at) < moment, changed, *_case_filters(filters)
+            )
+        ).all()
+        opened_at.update((case_id, opened) for case_id, opened in found if case_id is not None)
     status: dict[int, str] = {}
     for case_id, to_status in session.exec(
         select(CaseEvent.case_id, CaseEvent.to_status)

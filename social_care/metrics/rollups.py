@@ -8,6 +8,10 @@ inbox, the sweeper, the outbox) or a survey answer keeps the figures current
 without knowing it. Reports and digests then read rows per hour, so a figure
 over a period costs in proportion to its hours, never to the whole history.
 
+All the cases a transaction changed are refreshed together: their histories
+read in a few statements, each rollup row they touch locked once (in one
+order, so workers never deadlock) and written once.
+
 Rows are hours in UTC, so any time zone's days are whole sums of them (zones
 whose offset is not a whole hour see their day shifted by that part of an hour).
 ``social-care rollups rebuild`` recomputes every row from the events.
@@ -15,36 +19,20 @@ whose offset is not a whole hour see their day shifted by that part of an hour).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import datetime
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, Engine, delete, event
-from sqlalchemy import select as sql_select  # more columns than sqlmodel's select types
+from sqlalchemy import JSON, Engine, delete, event, insert, tuple_, update
+from sqlalchemy import select as sql_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
-from social_care.metrics.contributions import (
-    CARE,
-    MENTIONS,
-    CaseHistory,
-    MentionFacts,
-    Share,
-    contributions,
-)
+from social_care.metrics.contributions import CARE, MENTIONS, Share, contributions
+from social_care.metrics.histories import case_rows, cases_after, histories
 from social_care.storage import locks
-from social_care.storage.tables import (
-    CareRollup,
-    Case,
-    CaseContribution,
-    CaseEvent,
-    Classification,
-    CsatResponse,
-    Mention,
-    MentionRollup,
-    TermMatch,
-)
+from social_care.storage.tables import CareRollup, CaseContribution, CaseEvent, CsatResponse, MentionRollup
 
 CARE_DIMS = ("brand", "source_id", "platform", "category", "priority", "team")
 MENTION_DIMS = ("brand", "source_id", "platform", "category", "cluster", "product", "language", "team")
@@ -53,123 +41,135 @@ TABLES: dict[str, tuple[Any, tuple[str, ...]]] = {
     MENTIONS: (MentionRollup, MENTION_DIMS),
 }
 _TOUCHED = "rollups:touched_cases"
-REBUILD_BATCH = 500
+REBUILD_BATCH = 2000
+Key = tuple[str, str, tuple[str, ...]]
 
 
-def case_history(session: Session, case: Case) -> CaseHistory:
-    """The case's events, posts and survey answers: all its share is made of."""
-    events = session.execute(
-        select(CaseEvent)
-        .where(col(CaseEvent.case_id) == case.id)
-        .order_by(col(CaseEvent.at), col(CaseEvent.id))
-    ).scalars()
-    csat = session.execute(
-        select(col(CsatResponse.answered_at), col(CsatResponse.score)).where(
-            col(CsatResponse.case_id) == case.id
-        )
-    ).all()
-    return CaseHistory(case, list(events), _mention_facts(session, [case])[case.id or 0], list(csat))
+@dataclass
+class Delta:
+    """What one rollup row gains and loses in a transaction."""
+
+    share: Share
+    lost: dict[str, list[float]] = field(default_factory=dict)
+    lost_active: list[int] = field(default_factory=list)
+
+    def add(self, share: Share, sign: int) -> None:
+        target = self.share
+        for name, amount in share.counts.items():
+            target.counts[name] = target.counts.get(name, 0) + sign * amount
+        for name, values in share.lists.items():
+            (target.lists if sign > 0 else self.lost).setdefault(name, []).extend(values)
+        (target.active if sign > 0 else self.lost_active).extend(share.active)
+        for name, (met, missed) in share.sla.items():
+            pair = target.sla.setdefault(name, [0, 0])
+            pair[0] += sign * met
+            pair[1] += sign * missed
 
 
-def _mention_facts(session: Session, cases: list[Case]) -> dict[int, list[MentionFacts]]:
-    """Each case's posts, with their own verdict (the case's, where a post has none) and product."""
-    by_id = {case.id: case for case in cases}
-    rows = session.execute(
-        sql_select(
-            col(Mention.id),
-            col(Mention.case_id),
-            col(Mention.posted_at),
-            col(Mention.fetched_at),
-            Classification,
-        )
-        .outerjoin(
-            Classification, (col(Classification.mention_id) == col(Mention.id)) & col(Classification.current)
-        )
-        .where(col(Mention.case_id).in_(list(by_id)))
-    ).all()
-    products: dict[int, str] = dict(
+def refresh_cases(session: Session, case_ids: Collection[int]) -> None:
+    """Replace each case's share of the rollups with what its events say now."""
+    if not case_ids:
+        return
+    cases = case_rows(session, case_ids)
+    found = histories(session, cases)
+    stored = dict(
         session.execute(
-            select(col(TermMatch.mention_id), col(TermMatch.product))
-            .join(Mention, col(Mention.id) == col(TermMatch.mention_id))
-            .where(col(Mention.case_id).in_(list(by_id)), col(TermMatch.product) != "")
-            .order_by(col(TermMatch.id).desc())
+            sql_select(col(CaseContribution.case_id), col(CaseContribution.shares))
+            .where(col(CaseContribution.case_id).in_(list(case_ids)))
+            .with_for_update()
         ).all()
     )
-    facts: dict[int, list[MentionFacts]] = {case_id or 0: [] for case_id in by_id}
-    for mention_id, case_id, posted_at, fetched_at, verdict in rows:
-        case = by_id[case_id]
-        facts[case_id].append(
-            MentionFacts(
-                mention_id=mention_id,
-                wrote_at=min(posted_at, fetched_at),
-                category=verdict.category if verdict else case.category,
-                cluster=verdict.cluster if verdict else case.cluster,
-                product=products.get(mention_id, case.product),
-                language=verdict.language if verdict else case.language,
-            )
-        )
-    return facts
+    deltas: dict[Key, Delta] = {}
+    changed: dict[int, list[dict[str, Any]]] = {}
+    for case in cases:
+        new = contributions(found[case.id])
+        as_json = [share.as_json() for share in new]
+        if as_json == stored.get(case.id):
+            continue
+        for item in stored.get(case.id) or []:
+            _delta(deltas, Share.from_json(item), -1)
+        for share in new:
+            _delta(deltas, share, +1)
+        changed[case.id] = as_json
+    _apply(session, deltas)
+    _store_shares(session, changed, known=set(stored))
 
 
-def refresh_case(session: Session, case: Case) -> None:
-    """Replace the case's share of the rollups with what its events say now."""
-    new = contributions(case_history(session, case))
-    stored = session.get(CaseContribution, case.id, with_for_update=True)
-    old = [Share.from_json(item) for item in stored.shares] if stored else []
-    if [share.as_json() for share in new] == (stored.shares if stored else []):
-        return
-    _apply(session, old, sign=-1)
-    _apply(session, new, sign=+1)
-    if stored is None:
-        stored = CaseContribution(case_id=case.id or 0)
-    stored.shares = [share.as_json() for share in new]
-    session.add(stored)
+def _delta(deltas: dict[Key, Delta], share: Share, sign: int) -> None:
+    deltas.setdefault(share.key, Delta(Share(share.table, share.hour, share.dims))).add(share, sign)
 
 
-def _apply(session: Session, shares: Iterable[Share], *, sign: int) -> None:
-    """Add (or take out) shares from their rows, rows locked in one order so workers never deadlock."""
-    for share in sorted(shares, key=lambda share: share.key):
-        table, names = TABLES[share.table]
-        row = _locked_row(session, table, names, share)
-        for name, amount in share.counts.items():
-            setattr(row, name, getattr(row, name) + sign * amount)
-        for name, values in share.lists.items():
-            setattr(row, name, _changed(getattr(row, name), values, sign))
-        if share.active:
-            row.active = _changed(row.active, share.active, sign)
-        if share.sla:
-            row.sla = _sla_changed(row.sla, share.sla, sign)
-        session.add(row)
+def _store_shares(session: Session, changed: dict[int, list[dict[str, Any]]], *, known: set[int]) -> None:
+    fresh = [
+        {"case_id": case_id, "shares": shares} for case_id, shares in changed.items() if case_id not in known
+    ]
+    again = [
+        {"case_id": case_id, "shares": shares} for case_id, shares in changed.items() if case_id in known
+    ]
+    if fresh:
+        session.execute(insert(CaseContribution.__table__), fresh)  # type: ignore[attr-defined]
+    if again:
+        session.execute(update(CaseContribution), again)
 
 
-def _sla_changed(
-    current: dict[str, list[int]], change: dict[str, list[int]], sign: int
-) -> dict[str, list[int]]:
-    totals = {target: list(pair) for target, pair in current.items()}
-    for target, (met, missed) in change.items():
-        pair = totals.setdefault(target, [0, 0])
-        pair[0] += sign * met
-        pair[1] += sign * missed
-    return totals
+def _apply(session: Session, deltas: dict[Key, Delta]) -> None:
+    for name, (table, dims) in TABLES.items():
+        mine = {key: delta for key, delta in deltas.items() if key[0] == name}
+        if not mine:
+            continue
+        rows = _locked_rows(session, table, dims, [delta.share for delta in mine.values()])
+        changes = [_changed_row(rows[key], delta) for key, delta in sorted(mine.items())]
+        session.execute(update(table), changes)
 
 
-def _changed(current: list[Any], values: list[Any], sign: int) -> list[Any]:
-    if sign > 0:
-        return [*current, *values]
-    remaining = list(current)
-    for value in values:
+def _locked_rows(session: Session, table: Any, dims: tuple[str, ...], shares: list[Share]) -> dict[Key, Any]:
+    """The rows of ``shares``, made where missing, locked in the order of their keys."""
+    insert_into = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    blank = _blank(table)
+    values = [{**blank, "hour": share.hour, **dict(zip(dims, share.dims, strict=True))} for share in shares]
+    session.execute(insert_into(table).on_conflict_do_nothing(), values)
+    unique = [column for column in ("hour", *dims) if column != "platform"]
+    columns = [getattr(table, column) for column in unique]
+    wanted = [tuple(row[column] for column in unique) for row in values]
+    statement = (
+        sql_select(*table.__table__.columns)
+        .where(tuple_(*columns).in_(wanted))
+        .order_by(*columns)
+        .with_for_update()
+    )
+    found: dict[Key, Any] = {}
+    name = CARE if table is CareRollup else MENTIONS
+    for row in session.execute(statement):
+        found[(name, row.hour.isoformat(), tuple(getattr(row, dim) for dim in dims))] = row
+    return found
+
+
+def _changed_row(row: Any, delta: Delta) -> dict[str, Any]:
+    share = delta.share
+    values: dict[str, Any] = {"id": row.id}
+    for name, amount in share.counts.items():
+        values[name] = getattr(row, name) + amount
+    for name in {*share.lists, *delta.lost}:
+        values[name] = _without([*getattr(row, name), *share.lists.get(name, [])], delta.lost.get(name, []))
+    if share.active or delta.lost_active:
+        values["active"] = _without([*row.active, *share.active], delta.lost_active)
+    if share.sla:
+        totals = {target: list(pair) for target, pair in row.sla.items()}
+        for target, (met, missed) in share.sla.items():
+            pair = totals.setdefault(target, [0, 0])
+            pair[0] += met
+            pair[1] += missed
+        values["sla"] = totals
+    return values
+
+
+def _without(values: list[Any], lost: list[Any]) -> list[Any]:
+    """``values`` less one occurrence of each of ``lost`` (equal durations stand for each other)."""
+    remaining = list(values)
+    for value in lost:
         if value in remaining:
             remaining.remove(value)
     return remaining
-
-
-def _locked_row(session: Session, table: Any, names: tuple[str, ...], share: Share) -> Any:
-    keys = {"hour": share.hour, **dict(zip(names, share.dims, strict=True))}
-    unique = {name: value for name, value in keys.items() if name != "platform"}
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(table).values(**_blank(table), **keys).on_conflict_do_nothing())
-    found = select(table).where(*(getattr(table, name) == value for name, value in unique.items()))
-    return session.execute(found.with_for_update()).scalar_one()
 
 
 def _blank(table: Any) -> dict[str, Any]:
@@ -198,10 +198,8 @@ def _note_changed_cases(session: OrmSession, _context: Any, _instances: Any) -> 
 def _refresh_changed_cases(session: OrmSession) -> None:
     session.flush()
     touched = session.info.pop(_TOUCHED, set())
-    for case_id in sorted(touched):
-        case = session.get(Case, case_id)
-        if case is not None:
-            refresh_case(session, case)  # type: ignore[arg-type]
+    if touched:
+        refresh_cases(session, sorted(touched))  # type: ignore[arg-type]
     session.info.pop(_TOUCHED, None)
 
 
@@ -217,94 +215,48 @@ def rebuild(engine: Engine, *, batch: int = REBUILD_BATCH, only_if_missing: bool
     """Recompute every rollup row and every case's share from the events; how many cases.
 
     With ``only_if_missing`` (at start) it does so only when cases have no shares yet, as after
-    the migration that made the rollups; processes starting together take turns.
+    the migration that made the rollups; processes starting together take turns. It runs in one
+    transaction: readers see the old figures until the new ones are complete.
     """
-    rows: dict[tuple[str, str, tuple[str, ...]], Share] = {}
-    shares_of: dict[int, list[dict[str, Any]]] = {}
+    totals: dict[Key, Delta] = {}
+    done = last = 0
     with Session(engine) as session:
         locks.hold(session, locks.ROLLUPS)
         if only_if_missing and not _missing(session):
             return 0
-        for cases in _in_batches(session, batch):
-            histories = _histories(session, cases)
-            for case in cases:
-                shares = contributions(histories[case.id or 0])
-                shares_of[case.id or 0] = [share.as_json() for share in shares]
-                for share in shares:
-                    _merge(rows.setdefault(share.key, Share(share.table, share.hour, share.dims)), share)
         for table in (CareRollup, MentionRollup, CaseContribution):
             session.execute(delete(table))
-        _insert(session, rows.values(), shares_of)
+        while cases := cases_after(session, last, batch):
+            found = histories(session, cases)
+            shares = {case.id: contributions(found[case.id]) for case in cases}
+            for share in (share for case_shares in shares.values() for share in case_shares):
+                _delta(totals, share, +1)
+            as_json = {case_id: [share.as_json() for share in mine] for case_id, mine in shares.items()}
+            _store_shares(session, as_json, known=set())
+            done, last = done + len(cases), cases[-1].id
+        _insert_totals(session, totals.values())
         session.commit()
-    return len(shares_of)
+    return done
 
 
 def _missing(session: Session) -> bool:
-    """Whether some case has no share in the rollups (none at all after the migration)."""
-    shared = session.exec(select(CaseContribution.case_id).limit(1)).first()
-    return shared is None and session.exec(select(Case.id).limit(1)).first() is not None
+    """Whether there are cases and none has a share yet (as right after the migration)."""
+    shared = session.execute(sql_select(col(CaseContribution.case_id)).limit(1)).first()
+    return shared is None and bool(cases_after(session, 0, 1))
 
 
-def _in_batches(session: Session, size: int) -> Iterator[list[Case]]:
-    last = 0
-    while True:
-        cases = list(
-            session.execute(
-                select(Case).where(col(Case.id) > last).order_by(col(Case.id)).limit(size)
-            ).scalars()
-        )
-        if not cases:
-            return
-        yield cases
-        last = cases[-1].id or last
-
-
-def _histories(session: Session, cases: list[Case]) -> dict[int, CaseHistory]:
-    ids = [case.id for case in cases]
-    events: dict[int, list[CaseEvent]] = {case_id or 0: [] for case_id in ids}
-    for item in session.execute(
-        select(CaseEvent)
-        .where(col(CaseEvent.case_id).in_(ids))
-        .order_by(col(CaseEvent.at), col(CaseEvent.id))
-    ).scalars():
-        events[item.case_id].append(item)
-    csat: dict[int, list[tuple[datetime, int]]] = {case_id or 0: [] for case_id in ids}
-    for case_id, answered_at, score in session.execute(
-        select(col(CsatResponse.case_id), col(CsatResponse.answered_at), col(CsatResponse.score)).where(
-            col(CsatResponse.case_id).in_(ids)
-        )
-    ).all():
-        csat[case_id].append((answered_at, score))
-    facts = _mention_facts(session, cases)
-    return {
-        case.id or 0: CaseHistory(case, events[case.id or 0], facts[case.id or 0], csat[case.id or 0])
-        for case in cases
-    }
-
-
-def _merge(total: Share, share: Share) -> None:
-    for name, amount in share.counts.items():
-        total.counts[name] = total.counts.get(name, 0) + amount
-    for name, values in share.lists.items():
-        total.lists.setdefault(name, []).extend(values)
-    total.active.extend(share.active)
-    for target, (met, missed) in share.sla.items():
-        pair = total.sla.setdefault(target, [0, 0])
-        pair[0] += met
-        pair[1] += missed
-
-
-def _insert(session: Session, rows: Iterable[Share], shares_of: dict[int, list[dict[str, Any]]]) -> None:
-    for share in rows:
-        table, names = TABLES[share.table]
-        values: dict[str, Any] = {
-            "hour": share.hour,
-            **dict(zip(names, share.dims, strict=True)),
-            **share.counts,
-        }
-        values |= share.lists
-        if share.table == CARE:
-            values |= {"active": share.active, "sla": share.sla}
-        session.add(table(**values))
-    for case_id, shares in shares_of.items():
-        session.add(CaseContribution(case_id=case_id, shares=shares))
+def _insert_totals(session: Session, totals: Iterable[Delta]) -> None:
+    for name, (table, dims) in TABLES.items():
+        blank = _blank(table)
+        rows = []
+        for delta in totals:
+            share = delta.share
+            if share.table != name:
+                continue
+            row = {**blank, "hour": share.hour, **dict(zip(dims, share.dims, strict=True)), **share.counts}
+            row |= share.lists
+            if name == CARE:
+                row |= {"active": share.active, "sla": share.sla}
+            rows.append(row)
+        for start in range(0, len(rows), REBUILD_BATCH):
+            session.execute(insert(table.__table__), rows[start : start + REBUILD_BATCH])

@@ -27,6 +27,7 @@ from social_care.storage.tables import Case, SlaAlert, saved_id
 
 log = logging.getLogger(__name__)
 Made = set[tuple[str, str, datetime]]
+BATCH = 250  # cases per transaction: few statements each, short enough locks
 
 
 @dataclass(frozen=True)
@@ -86,20 +87,22 @@ class Sweeper:
         self._clock = clock
         self._notifier = notifier or LogNotifier()
 
-    def run_once(self, limit: int = 200) -> SweepReport:
+    def run_once(self, limit: int = 1000) -> SweepReport:
+        """Make the alerts due now, for up to ``limit`` cases, a batch of them per transaction."""
         now = self._clock()
         report = SweepReport()
         with Session(self._engine) as session:
             due = select(Case.id).where(col(Case.sla_next_alert_at) <= now)
-            case_ids = list(session.exec(due.order_by(col(Case.sla_next_alert_at)).limit(limit)))
-        for case_id in case_ids:
-            if case_id is None:
-                continue
+            case_ids = [
+                case_id for case_id in session.exec(due.order_by(col(Case.sla_next_alert_at)).limit(limit))
+            ]
+        for start in range(0, len(case_ids), BATCH):
+            batch = [case_id for case_id in case_ids[start : start + BATCH] if case_id is not None]
             try:
-                report.alerts.extend(self._sweep(case_id, now))
-            except Exception:  # one case's trouble must not hold up the others' alerts
+                report.alerts.extend(self._sweep(batch, now))
+            except Exception:  # one batch's trouble must not hold up the others' alerts
                 log.exception(
-                    "sweeping the SLA clocks of case %s failed; it is tried again next time", case_id
+                    "sweeping the SLA clocks of cases %s failed; they are tried again next time", batch
                 )
         for alert in report.alerts:
             if alert.level == WARNING:
@@ -108,29 +111,39 @@ class Sweeper:
                 report.escalations += 1
         return report
 
-    def _sweep(self, case_id: int, now: datetime) -> list[Alert]:
+    def _sweep(self, case_ids: list[int], now: datetime) -> list[Alert]:
         with Session(self._engine) as session:
-            case = session.get_one(Case, case_id)
-            made = made_alerts(session, case_id)
+            cases = list(session.exec(select(Case).where(col(Case.id).in_(case_ids)).order_by(col(Case.id))))
+            made = made_alerts_of(session, case_ids)
+            wanted = [
+                (case, clock, level)
+                for case in cases
+                for clock in running_clocks(self._config, case)
+                for level in (WARNING, BREACH)
+                if clock.alert_at(level) <= now
+                and (clock.target, level, clock.due_at) not in made[saved_id(case)]
+            ]
+            inserted = _insert_once(
+                session, [(saved_id(case), clock, level) for case, clock, level in wanted], now
+            )
+            people = self._people(session)
             alerts = []
-            for clock in running_clocks(self._config, case):
-                for level in (WARNING, BREACH):
-                    if clock.alert_at(level) <= now and (clock.target, level, clock.due_at) not in made:
-                        alert = self._make(session, case, clock, level, now)
-                        made.add((clock.target, level, clock.due_at))
-                        if alert:
-                            alerts.append(alert)
-            set_due_times(self._config, case, made)
-            session.add(case)
+            for case, clock, level in wanted:
+                made[saved_id(case)].add((clock.target, level, clock.due_at))
+                if (saved_id(case), clock.target, level, clock.due_at) in inserted:
+                    alerts.append(self._record(session, case, clock, level, now=now, people=people))
+            for case in cases:
+                set_due_times(self._config, case, made[saved_id(case)])
+                session.add(case)
             for alert in alerts:
                 self._notifier.notify(session, alert)
             session.commit()
         return alerts
 
-    def _make(self, session: Session, case: Case, clock: Clock, level: str, now: datetime) -> Alert | None:
-        if not _insert_once(session, case, clock, level, now):
-            return None
-        recipient = self._recipient(session, case, level)
+    def _record(
+        self, session: Session, case: Case, clock: Clock, level: str, *, now: datetime, people: dict[int, str]
+    ) -> Alert:
+        recipient = self._recipient(case, level, people)
         kind = "sla_warning" if level == WARNING else "sla_breached"
         events.record(
             session,
@@ -143,23 +156,41 @@ class Sweeper:
         )
         return Alert(level, saved_id(case), case.reference, clock.target, clock.due_at, recipient)
 
-    def _recipient(self, session: Session, case: Case, level: str) -> str:
+    @staticmethod
+    def _people(session: Session) -> dict[int, str]:
+        return {saved_id(person): person.email for person in session.exec(select(tables.Employee))}
+
+    def _recipient(self, case: Case, level: str, people: dict[int, str]) -> str:
         """The assignee for a warning; the team's supervisor for a breach, or when nobody is assigned."""
         if level == WARNING and case.assignee_id is not None:
-            return session.get_one(tables.Employee, case.assignee_id).email
+            return people.get(case.assignee_id, "")
         team = next((team for team in self._config.teams if team.name == case.team), None)
         return team.supervisor if team else ""
 
 
-def _insert_once(session: Session, case: Case, clock: Clock, level: str, now: datetime) -> bool:
-    values = {
-        "case_id": saved_id(case),
-        "target": clock.target,
-        "level": level,
-        "due_at": clock.due_at,
-        "made_at": now,
-    }
+def made_alerts_of(session: Session, case_ids: list[int]) -> dict[int, Made]:
+    made: dict[int, Made] = {case_id: set() for case_id in case_ids}
+    for row in session.exec(select(SlaAlert).where(col(SlaAlert.case_id).in_(case_ids))):
+        made[row.case_id].add((row.target, row.level, row.due_at))
+    return made
+
+
+def _insert_once(
+    session: Session, wanted: list[tuple[int, Clock, str]], now: datetime
+) -> set[tuple[int, str, str, datetime]]:
+    """Insert the alerts not made yet, in one statement; those this call made (another worker's
+    sweep may have made some meanwhile: the unique row decides, and RETURNING tells which)."""
+    if not wanted:
+        return set()
+    values = [
+        {"case_id": case_id, "target": clock.target, "level": level, "due_at": clock.due_at, "made_at": now}
+        for case_id, clock, level in wanted
+    ]
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(SlaAlert).values(**values).on_conflict_do_nothing().returning(col(SlaAlert.id))
-    # RETURNING says whether this insert made the row; rowcount is not reliable here (psycopg reports -1).
-    return session.execute(statement).first() is not None
+    statement = (
+        dialect.insert(SlaAlert)
+        .values(values)
+        .on_conflict_do_nothing()
+        .returning(col(SlaAlert.case_id), col(SlaAlert.target), col(SlaAlert.level), col(SlaAlert.due_at))
+    )
+    return {tuple(row) for row in session.execute(statement)}  # type: ignore[misc]

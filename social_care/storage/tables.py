@@ -131,7 +131,7 @@ class Case(SQLModel, table=True):
     assignee_id: int | None = Field(default=None, foreign_key="employees.id")
     suggested_reply: str = ""
     opened_at: datetime = _when(nullable=False)
-    last_activity_at: datetime = _when(nullable=False)
+    last_activity_at: datetime = _when(nullable=False, index=True)  # what changed since a moment
     acknowledged_at: datetime | None = _when()
     assigned_at: datetime | None = _when()
     first_response_at: datetime | None = _when()

@@ -35,6 +35,8 @@ def _lists(*names: str) -> list[sa.Column]:
 def upgrade() -> None:
     with op.batch_alter_table("mentions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_mentions_posted_at"), ["posted_at"], unique=False)
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_cases_last_activity_at"), ["last_activity_at"], unique=False)
     op.create_table(
         "care_rollups",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -86,6 +88,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cases_last_activity_at"))
     with op.batch_alter_table("mentions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_mentions_posted_at"))
     op.drop_table("case_contributions")
