@@ -22,7 +22,7 @@ from social_care.clock import Clock, system_clock
 from social_care.config.models import Config
 from social_care.resources import bundled
 from social_care.storage.tables import Employee
-from social_care.web import case_page, csat, queue
+from social_care.web import case_page, csat, digests, queue
 from social_care.web.passwords import verify_password
 from social_care.web.rendering import render
 from social_care.web.security import (
@@ -78,7 +78,8 @@ def create_app(
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response: Response = await call_next(request)
-        response.headers.update(_SECURITY_HEADERS)
+        for name, value in _SECURITY_HEADERS.items():  # a page may set a stricter policy of its own
+            response.headers.setdefault(name, value)
         response.headers.setdefault("Cache-Control", "no-store")
         return response
 
@@ -102,6 +103,7 @@ def create_app(
     app.include_router(queue.router)
     app.include_router(case_page.router)
     app.include_router(csat.router)
+    app.include_router(digests.router)
     return app
 
 

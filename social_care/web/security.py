@@ -64,4 +64,5 @@ def requires(role: str):  # type: ignore[no-untyped-def]
 
 
 CurrentAgent = Annotated[Employee, Depends(requires("agent"))]
+CurrentSupervisor = Annotated[Employee, Depends(requires("supervisor"))]
 CsrfChecked = Depends(check_csrf)
