@@ -20,6 +20,7 @@ from social_care.config.models import Config
 from social_care.crisis import episodes
 from social_care.digest.days import LocalDay
 from social_care.digest.model import CrisisEpisode, DayIndex, Figure, HourCount, Named, PostLine, Reputation
+from social_care.metrics.rollups import HOUR
 from social_care.storage.tables import Author, Case, Classification, Mention, MentionRollup
 
 TOP = 5
@@ -80,7 +81,8 @@ def day_counts(session: Session, scope: Scope, day: LocalDay) -> DayCounts:
 
 
 def _in_scope(scope: Scope) -> list[ColumnElement[bool]]:
-    conditions = [col(MentionRollup.brand) == scope.brand]
+    """The scope's hour rows (a recipient's days do not fall on UTC days)."""
+    conditions = [col(MentionRollup.grain) == HOUR, col(MentionRollup.brand) == scope.brand]
     if scope.teams:
         conditions.append(col(MentionRollup.team).in_(list(scope.teams)))
     return conditions

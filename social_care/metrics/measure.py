@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from social_care.case_states import OPEN_STATES
 from social_care.config.models import Config, SlaPolicy
 from social_care.metrics.contributions import hour_of
+from social_care.metrics.rollups import DAY, HOUR, day_of
 from social_care.metrics.summary import Durations
 from social_care.sla import TARGETS, policy_for
 from social_care.storage.tables import CareRollup, Case, CaseEvent
@@ -125,7 +126,7 @@ def measure(
     """The period's figures; without ``backlog_ages`` the backlog is counted from the rollups alone."""
     rows = _rows(session, period, filters)
     sums = {name: sum(getattr(row, name) for row in rows) for name in (*COUNTS, *CSAT)}
-    active = {case_id for row in rows for case_id in row.active}
+    active = {case_id for row in rows for case_id in row.samples.get("active", [])}
     channels: Counter[str] = Counter()
     for row in rows:
         channels[row.platform] += row.messages
@@ -205,17 +206,21 @@ def _care_filters(filters: Filters) -> list[ColumnElement[bool]]:
 
 
 def _rows(session: Session, period: Period, filters: Filters) -> Sequence[Row[Any]]:
-    """The period's rollup rows as plain rows (a month is thousands: no objects built for them)."""
-    statement = sql_select(*CareRollup.__table__.columns).where(  # type: ignore[attr-defined]
-        col(CareRollup.hour) >= hour_of(period.since),
-        col(CareRollup.hour) < hour_of(period.until),
-        *_care_filters(filters),
-    )
+    """The period's rollup rows as plain rows: UTC days it covers whole, hours at its edges."""
+    since, until = hour_of(period.since), hour_of(period.until)
+    first_day = day_of(since) if since == day_of(since) else day_of(since) + timedelta(days=1)
+    last_day = max(day_of(until), first_day)
+    hour, grain = col(CareRollup.hour), col(CareRollup.grain)
+    edges = ((hour >= since) & (hour < min(first_day, until))) | ((hour >= last_day) & (hour < until))
+    spans = (grain == HOUR) & edges
+    if first_day < last_day:
+        spans = spans | ((grain == DAY) & (hour >= first_day) & (hour < last_day))
+    statement = sql_select(*CareRollup.__table__.columns).where(spans, *_care_filters(filters))  # type: ignore[attr-defined]
     return session.execute(statement).all()
 
 
 def _durations(rows: Sequence[Row[Any]], name: str) -> Durations:
-    return Durations.of_seconds([value for row in rows for value in getattr(row, name)])
+    return Durations.of_seconds([value for row in rows for value in row.samples.get(name, [])])
 
 
 def _attainment(config: Config, rows: Sequence[Row[Any]]) -> list[SlaAttainment]:
@@ -224,7 +229,7 @@ def _attainment(config: Config, rows: Sequence[Row[Any]]) -> list[SlaAttainment]
     for row in rows:
         policy = policy_for(config, row.category, row.priority)
         if policy is not None:
-            for target, (met, missed) in row.sla.items():
+            for target, (met, missed) in row.samples.get("sla", {}).items():
                 tally[(policy.name, target)][True] += met
                 tally[(policy.name, target)][False] += missed
     attainment = []
@@ -277,7 +282,7 @@ def backlog_at(
     ).one()
     moved = session.exec(
         select(func.coalesce(func.sum(CareRollup.went_open - CareRollup.went_closed), 0)).where(
-            col(CareRollup.hour) >= hour_of(moment), *_care_filters(filters)
+            col(CareRollup.grain) == HOUR, col(CareRollup.hour) >= hour_of(moment), *_care_filters(filters)
         )
     ).one()
     return Backlog(int(open_now) - int(moved), Durations.of([]), None)

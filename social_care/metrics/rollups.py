@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Engine, delete, event, insert, tuple_, update
@@ -42,28 +43,38 @@ TABLES: dict[str, tuple[Any, tuple[str, ...]]] = {
 }
 _TOUCHED = "rollups:touched_cases"
 REBUILD_BATCH = 2000
-Key = tuple[str, str, tuple[str, ...]]
+HOUR, DAY = "hour", "day"
+Key = tuple[str, str, str, tuple[str, ...]]  # table, grain, start, dimensions
 
 
 @dataclass
 class Delta:
-    """What one rollup row gains and loses in a transaction."""
+    """What one rollup row (an hour's, or a UTC day's) gains and loses in a transaction."""
 
-    share: Share
-    lost: dict[str, list[float]] = field(default_factory=dict)
-    lost_active: list[int] = field(default_factory=list)
+    table: str
+    grain: str
+    start: datetime
+    dims: tuple[str, ...]
+    counts: dict[str, int] = field(default_factory=dict)
+    gained: dict[str, list[Any]] = field(default_factory=dict)  # durations by name, and "active"
+    lost: dict[str, list[Any]] = field(default_factory=dict)
+    sla: dict[str, list[int]] = field(default_factory=dict)
 
     def add(self, share: Share, sign: int) -> None:
-        target = self.share
         for name, amount in share.counts.items():
-            target.counts[name] = target.counts.get(name, 0) + sign * amount
-        for name, values in share.lists.items():
-            (target.lists if sign > 0 else self.lost).setdefault(name, []).extend(values)
-        (target.active if sign > 0 else self.lost_active).extend(share.active)
+            self.counts[name] = self.counts.get(name, 0) + sign * amount
+        samples = self.gained if sign > 0 else self.lost
+        for name, values in (*share.lists.items(), ("active", share.active)):
+            if values:
+                samples.setdefault(name, []).extend(values)
         for name, (met, missed) in share.sla.items():
-            pair = target.sla.setdefault(name, [0, 0])
+            pair = self.sla.setdefault(name, [0, 0])
             pair[0] += sign * met
             pair[1] += sign * missed
+
+
+def day_of(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def refresh_cases(session: Session, case_ids: Collection[int]) -> None:
@@ -96,7 +107,13 @@ def refresh_cases(session: Session, case_ids: Collection[int]) -> None:
 
 
 def _delta(deltas: dict[Key, Delta], share: Share, sign: int) -> None:
-    deltas.setdefault(share.key, Delta(Share(share.table, share.hour, share.dims))).add(share, sign)
+    """Count ``share`` in its hour's row and in its UTC day's."""
+    for grain, start in ((HOUR, share.hour), (DAY, day_of(share.hour))):
+        key = (share.table, grain, start.isoformat(), share.dims)
+        delta = deltas.get(key)
+        if delta is None:
+            delta = deltas[key] = Delta(share.table, grain, start, share.dims)
+        delta.add(share, sign)
 
 
 def _store_shares(session: Session, changed: dict[int, list[dict[str, Any]]], *, known: set[int]) -> None:
@@ -117,18 +134,17 @@ def _apply(session: Session, deltas: dict[Key, Delta]) -> None:
         mine = {key: delta for key, delta in deltas.items() if key[0] == name}
         if not mine:
             continue
-        rows = _locked_rows(session, table, dims, [delta.share for delta in mine.values()])
+        rows = _locked_rows(session, table, dims, list(mine.values()))
         changes = [_changed_row(rows[key], delta) for key, delta in sorted(mine.items())]
         session.execute(update(table), changes)
 
 
-def _locked_rows(session: Session, table: Any, dims: tuple[str, ...], shares: list[Share]) -> dict[Key, Any]:
-    """The rows of ``shares``, made where missing, locked in the order of their keys."""
+def _locked_rows(session: Session, table: Any, dims: tuple[str, ...], deltas: list[Delta]) -> dict[Key, Any]:
+    """The rows of ``deltas``, made where missing, locked in the order of their keys."""
     insert_into = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    blank = _blank(table)
-    values = [{**blank, "hour": share.hour, **dict(zip(dims, share.dims, strict=True))} for share in shares]
+    values = [_new_row(table, dims, delta) for delta in deltas]
     session.execute(insert_into(table).on_conflict_do_nothing(), values)
-    unique = [column for column in ("hour", *dims) if column != "platform"]
+    unique = [column for column in ("grain", "hour", *dims) if column != "platform"]
     columns = [getattr(table, column) for column in unique]
     wanted = [tuple(row[column] for column in unique) for row in values]
     statement = (
@@ -140,27 +156,42 @@ def _locked_rows(session: Session, table: Any, dims: tuple[str, ...], shares: li
     found: dict[Key, Any] = {}
     name = CARE if table is CareRollup else MENTIONS
     for row in session.execute(statement):
-        found[(name, row.hour.isoformat(), tuple(getattr(row, dim) for dim in dims))] = row
+        found[(name, row.grain, row.hour.isoformat(), tuple(getattr(row, dim) for dim in dims))] = row
     return found
 
 
+def _new_row(table: Any, dims: tuple[str, ...], delta: Delta) -> dict[str, Any]:
+    return {
+        **_blank(table),
+        "grain": delta.grain,
+        "hour": delta.start,
+        **dict(zip(dims, delta.dims, strict=True)),
+    }
+
+
 def _changed_row(row: Any, delta: Delta) -> dict[str, Any]:
-    share = delta.share
     values: dict[str, Any] = {"id": row.id}
-    for name, amount in share.counts.items():
+    for name, amount in delta.counts.items():
         values[name] = getattr(row, name) + amount
-    for name in {*share.lists, *delta.lost}:
-        values[name] = _without([*getattr(row, name), *share.lists.get(name, [])], delta.lost.get(name, []))
-    if share.active or delta.lost_active:
-        values["active"] = _without([*row.active, *share.active], delta.lost_active)
-    if share.sla:
-        totals = {target: list(pair) for target, pair in row.sla.items()}
-        for target, (met, missed) in share.sla.items():
+    if delta.gained or delta.lost or delta.sla:
+        values["samples"] = _samples(row.samples, delta)
+    return values
+
+
+def _samples(current: dict[str, Any], delta: Delta) -> dict[str, Any]:
+    samples = dict(current)
+    for name in {*delta.gained, *delta.lost}:
+        samples[name] = _without(
+            [*samples.get(name, []), *delta.gained.get(name, [])], delta.lost.get(name, [])
+        )
+    if delta.sla:
+        totals = {target: list(pair) for target, pair in samples.get("sla", {}).items()}
+        for target, (met, missed) in delta.sla.items():
             pair = totals.setdefault(target, [0, 0])
             pair[0] += met
             pair[1] += missed
-        values["sla"] = totals
-    return values
+        samples["sla"] = totals
+    return samples
 
 
 def _without(values: list[Any], lost: list[Any]) -> list[Any]:
@@ -176,9 +207,9 @@ def _blank(table: Any) -> dict[str, Any]:
     """Zero for every figure of a new row (a plain INSERT knows no model defaults)."""
     blank: dict[str, Any] = {}
     for column in table.__table__.columns:
-        if column.name in ("id", "hour", *CARE_DIMS, *MENTION_DIMS):
+        if column.name in ("id", "grain", "hour", *CARE_DIMS, *MENTION_DIMS):
             continue
-        blank[column.name] = {} if column.name == "sla" else [] if isinstance(column.type, JSON) else 0
+        blank[column.name] = {} if isinstance(column.type, JSON) else 0
     return blank
 
 
@@ -247,16 +278,13 @@ def _missing(session: Session) -> bool:
 
 def _insert_totals(session: Session, totals: Iterable[Delta]) -> None:
     for name, (table, dims) in TABLES.items():
-        blank = _blank(table)
         rows = []
         for delta in totals:
-            share = delta.share
-            if share.table != name:
+            if delta.table != name:
                 continue
-            row = {**blank, "hour": share.hour, **dict(zip(dims, share.dims, strict=True)), **share.counts}
-            row |= share.lists
+            row = {**_new_row(table, dims, delta), **delta.counts}
             if name == CARE:
-                row |= {"active": share.active, "sla": share.sla}
+                row["samples"] = _samples({}, delta)
             rows.append(row)
         for start in range(0, len(rows), REBUILD_BATCH):
             session.execute(insert(table.__table__), rows[start : start + REBUILD_BATCH])

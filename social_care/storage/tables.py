@@ -347,53 +347,56 @@ class MailEntry(SQLModel, table=True):
 
 
 class CareRollup(SQLModel, table=True):
-    """One hour's service figures for the cases of one brand, source, category, priority and team.
+    """The service figures of one hour (or one UTC day) for the cases of one brand, source, category,
+    priority and team.
 
     Derived from the case events (see :mod:`social_care.metrics.rollups`), kept current
     in the transaction that changes a case, and rebuilt by ``social-care rollups
-    rebuild``. Durations are kept whole (seconds), so medians and percentiles over
-    any period are exact; counts add up. ``team`` is "" for a case never routed.
+    rebuild``. Counts add up; the durations (seconds), the active cases and the SLA
+    outcomes are kept whole in ``samples``, so medians and percentiles over any period
+    are exact. ``team`` is "" for a case never routed. A day row holds the sum of its
+    24 hour rows: a month reads 30 of them instead of 720.
     """
 
     __tablename__ = "care_rollups"
     __table_args__ = (
         UniqueConstraint(
-            "hour", "brand", "source_id", "category", "priority", "team", name="uq_care_rollups"
+            "grain", "hour", "brand", "source_id", "category", "priority", "team", name="uq_care_rollups"
         ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    hour: datetime = _when(nullable=False, index=True)
+    grain: str = "hour"  # hour | day
+    hour: datetime = _when(nullable=False, index=True)  # where the hour (or the UTC day) starts
     brand: str
     source_id: str
     platform: str
     category: str
     priority: str
     team: str = ""
-    opened: int = 0  # cases opened this hour (when the customer wrote)
+    opened: int = 0  # cases opened (when the customer wrote)
     opened_dismissed: int = 0  # of those, now spam or ignored
     opened_resolved: int = 0  # of those, now resolved
-    went_open: int = 0  # cases opened or reopened this hour: the backlog grew
-    went_closed: int = 0  # cases resolved or dismissed this hour: the backlog shrank
+    went_open: int = 0  # cases opened or reopened: the backlog grew
+    went_closed: int = 0  # cases resolved or dismissed: the backlog shrank
     messages: int = 0  # customers' posts (when they wrote them)
     replies: int = 0  # our acknowledgements and people's replies that reached them
-    active: list[int] = _json([])  # the cases with a message or a reply this hour
-    acknowledgement_seconds: list[float] = _json([])
-    first_response_seconds: list[float] = _json([])
-    response_seconds: list[float] = _json([])
-    resolution_seconds: list[float] = _json([])
-    sla: dict[str, list[int]] = _json({})  # target -> [met, missed], clocks concluded this hour
     csat_answers: int = 0
     csat_score_sum: int = 0
     csat_satisfied: int = 0
+    # {"acknowledgement_seconds": [...], "first_response_seconds", "response_seconds",
+    #  "resolution_seconds", "active": [case ids with a message or a reply], "sla": {target: [met, missed]}}
+    samples: dict[str, Any] = _json({})
 
 
 class MentionRollup(SQLModel, table=True):
-    """One hour's customer posts about one brand by source, category, cluster, product, language, team."""
+    """One hour's (or UTC day's) customer posts about a brand by source, category, cluster, product,
+    language and team."""
 
     __tablename__ = "mention_rollups"
     __table_args__ = (
         UniqueConstraint(
+            "grain",
             "hour",
             "brand",
             "source_id",
@@ -407,6 +410,7 @@ class MentionRollup(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    grain: str = "hour"
     hour: datetime = _when(nullable=False, index=True)
     brand: str
     source_id: str

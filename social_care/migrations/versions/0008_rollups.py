@@ -28,10 +28,6 @@ def _counts(*names: str) -> list[sa.Column]:
     return [sa.Column(name, sa.Integer(), nullable=False) for name in names]
 
 
-def _lists(*names: str) -> list[sa.Column]:
-    return [sa.Column(name, sa.JSON(), nullable=False) for name in names]
-
-
 def upgrade() -> None:
     with op.batch_alter_table("mentions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_mentions_posted_at"), ["posted_at"], unique=False)
@@ -40,23 +36,23 @@ def upgrade() -> None:
     op.create_table(
         "care_rollups",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("grain", _TEXT(), nullable=False),
         sa.Column("hour", social_care.storage.types.UtcDateTime(), nullable=False),
         *(sa.Column(name, _TEXT(), nullable=False) for name in ("brand", "source_id", "platform")),
         *(sa.Column(name, _TEXT(), nullable=False) for name in ("category", "priority", "team")),
         *_counts("opened", "opened_dismissed", "opened_resolved", "went_open", "went_closed"),
-        *_counts("messages", "replies"),
-        *_lists("active", "acknowledgement_seconds", "first_response_seconds"),
-        *_lists("response_seconds", "resolution_seconds", "sla"),
-        *_counts("csat_answers", "csat_score_sum", "csat_satisfied"),
+        *_counts("messages", "replies", "csat_answers", "csat_score_sum", "csat_satisfied"),
+        sa.Column("samples", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint(
-            "hour", "brand", "source_id", "category", "priority", "team", name="uq_care_rollups"
+            "grain", "hour", "brand", "source_id", "category", "priority", "team", name="uq_care_rollups"
         ),
     )
     op.create_index("ix_care_rollups_hour", "care_rollups", ["hour"], unique=False)
     op.create_table(
         "mention_rollups",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("grain", _TEXT(), nullable=False),
         sa.Column("hour", social_care.storage.types.UtcDateTime(), nullable=False),
         *(
             sa.Column(name, _TEXT(), nullable=False)
@@ -66,6 +62,7 @@ def upgrade() -> None:
         *_counts("mentions"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint(
+            "grain",
             "hour",
             "brand",
             "source_id",
