@@ -313,7 +313,6 @@ def digest(
 ) -> None:
     """Preview a recipient's daily digest (their yesterday) as text, write its HTML, or send it now."""
     from social_care.clock import system_clock
-    from social_care.digest.chat import chat_from
     from social_care.digest_command import BadDigestRequest, digest_request, preview, send_now, sent_message
     from social_care.runtime import open_database
 
@@ -334,15 +333,7 @@ def digest(
     if html:
         _write_html(made.mail, html)
     if send:
-        sent = send_now(
-            engine,
-            settings,
-            request,
-            made,
-            at=now,
-            by=_operator(),
-            chat=chat_from(settings.digest, os.environ),
-        )
+        sent = send_now(engine, settings, request, made, at=now, by=_operator(), environ=os.environ)
         console.print(sent_message(sent, settings), markup=False, highlight=False)
         if not sent.now:
             raise typer.Exit(1)

@@ -8,6 +8,7 @@ morning round's, so the round does not send that recipient's day again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ from sqlmodel import Session
 from social_care.config.models import Config, DigestRecipient
 from social_care.digest import runs
 from social_care.digest.build import brands_of, build_digest
-from social_care.digest.chat import Chat
+from social_care.digest.chat import chat_from
 from social_care.digest.days import LocalDay, yesterday
 from social_care.digest.model import Digest
 from social_care.digest.render import render_digest
@@ -139,12 +140,13 @@ def send_now(
     *,
     at: datetime,
     by: str,
-    chat: Chat | None,
+    environ: Mapping[str, str],
 ) -> Sent:
-    """Queue the previewed mail and record it as the recipient's digest of that day, unless one was."""
+    """Queue the previewed mail and record it as the recipient's digest of that day, unless one was;
+    its short version goes to chat as the morning round's does."""
     email, day = request.recipient.email, request.day.day
     run = runs.Made(email, day, [brand.brand for brand in made.digest.brands], at, by, mail=made.mail)
-    queued = deliver(engine, config, run, chat) is not None
+    queued = deliver(engine, config, run, chat_from(config.digest, environ)) is not None
     with Session(engine) as session:
         recorded = runs.made(session, email, day)
     assert recorded is not None
