@@ -137,7 +137,10 @@ def deliver(engine: Engine, config: Config, run: runs.Made, chat: Chat | None) -
         run_id = runs.record(session, run)
         session.commit()
     if run_id is not None and run.mail is not None and chat is not None:
-        outcome = chat.post(chat_message(run.mail.subject, archive_url(config, run_id)))
+        try:
+            outcome = chat.post(chat_message(run.mail.subject, archive_url(config, run_id)))
+        except Exception as error:  # the mail is queued whatever becomes of the courtesy beside it
+            outcome = f"failed: {type(error).__name__}"
         if outcome != SENT:
             log.warning("the digest's chat message for %s: %s", run.recipient, outcome)
         with Session(engine) as session:

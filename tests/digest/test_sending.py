@@ -185,11 +185,12 @@ class ChatHook(BaseHTTPRequestHandler):
     """A chat service's webhook on loopback, keeping what apprise posts to it."""
 
     posted: ClassVar[list[dict[str, Any]]] = []
+    status: ClassVar[int] = 200
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         type(self).posted.append(json.loads(self.rfile.read(length)))
-        self.send_response(200)
+        self.send_response(type(self).status)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -199,7 +200,7 @@ class ChatHook(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def chat_hook() -> Iterator[Loopback]:
-    ChatHook.posted = []
+    ChatHook.posted, ChatHook.status = [], 200
     server = Loopback(ChatHook)
     yield server
     server.stop()
@@ -225,3 +226,17 @@ def test_the_short_version_goes_to_chat_once_with_a_link_to_the_archive(
     assert posted["title"] == mail.subject
     assert posted["message"] == f"{mail.subject}\n{config.service.public_url}/digests/{run.id}"
     assert run.chat == "sent"
+
+
+def test_a_chat_that_refuses_the_message_is_recorded_and_the_mail_still_goes(
+    engine: Engine, tmp_path: Path, chat_hook: Loopback
+) -> None:
+    ChatHook.status = 500
+    config = digest_config(tmp_path, ROME, chat_urls_env="DIGEST_CHAT_URLS")
+    environ = {"DIGEST_CHAT_URLS": chat_hook.base_url.replace("http://", "json://") + "/hook"}
+    service = worker(config, engine, FakeClock(TUESDAY_8_IN_ROME), "worker", environ=environ)
+
+    assert service.digests.run_once().queued == [f"{ROME} {MONDAY}"]
+    assert len(ChatHook.posted) == 1 and len(digest_mails(engine)) == 1
+    with Session(engine) as session:
+        assert session.exec(select(DigestRun.chat)).one().startswith("failed: ")
