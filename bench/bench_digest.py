@@ -108,8 +108,12 @@ def _measured(due: datetime, at: datetime) -> dict[str, Any]:
 
 def _events(
     rng: random.Random, case_id: int, opened: datetime, mentions: list[int]
-) -> tuple[list[dict[str, Any]], datetime]:
-    """The case's story, and the time of its last event."""
+) -> tuple[list[dict[str, Any]], str, datetime]:
+    """The case's story up to NOW, its status then, and the time of its last event.
+
+    As on a working desk: nearly every case is answered, and every case older than
+    three days is resolved, so the backlog holds the last days' open cases.
+    """
     story: list[dict[str, Any]] = []
 
     def event(kind: str, at: datetime, status: str | None, **detail: Any) -> None:
@@ -121,7 +125,7 @@ def _events(
     event("assigned", ack, "assigned", team=rng.choice(TEAMS))
     event("acknowledged", ack, None, **_measured(opened + timedelta(minutes=15), ack))
     last = ack
-    if rng.random() < 0.9:
+    if rng.random() < 0.95:
         reply = ack + timedelta(minutes=rng.uniform(5, 150))
         if reply > opened + timedelta(minutes=60) and rng.random() < 0.5:
             due = opened + timedelta(minutes=60)
@@ -138,10 +142,12 @@ def _events(
         for extra in mentions[1:]:
             last += timedelta(minutes=rng.uniform(5, 300))
             event("mention_added", last, None, mention_id=extra)
-        if rng.random() < 0.8:
-            last += timedelta(minutes=rng.uniform(10, 2000))
-            event("resolved", last, "resolved", **_measured(opened + timedelta(minutes=1440), last))
-    return story, last
+    if opened < NOW - timedelta(days=3) or rng.random() < 0.8:
+        last += timedelta(minutes=rng.uniform(10, 2000))
+        event("resolved", last, "resolved", **_measured(opened + timedelta(minutes=1440), last))
+    story = [item for item in story if item["at"] <= NOW]
+    status = [item["to_status"] for item in story if item["to_status"]][-1]
+    return story, status, max(item["at"] for item in story)
 
 
 def build(engine: Engine, mentions: int, days: int, seed: int) -> None:
@@ -172,8 +178,7 @@ def build(engine: Engine, mentions: int, days: int, seed: int) -> None:
         category, priority = rng.choice(CATEGORIES), rng.choice(("normal", "normal", "high"))
         ids = list(range(written + 1, written + posts + 1))
         written += posts
-        story, last = _events(rng, case_id, opened, ids)
-        status = "resolved" if last > opened and rng.random() < 0.7 else "responded"
+        story, status, last = _events(rng, case_id, opened, ids)
         due = opened + timedelta(hours=rng.uniform(-2, 4)) if case_id % 97 == 0 else None
         rows.add(
             Case,
@@ -183,7 +188,7 @@ def build(engine: Engine, mentions: int, days: int, seed: int) -> None:
                 "platform": platform,
                 "author_id": rng.randint(1, authors),
                 "thread_key": str(case_id),
-                "status": status if last <= NOW else "assigned",
+                "status": status,
                 "category": category,
                 "cluster": rng.choice(CLUSTERS),
                 "priority": priority,

@@ -64,7 +64,8 @@ class Delta:
         for name, amount in share.counts.items():
             self.counts[name] = self.counts.get(name, 0) + sign * amount
         samples = self.gained if sign > 0 else self.lost
-        for name, values in (*share.lists.items(), ("active", share.active)):
+        named: list[tuple[str, list[Any]]] = [*share.lists.items(), ("active", share.active)]
+        for name, values in named:
             if values:
                 samples.setdefault(name, []).extend(values)
         for name, (met, missed) in share.sla.items():
