@@ -56,6 +56,8 @@ class Scope:
 
 
 def day_counts(session: Session, scope: Scope, day: LocalDay) -> DayCounts:
+    """Only rows with mentions: a case that moved to another team (or category) leaves its old
+    rows at zero, and a zero must not list a platform or a category the day never had."""
     rows = session.execute(
         sql_select(
             col(MentionRollup.hour),
@@ -65,7 +67,10 @@ def day_counts(session: Session, scope: Scope, day: LocalDay) -> DayCounts:
             col(MentionRollup.product),
             col(MentionRollup.mentions),
         ).where(
-            *_in_scope(scope), col(MentionRollup.hour) >= day.starts_at, col(MentionRollup.hour) < day.ends_at
+            *_in_scope(scope),
+            col(MentionRollup.hour) >= day.starts_at,
+            col(MentionRollup.hour) < day.ends_at,
+            col(MentionRollup.mentions) > 0,
         )
     ).all()
     counts = DayCounts()

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, func
@@ -206,8 +206,12 @@ def _care_filters(filters: Filters) -> list[ColumnElement[bool]]:
 
 
 def _rows(session: Session, period: Period, filters: Filters) -> Sequence[Row[Any]]:
-    """The period's rollup rows as plain rows: UTC days it covers whole, hours at its edges."""
-    since, until = hour_of(period.since), hour_of(period.until)
+    """The period's rollup rows as plain rows: UTC days it covers whole, hours at its edges.
+
+    The bounds are taken in UTC first: a day row starts at UTC midnight, and a local midnight
+    (a digest's day in Rome) must not pass for one.
+    """
+    since, until = hour_of(period.since.astimezone(UTC)), hour_of(period.until.astimezone(UTC))
     first_day = day_of(since) if since == day_of(since) else day_of(since) + timedelta(days=1)
     last_day = max(day_of(until), first_day)
     hour, grain = col(CareRollup.hour), col(CareRollup.grain)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
@@ -265,6 +266,29 @@ def test_a_breakdown_within_a_filter_keeps_only_that_group(day: tuple[Engine, Co
         assert list(measure_by(session, config, DAY, "team", Filters(team="care-en"))) == ["care-en"]
         with pytest.raises(ValueError, match="team, source, category"):
             measure_by(session, config, DAY, "author")
+
+
+def test_a_local_day_counts_its_own_hours_not_those_of_the_utc_day(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    """Rome's 23 November runs from 23:00 UTC on the 22nd: the day rows, kept by UTC day, must
+    not stand in for it (as the digest's and the report's local days once read them)."""
+    config = demo_config(tmp_path, policies)
+    desk = Desk(engine, config, clock)
+    written = [
+        datetime(2026, 11, 22, 23, 10, tzinfo=UTC),  # 00:10 on the 23rd in Rome
+        datetime(2026, 11, 22, 23, 40, tzinfo=UTC),
+        datetime(2026, 11, 23, 12, 0, tzinfo=UTC),
+        datetime(2026, 11, 23, 23, 30, tzinfo=UTC),  # 00:30 on the 24th in Rome
+    ]
+    for number, moment in enumerate(written):
+        clock.now = moment
+        desk.post(handle=f"night-owl-{number}")
+    rome = ZoneInfo("Europe/Rome")
+    day = Period(datetime(2026, 11, 23, tzinfo=rome), datetime(2026, 11, 24, tzinfo=rome))
+    with Session(engine) as session:
+        figures = measure(session, config, day)
+    assert (figures.opened, figures.volume_by_channel) == (3, {"demo": 3})
 
 
 def test_a_period_that_ends_before_it_starts_is_refused() -> None:
