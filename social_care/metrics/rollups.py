@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Engine, delete, event, insert, tuple_, update
+from sqlalchemy import JSON, Connection, Engine, Table, bindparam, delete, event, insert
 from sqlalchemy import select as sql_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
@@ -44,7 +44,7 @@ TABLES: dict[str, tuple[Any, tuple[str, ...]]] = {
 _TOUCHED = "rollups:touched_cases"
 REBUILD_BATCH = 2000
 HOUR, DAY = "hour", "day"
-Key = tuple[str, str, str, tuple[str, ...]]  # table, grain, start, dimensions
+Key = tuple[str, str, datetime, tuple[str, ...]]  # table, grain, start, dimensions
 
 
 @dataclass
@@ -96,12 +96,17 @@ def refresh_cases(session: Session, case_ids: Collection[int]) -> None:
     for case in cases:
         new = contributions(found[case.id])
         as_json = [share.as_json() for share in new]
-        if as_json == stored.get(case.id):
+        before = stored.get(case.id) or []
+        if as_json == before:
             continue
-        for item in stored.get(case.id) or []:
+        left = list(before)
+        for share, item in zip(new, as_json, strict=True):
+            if item in left:
+                left.remove(item)  # unchanged: its rows need not be touched
+            else:
+                _delta(deltas, share, +1)
+        for item in left:
             _delta(deltas, Share.from_json(item), -1)
-        for share in new:
-            _delta(deltas, share, +1)
         changed[case.id] = as_json
     _apply(session, deltas)
     _store_shares(session, changed, known=set(stored))
@@ -110,7 +115,7 @@ def refresh_cases(session: Session, case_ids: Collection[int]) -> None:
 def _delta(deltas: dict[Key, Delta], share: Share, sign: int) -> None:
     """Count ``share`` in its hour's row and in its UTC day's."""
     for grain, start in ((HOUR, share.hour), (DAY, day_of(share.hour))):
-        key = (share.table, grain, start.isoformat(), share.dims)
+        key = (share.table, grain, start, share.dims)
         delta = deltas.get(key)
         if delta is None:
             delta = deltas[key] = Delta(share.table, grain, start, share.dims)
@@ -127,38 +132,53 @@ def _store_shares(session: Session, changed: dict[int, list[dict[str, Any]]], *,
     if fresh:
         session.execute(insert(CaseContribution.__table__), fresh)  # type: ignore[attr-defined]
     if again:
-        session.execute(update(CaseContribution), again)
+        table = CaseContribution.__table__  # type: ignore[attr-defined]
+        by_case = table.update().where(table.c.case_id == bindparam("row_id"))
+        session.connection().execute(
+            by_case.values(shares=bindparam("shares")),
+            [{"row_id": row["case_id"], "shares": row["shares"]} for row in again],
+        )
 
 
 def _apply(session: Session, deltas: dict[Key, Delta]) -> None:
+    connection = session.connection()
     for name, (table, dims) in TABLES.items():
-        mine = {key: delta for key, delta in deltas.items() if key[0] == name}
-        if not mine:
-            continue
-        rows = _locked_rows(session, table, dims, list(mine.values()))
-        changes = [_changed_row(rows[key], delta) for key, delta in sorted(mine.items())]
-        session.execute(update(table), changes)
+        mine = [delta for key, delta in sorted(deltas.items()) if key[0] == name]
+        if mine:
+            _add(connection, table.__table__, dims, mine)
 
 
-def _locked_rows(session: Session, table: Any, dims: tuple[str, ...], deltas: list[Delta]) -> dict[Key, Any]:
-    """The rows of ``deltas``, made where missing, locked in the order of their keys."""
-    insert_into = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    values = [_new_row(table, dims, delta) for delta in deltas]
-    session.execute(insert_into(table).on_conflict_do_nothing(), values)
-    unique = [column for column in ("grain", "hour", *dims) if column != "platform"]
-    columns = [getattr(table, column) for column in unique]
-    wanted = [tuple(row[column] for column in unique) for row in values]
-    statement = (
-        sql_select(*table.__table__.columns)
-        .where(tuple_(*columns).in_(wanted))
-        .order_by(*columns)
-        .with_for_update()
+def _add(connection: Connection, table: Table, dims: tuple[str, ...], deltas: list[Delta]) -> None:
+    """Add each delta to its row, made where missing.
+
+    The counts are added by the database in one upsert, which also locks the rows in the
+    order of ``deltas`` (their keys: workers never deadlock). Samples cannot be added there,
+    so the upsert hands back those it locked and they are written again with the change.
+    """
+    insert_into = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    counts = [
+        column.name for column in table.columns if column.name in _blank(table) and column.name != "samples"
+    ]
+    values = [{**_new_row(table, dims, delta), **delta.counts} for delta in deltas]
+    upsert = insert_into(table)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[column for column in ("grain", "hour", *dims) if column != "platform"],
+        set_={name: table.c[name] + upsert.excluded[name] for name in counts},
     )
-    found: dict[Key, Any] = {}
-    name = CARE if table is CareRollup else MENTIONS
-    for row in session.execute(statement):
-        found[(name, row.grain, row.hour.isoformat(), tuple(getattr(row, dim) for dim in dims))] = row
-    return found
+    if "samples" not in table.c:
+        connection.execute(upsert, values)
+        return
+    unique = [table.c[column] for column in ("grain", "hour", *dims)]
+    returned = connection.execute(upsert.returning(table.c.id, table.c.samples, *unique), values)
+    rows = {(row.grain, row.hour, *(getattr(row, dim) for dim in dims)): row for row in returned}
+    changes = []
+    for delta in deltas:
+        if delta.gained or delta.lost or delta.sla:
+            row = rows[(delta.grain, delta.start, *delta.dims)]
+            changes.append({"row_id": row.id, "samples": _samples(row.samples, delta)})
+    if changes:
+        by_id = table.update().where(table.c.id == bindparam("row_id"))
+        connection.execute(by_id.values(samples=bindparam("samples")), changes)
 
 
 def _new_row(table: Any, dims: tuple[str, ...], delta: Delta) -> dict[str, Any]:
@@ -168,15 +188,6 @@ def _new_row(table: Any, dims: tuple[str, ...], delta: Delta) -> dict[str, Any]:
         "hour": delta.start,
         **dict(zip(dims, delta.dims, strict=True)),
     }
-
-
-def _changed_row(row: Any, delta: Delta) -> dict[str, Any]:
-    values: dict[str, Any] = {"id": row.id}
-    for name, amount in delta.counts.items():
-        values[name] = getattr(row, name) + amount
-    if delta.gained or delta.lost or delta.sla:
-        values["samples"] = _samples(row.samples, delta)
-    return values
 
 
 def _samples(current: dict[str, Any], delta: Delta) -> dict[str, Any]:
@@ -207,7 +218,7 @@ def _without(values: list[Any], lost: list[Any]) -> list[Any]:
 def _blank(table: Any) -> dict[str, Any]:
     """Zero for every figure of a new row (a plain INSERT knows no model defaults)."""
     blank: dict[str, Any] = {}
-    for column in table.__table__.columns:
+    for column in getattr(table, "__table__", table).columns:
         if column.name in ("id", "grain", "hour", *CARE_DIMS, *MENTION_DIMS):
             continue
         blank[column.name] = {} if isinstance(column.type, JSON) else 0
@@ -215,6 +226,11 @@ def _blank(table: Any) -> dict[str, Any]:
 
 
 # -- keeping current ----------------------------------------------------------------
+
+
+def note_changed(session: OrmSession, case_ids: Iterable[int]) -> None:
+    """Have the commit refresh these cases, whose events were written without the ORM."""
+    session.info.setdefault(_TOUCHED, set()).update(case_ids)
 
 
 @event.listens_for(OrmSession, "before_flush")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,6 +28,7 @@ from social_care.storage.tables import Case, SlaAlert, saved_id
 log = logging.getLogger(__name__)
 Made = set[tuple[str, str, datetime]]
 BATCH = 250  # cases per transaction: few statements each, short enough locks
+_EVENT_KINDS = {WARNING: "sla_warning", BREACH: "sla_breached"}
 
 
 @dataclass(frozen=True)
@@ -127,11 +128,14 @@ class Sweeper:
                 session, [(saved_id(case), clock, level) for case, clock, level in wanted], now
             )
             people = self._people(session)
-            alerts = []
+            alerts, happened = [], []
             for case, clock, level in wanted:
                 made[saved_id(case)].add((clock.target, level, clock.due_at))
                 if (saved_id(case), clock.target, level, clock.due_at) in inserted:
-                    alerts.append(self._record(session, case, clock, level, now=now, people=people))
+                    alert = self._alert(case, clock, level, people)
+                    happened.append((case, _EVENT_KINDS[level], now, _detail(alert)))
+                    alerts.append(alert)
+            events.record_many(session, happened)
             for case in cases:
                 set_due_times(self._config, case, made[saved_id(case)])
                 session.add(case)
@@ -140,20 +144,8 @@ class Sweeper:
             session.commit()
         return alerts
 
-    def _record(
-        self, session: Session, case: Case, clock: Clock, level: str, *, now: datetime, people: dict[int, str]
-    ) -> Alert:
+    def _alert(self, case: Case, clock: Clock, level: str, people: dict[int, str]) -> Alert:
         recipient = self._recipient(case, level, people)
-        kind = "sla_warning" if level == WARNING else "sla_breached"
-        events.record(
-            session,
-            case,
-            kind,
-            at=now,
-            target=clock.target,
-            due_at=clock.due_at.isoformat(),
-            recipient=recipient,
-        )
         return Alert(level, saved_id(case), case.reference, clock.target, clock.due_at, recipient)
 
     @staticmethod
@@ -168,6 +160,10 @@ class Sweeper:
         return team.supervisor if team else ""
 
 
+def _detail(alert: Alert) -> dict[str, Any]:
+    return {"target": alert.target, "due_at": alert.due_at.isoformat(), "recipient": alert.recipient}
+
+
 def made_alerts_of(session: Session, case_ids: list[int]) -> dict[int, Made]:
     made: dict[int, Made] = {case_id: set() for case_id in case_ids}
     for row in session.exec(select(SlaAlert).where(col(SlaAlert.case_id).in_(case_ids))):
@@ -178,7 +174,7 @@ def made_alerts_of(session: Session, case_ids: list[int]) -> dict[int, Made]:
 def _insert_once(
     session: Session, wanted: list[tuple[int, Clock, str]], now: datetime
 ) -> set[tuple[int, str, str, datetime]]:
-    """Insert the alerts not made yet, in one statement; those this call made (another worker's
+    """Insert the alerts not made yet, in a few statements; those this call made (another worker's
     sweep may have made some meanwhile: the unique row decides, and RETURNING tells which)."""
     if not wanted:
         return set()
@@ -187,10 +183,10 @@ def _insert_once(
         for case_id, clock, level in wanted
     ]
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = SlaAlert.__table__  # type: ignore[attr-defined]
     statement = (
-        dialect.insert(SlaAlert)
-        .values(values)
+        dialect.insert(table)
         .on_conflict_do_nothing()
-        .returning(col(SlaAlert.case_id), col(SlaAlert.target), col(SlaAlert.level), col(SlaAlert.due_at))
+        .returning(table.c.case_id, table.c.target, table.c.level, table.c.due_at)
     )
-    return {tuple(row) for row in session.execute(statement)}  # type: ignore[misc]
+    return {tuple(row) for row in session.connection().execute(statement, values)}  # type: ignore[misc]
