@@ -144,7 +144,7 @@ class Care:
     backlog: Figure  # open cases at the end of the day
     backlog_oldest: timedelta | None
     oldest_open: list[CaseLine]
-    resolved_share: Figure  # percent of the day's new cases resolved by its end
+    resolved_share: Figure  # percent of the day's new cases resolved as the digest is made
     interactions_per_case: Figure
     csat_answers: Figure
     csat_mean: Figure
