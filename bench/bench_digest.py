@@ -67,6 +67,22 @@ TEAMS = ("care-it", "care-en", "payments")
 PRODUCTS = ("Velora Pulse", "Velora Casa", "Velora Pay", "")
 CATEGORIES = ("complaint", "complaint", "inquiry", "praise", "other")
 CLUSTERS = ("technical_fault", "how_to", "not_working", "delivery", "billing", "account", "other")
+SAYINGS = {
+    "complaint": (
+        "{product} stopped syncing again after the update, third time this week",
+        "Ordered a {product} ten days ago and still no tracking number. Anyone there?",
+        "Il mio {product} si spegne da solo, assistenza introvabile",
+    ),
+    "inquiry": (
+        "Does {product} work with two accounts on one phone?",
+        "Quando arriva {product} in Italia? Si può preordinare?",
+    ),
+    "praise": (
+        "Honestly {product} is the best thing I bought this year, setup took two minutes",
+        "Grazie al supporto Velora, risolto in dieci minuti!",
+    ),
+    "other": ("Anyone going to the {product} launch event on Friday?",),
+}
 PLATFORMS = (("x-velora", "x"), ("reddit-velora", "reddit"), ("feed-web", "feed"))
 CHUNK = 20_000
 DUE_FOR_SWEEP = 1_000
@@ -215,7 +231,7 @@ def build(engine: Engine, mentions: int, days: int, seed: int) -> None:
                     "external_id": str(mention_id),
                     "url": f"https://x.com/user/status/{mention_id}",
                     "author_id": rng.randint(1, authors),
-                    "text": f"Velora Pulse post {mention_id}",
+                    "text": rng.choice(SAYINGS[category]).format(product=rng.choice(PRODUCTS[:3])),
                     "posted_at": posted,
                     "fetched_at": posted,
                     "direct": True,

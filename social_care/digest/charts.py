@@ -15,7 +15,7 @@ import io
 import math
 import struct
 from collections.abc import Collection, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from matplotlib.axes import Axes
@@ -135,7 +135,7 @@ def hours_alt(hours: Sequence[HourCount], *, day: date, zone: ZoneInfo, words: W
         length=length,
         total=words.number(sum(counts)),
         peak=words.time(start),
-        peak_end=words.time((start + timedelta(hours=1)).astimezone(zone)),
+        peak_end=words.time((peak.starts_at.astimezone(UTC) + timedelta(hours=1)).astimezone(zone)),
         peak_count=words.number(peak.mentions),
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from social_care.metrics import Period
@@ -31,7 +31,13 @@ class LocalDay:
     @property
     def hours(self) -> int:
         """23, 24 or 25: a day the clocks change has one hour less or more."""
-        return round((self.ends_at - self.starts_at).total_seconds() / 3600)
+        return round((self.ends_at.astimezone(UTC) - self.starts_at.astimezone(UTC)).total_seconds() / 3600)
+
+    def hour_starts(self) -> list[datetime]:
+        """Where each of the day's hours starts, local time (counted in UTC: adding hours to a local
+        time would step onto the hour the clocks skip, or miss the one they repeat)."""
+        start = self.starts_at.astimezone(UTC)
+        return [(start + timedelta(hours=number)).astimezone(self.zone) for number in range(self.hours)]
 
     def before(self, days: int = 1) -> LocalDay:
         return LocalDay(self.day - timedelta(days=days), self.zone)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -122,7 +122,7 @@ class Formatter:
     def hour(self, moment: datetime) -> str:
         """The local hour that starts at ``moment``: "14:00-15:00"."""
         start = moment.astimezone(self._zone)
-        end = (moment + timedelta(hours=1)).astimezone(self._zone)
+        end = (moment.astimezone(UTC) + timedelta(hours=1)).astimezone(self._zone)
         return f"{self.words.time(start)}\u2013{self.words.time(end)}"
 
     def span(self, length: timedelta | None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, func
 from sqlalchemy import select as sql_select  # more columns than sqlmodel's select types
@@ -136,8 +136,8 @@ def _named(
 
 
 def _per_hour(counts: DayCounts, day: LocalDay) -> list[HourCount]:
-    hours = [day.starts_at + timedelta(hours=number) for number in range(day.hours)]
-    return [HourCount(hour, counts.by_hour[hour]) for hour in hours]
+    # By the UTC instant: an hour the clocks repeat equals no UTC time (PEP 495).
+    return [HourCount(hour, counts.by_hour[hour.astimezone(UTC)]) for hour in day.hour_starts()]
 
 
 def index_trend(session: Session, scope: Scope, day: LocalDay) -> list[DayIndex]:
