@@ -2,7 +2,7 @@
 
 Usage:
     .venv/bin/python bench/bench_digest.py [--mentions 100000,1000000] [--engines sqlite,postgresql]
-                                           [--days 90] [--seed 7] [--runs 3]
+                                           [--days 90] [--seed 7] [--runs 3] [--keep DIR]
 
 For each size and engine it builds a fresh database (a temporary SQLite file, or
 a scratch PostgreSQL database at $SOCIAL_CARE_TEST_PG or 127.0.0.1:5432, dropped
@@ -20,7 +20,10 @@ too). It times, best of ``--runs``:
   to warm up, as a worker's sweeper is).
 
 and prints each with the database's size, and how each grew from the first size
-to the last. Nothing touches the network but the local PostgreSQL.
+to the last. A million posts take about half an hour to build and roll up; with
+``--keep DIR`` the databases stay (SQLite files in DIR, PostgreSQL databases
+named by size, days and seed) and the next run with ``--keep`` times them again
+without building. Nothing touches the network but the local PostgreSQL.
 """
 
 from __future__ import annotations
@@ -312,7 +315,10 @@ def sweep_time(engine: Engine, config: Config, runs: int) -> tuple[float, int]:
     worker's sweeper is, each minute); and how many alerts the last one made."""
     sweeper = Sweeper(engine, config, clock=lambda: NOW, notifier=Quiet())
     times, alerts = [], 0
-    for batch in range(runs + 1):
+    with engine.connect() as connection:
+        swept = connection.execute(text("SELECT count(DISTINCT case_id) FROM sla_alerts")).scalar() or 0
+    first = -(-swept // DUE_FOR_SWEEP)  # a kept database's earlier runs used these thousands
+    for batch in range(first, first + runs + 1):
         _sweep_data(engine, batch)
         started = time.perf_counter()
         swept = sweeper.run_once(limit=DUE_FOR_SWEEP)
@@ -331,18 +337,22 @@ def best(action: Callable[[], object], runs: int) -> float:
 
 
 @contextmanager
-def database(engine_name: str) -> Iterator[tuple[Engine, Callable[[], str]]]:
+def database(engine_name: str, keep: Path | None, label: str) -> Iterator[tuple[Engine, Callable[[], str]]]:
+    """A database to build in: temporary, or with ``keep`` one that stays for the next run
+    (a file in ``keep``, or a PostgreSQL database named after ``label``)."""
     if engine_name == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "bench.db"
+        with tempfile.TemporaryDirectory() as scratch:
+            path = (keep or Path(scratch)) / f"bench-{label}.db"
             engine = make_engine(f"sqlite:///{path}")
             yield engine, lambda: f"{path.stat().st_size / 2**20:,.0f} MB"
             engine.dispose()
         return
-    name = f"social_care_bench_{os.getpid()}"
+    name = f"social_care_bench_{label}" if keep else f"social_care_bench_{os.getpid()}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
+        if not keep:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
     url = PG_ADMIN.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
     engine = make_engine(url)
 
@@ -355,25 +365,41 @@ def database(engine_name: str) -> Iterator[tuple[Engine, Callable[[], str]]]:
         yield engine, size
     finally:
         engine.dispose()
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not keep:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def built_already(engine: Engine, mentions: int) -> int | None:
+    """The cases of a kept database that holds its ``mentions`` and their rollups; None when empty."""
+    with engine.connect() as connection:
+        held = connection.execute(text("SELECT count(*) FROM mentions")).scalar()
+        shared = connection.execute(text("SELECT count(*) FROM case_contributions")).scalar()
+    if held == mentions and shared:
+        return shared
+    if held:
+        raise SystemExit(f"{engine.url.database}: a kept database left half built; drop it and run again")
+    return None
 
 
 def measure_one(
     config: Config, engine_name: str, mentions: int, arguments: argparse.Namespace
 ) -> dict[str, float]:
     days, seed, runs = arguments.days, arguments.seed, arguments.runs
-    with database(engine_name) as (engine, size):
+    with database(engine_name, arguments.keep, f"{mentions}_{days}_{seed}") as (engine, size):
         migrate.upgrade(engine)
-        started = time.perf_counter()
-        build(engine, mentions, days, seed)
-        if engine.dialect.name == "postgresql":
-            with engine.begin() as connection:
-                connection.execute(text("ANALYZE"))
-        built = time.perf_counter() - started
-        started = time.perf_counter()
-        cases = rollups.rebuild(engine)
-        rebuilt = time.perf_counter() - started
+        cases = built_already(engine, mentions)
+        built = rebuilt = "kept"
+        if cases is None:
+            started = time.perf_counter()
+            build(engine, mentions, days, seed)
+            if engine.dialect.name == "postgresql":
+                with engine.begin() as connection:
+                    connection.execute(text("ANALYZE"))
+            built = f"{time.perf_counter() - started:.0f}s"
+            started = time.perf_counter()
+            cases = rollups.rebuild(engine)
+            rebuilt = f"{time.perf_counter() - started:.0f}s"
         recipient = DigestRecipient(email="manager@velora.example", timezone="Europe/Rome", language="en")
         month = Period(NOW - timedelta(days=30), NOW)
         with Session(engine) as session:
@@ -381,7 +407,7 @@ def measure_one(
             report = best(lambda: measure(session, config, month), runs)
         sweep, alerts = sweep_time(engine, config, runs)
         print(
-            f"{engine_name:>10} {mentions:>10,} {cases:>9,} {size():>9} {built:>8.0f}s {rebuilt:>8.0f}s"
+            f"{engine_name:>10} {mentions:>10,} {cases:>9,} {size():>9} {built:>9} {rebuilt:>9}"
             f" {digest:>8.2f}s {report:>8.2f}s {sweep:>8.2f}s  ({alerts} alerts)",
             flush=True,
         )
@@ -397,6 +423,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep the databases built (SQLite files in DIR, PostgreSQL databases by size) and reuse them",
+    )
     arguments = parser.parse_args()
     config = load_config(example_config(), environ={})
     sizes = [int(value) for value in arguments.mentions.split(",")]
