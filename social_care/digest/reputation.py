@@ -1,7 +1,7 @@
 """A brand's reputation over a day: how much it was talked about, in what tone, and the loudest posts.
 
-Counts come from the hourly mention rollups, so a day costs its 23 to 25 hours
-of rows whatever the history; only the most-reached posts are read from the
+Counts come from the mention rollups, a UTC day row and an edge hour or two per
+day, whatever the history; only the most-reached posts are read from the
 posts themselves, through the index on when they were written.
 """
 
@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, func
 from sqlalchemy import select as sql_select  # more columns than sqlmodel's select types
@@ -21,6 +22,7 @@ from social_care.crisis import episodes
 from social_care.digest.days import LocalDay
 from social_care.digest.model import CrisisEpisode, DayIndex, Figure, HourCount, Named, PostLine, Reputation
 from social_care.metrics.rollups import HOUR
+from social_care.metrics.spans import pieces, rows_of, sign_of
 from social_care.storage.tables import Author, Case, Classification, Mention, MentionRollup
 
 TOP = 5
@@ -37,7 +39,6 @@ class DayCounts:
     by_category: Counter[str] = field(default_factory=Counter)
     by_cluster: Counter[str] = field(default_factory=Counter)
     by_product: Counter[str] = field(default_factory=Counter)
-    by_hour: Counter[datetime] = field(default_factory=Counter)
 
     @property
     def index(self) -> float | None:
@@ -55,55 +56,78 @@ class Scope:
     teams: Collection[str] = ()
 
 
-def day_counts(session: Session, scope: Scope, day: LocalDay) -> DayCounts:
-    """Only rows with mentions: a case that moved to another team (or category) leaves its old
-    rows at zero, and a zero must not list a platform or a category the day never had."""
-    rows = session.execute(
-        sql_select(
-            col(MentionRollup.hour),
-            col(MentionRollup.platform),
-            col(MentionRollup.category),
-            col(MentionRollup.cluster),
-            col(MentionRollup.product),
-            col(MentionRollup.mentions),
-        ).where(
-            *_in_scope(scope),
-            col(MentionRollup.hour) >= day.starts_at,
-            col(MentionRollup.hour) < day.ends_at,
-            col(MentionRollup.mentions) > 0,
-        )
-    ).all()
-    counts = DayCounts()
-    for hour, platform, category, cluster, product, mentions in rows:
-        counts.total += mentions
-        counts.by_platform[platform] += mentions
-        counts.by_category[category] += mentions
-        counts.by_cluster[cluster] += mentions
-        if product:
-            counts.by_product[product] += mentions
-        counts.by_hour[hour] += mentions
+def day_counts(session: Session, scope: Scope, days: Sequence[LocalDay]) -> list[DayCounts]:
+    """Each of ``days`` counted by platform, category, cluster and product."""
+    columns = (MentionRollup.platform, MentionRollup.category, MentionRollup.cluster, MentionRollup.product)
+    counts = [DayCounts() for _ in days]
+    for day, tally in zip(counts, _by_day(session, scope, days, columns), strict=True):
+        for (platform, category, cluster, product), mentions in tally.items():
+            if mentions > 0:  # a case that moved to another team or category leaves its old rows at zero
+                day.total += mentions
+                day.by_platform[platform] += mentions
+                day.by_category[category] += mentions
+                day.by_cluster[cluster] += mentions
+                if product:
+                    day.by_product[product] += mentions
     return counts
 
 
+def _by_day(
+    session: Session, scope: Scope, days: Sequence[LocalDay], columns: Sequence[Any]
+) -> list[Counter[tuple[Any, ...]]]:
+    """The mentions of each of ``days`` by ``columns``, summed by the database over the day's
+    pieces (a UTC day row, and an hour or two added or taken away: see :mod:`..metrics.spans`).
+
+    An edge hour can count in two days (taken from one, added to the next), so rows come back
+    per piece and are shared out here.
+    """
+    found = [pieces(day.starts_at, day.ends_at) for day in days]
+    grain, hour = col(MentionRollup.grain), col(MentionRollup.hour)
+    rows = session.execute(
+        sql_select(grain, hour, *columns, func.sum(MentionRollup.mentions))
+        .where(rows_of([piece for day in found for piece in day], grain, hour), *_in_scope(scope))
+        .group_by(grain, hour, *columns)
+    ).all()
+    tallies: list[Counter[tuple[Any, ...]]] = [Counter() for _ in days]
+    places: dict[tuple[str, datetime], list[tuple[int, int]]] = {}
+    for row_grain, start, *values, mentions in rows:
+        if (row_grain, start) not in places:
+            signs = ((number, sign_of(day, row_grain, start)) for number, day in enumerate(found))
+            places[(row_grain, start)] = [(number, sign) for number, sign in signs if sign]
+        for number, sign in places[(row_grain, start)]:
+            tallies[number][tuple(values)] += sign * int(mentions)
+    return tallies
+
+
+def hour_counts(session: Session, scope: Scope, day: LocalDay) -> Counter[datetime]:
+    """The day's mentions by the UTC hour they were written in."""
+    hour = col(MentionRollup.hour)
+    rows = session.execute(
+        sql_select(hour, func.sum(MentionRollup.mentions))
+        .where(col(MentionRollup.grain) == HOUR, *_in_scope(scope), hour >= day.starts_at, hour < day.ends_at)
+        .group_by(hour)
+    ).all()
+    return Counter({moment: int(mentions) for moment, mentions in rows})
+
+
 def _in_scope(scope: Scope) -> list[ColumnElement[bool]]:
-    """The scope's hour rows (a recipient's days do not fall on UTC days)."""
-    conditions = [col(MentionRollup.grain) == HOUR, col(MentionRollup.brand) == scope.brand]
+    conditions = [col(MentionRollup.brand) == scope.brand]
     if scope.teams:
         conditions.append(col(MentionRollup.team).in_(list(scope.teams)))
     return conditions
 
 
 def reputation(session: Session, config: Config, scope: Scope, day: LocalDay, public_url: str) -> Reputation:
-    today = day_counts(session, scope, day)
-    before = day_counts(session, scope, day.before())
-    week = [before, *(day_counts(session, scope, other) for other in day.week_before()[1:])]
+    *older, today = day_counts(session, scope, [*reversed(day.week_before()), day])
+    week = older[::-1]
+    before = week[0]
     return Reputation(
         mentions=_figure(today.total, before.total, [counts.total for counts in week]),
         by_platform=_named(today.by_platform, before.by_platform, [c.by_platform for c in week]),
         by_category=_named(today.by_category, before.by_category, [c.by_category for c in week], TOP),
         index=Figure(today.index, before.index, _mean_of_known([counts.index for counts in week])),
         index_trend=index_trend(session, scope, day),
-        per_hour=_per_hour(today, day),
+        per_hour=_per_hour(hour_counts(session, scope, day), day),
         top_clusters=_named(today.by_cluster, before.by_cluster, [c.by_cluster for c in week], TOP),
         top_products=_named(today.by_product, before.by_product, [c.by_product for c in week], TOP),
         most_reached_negative=most_reached(session, scope, day, "complaint", public_url),
@@ -135,30 +159,20 @@ def _named(
     ]
 
 
-def _per_hour(counts: DayCounts, day: LocalDay) -> list[HourCount]:
+def _per_hour(counts: Counter[datetime], day: LocalDay) -> list[HourCount]:
     # By the UTC instant: an hour the clocks repeat equals no UTC time (PEP 495).
-    return [HourCount(hour, counts.by_hour[hour.astimezone(UTC)]) for hour in day.hour_starts()]
+    return [HourCount(hour, counts[hour.astimezone(UTC)]) for hour in day.hour_starts()]
 
 
 def index_trend(session: Session, scope: Scope, day: LocalDay) -> list[DayIndex]:
-    """The index of each of the 30 days up to ``day``, in one grouped query over their hours."""
-    first = day.before(TREND_DAYS - 1)
-    rows = session.execute(
-        select(col(MentionRollup.hour), col(MentionRollup.category), func.sum(MentionRollup.mentions))
-        .where(
-            *_in_scope(scope),
-            col(MentionRollup.hour) >= first.starts_at,
-            col(MentionRollup.hour) < day.ends_at,
-        )
-        .group_by(col(MentionRollup.hour), col(MentionRollup.category))
-    ).all()
-    days: dict[object, DayCounts] = {}
-    for hour, category, mentions in rows:
-        counts = days.setdefault(hour.astimezone(day.zone).date(), DayCounts())
-        counts.total += int(mentions)
-        counts.by_category[category] += int(mentions)
+    """The index of each of the 30 days up to ``day``, in one grouped query."""
     trend = [day.before(back) for back in range(TREND_DAYS - 1, -1, -1)]
-    return [DayIndex(other.day, days[other.day].index if other.day in days else None) for other in trend]
+    counts = [DayCounts() for _ in trend]
+    for one_day, tally in zip(counts, _by_day(session, scope, trend, [MentionRollup.category]), strict=True):
+        for (category,), mentions in tally.items():
+            one_day.total += mentions
+            one_day.by_category[category] += mentions
+    return [DayIndex(other.day, one_day.index) for other, one_day in zip(trend, counts, strict=True)]
 
 
 def most_reached(

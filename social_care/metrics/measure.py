@@ -4,8 +4,9 @@ A period is half-open, ``since <= at < until``, in whole hours (a boundary
 inside an hour counts from that hour's start). Durations are wall-clock time,
 as the customer lives them; SLA attainment uses each policy's own calendar,
 through the due time stored on the event that met (or missed) it. A period
-costs its hours of rollup rows, whatever the history: only the backlog's ages
-read the cases open at its end (and those closed since).
+costs a day row per UTC day and a few hour rows at its edges, whatever the
+history (:mod:`.spans`): only the backlog's ages read the cases open at its end
+(and those closed since).
 
 "Opened" and "resolved of opened" count a period's new cases by what they are
 now (a case marked spam later no longer counts as opened), so a report run
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, func
@@ -26,8 +27,8 @@ from sqlmodel import Session, col, select
 
 from social_care.case_states import OPEN_STATES
 from social_care.config.models import Config, SlaPolicy
-from social_care.metrics.contributions import hour_of
-from social_care.metrics.rollups import DAY, HOUR, day_of
+from social_care.metrics.rollups import day_of
+from social_care.metrics.spans import pieces, rows_of, sign_of
 from social_care.metrics.summary import Durations
 from social_care.sla import TARGETS, policy_for
 from social_care.storage.tables import CareRollup, Case, CaseEvent
@@ -36,6 +37,7 @@ UNROUTED = "unrouted"  # the team of the cases no rule routed (no team): a row o
 DURATIONS = ("acknowledgement_seconds", "first_response_seconds", "response_seconds", "resolution_seconds")
 COUNTS = ("opened", "opened_dismissed", "opened_resolved", "messages", "replies")
 CSAT = ("csat_answers", "csat_score_sum", "csat_satisfied")
+EVER_AFTER = timedelta(days=36_500)  # "since a moment" as a period: every row after it
 CHUNK = 5000  # case ids per IN list: well under every driver's limit on parameters
 
 
@@ -126,11 +128,11 @@ def measure(
 ) -> Report:
     """The period's figures; without ``backlog_ages`` the backlog is counted from the rollups alone."""
     rows = _rows(session, period, filters)
-    sums = {name: sum(getattr(row, name) for row in rows) for name in (*COUNTS, *CSAT)}
-    active = {case_id for row in rows for case_id in row.samples.get("active", [])}
+    sums = {name: sum(sign * getattr(row, name) for row, sign in rows) for name in (*COUNTS, *CSAT)}
+    active = {case_id for case_id, times in _samples(rows, "active").items() if times > 0}
     channels: Counter[str] = Counter()
-    for row in rows:
-        channels[row.platform] += row.messages
+    for row, sign in rows:
+        channels[row.platform] += sign * row.messages
     return Report(
         period=period,
         filters=filters,
@@ -206,37 +208,42 @@ def _care_filters(filters: Filters) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _rows(session: Session, period: Period, filters: Filters) -> Sequence[Row[Any]]:
-    """The period's rollup rows as plain rows: UTC days it covers whole, hours at its edges.
-
-    The bounds are taken in UTC first: a day row starts at UTC midnight, and a local midnight
-    (a digest's day in Rome) must not pass for one.
-    """
-    since, until = hour_of(period.since.astimezone(UTC)), hour_of(period.until.astimezone(UTC))
-    first_day = day_of(since) if since == day_of(since) else day_of(since) + timedelta(days=1)
-    last_day = max(day_of(until), first_day)
-    hour, grain = col(CareRollup.hour), col(CareRollup.grain)
-    edges = ((hour >= since) & (hour < min(first_day, until))) | ((hour >= last_day) & (hour < until))
-    spans = (grain == HOUR) & edges
-    if first_day < last_day:
-        spans = spans | ((grain == DAY) & (hour >= first_day) & (hour < last_day))
-    statement = sql_select(*CareRollup.__table__.columns).where(spans, *_care_filters(filters))  # type: ignore[attr-defined]
-    return session.execute(statement).all()
+def _rows(session: Session, period: Period, filters: Filters) -> list[tuple[Row[Any], int]]:
+    """The period's rollup rows as plain rows, each with how many times it counts (1 or -1):
+    UTC days whole, a few hours added or taken away at the edges (see :mod:`.spans`)."""
+    found = pieces(period.since, period.until)
+    if not found:
+        return []
+    statement = sql_select(*CareRollup.__table__.columns).where(  # type: ignore[attr-defined]
+        rows_of(found, col(CareRollup.grain), col(CareRollup.hour)), *_care_filters(filters)
+    )
+    return [(row, sign_of(found, row.grain, row.hour)) for row in session.execute(statement)]
 
 
-def _durations(rows: Sequence[Row[Any]], name: str) -> Durations:
-    return Durations.of_seconds([value for row in rows for value in row.samples.get(name, [])])
+def _samples(rows: Sequence[tuple[Row[Any], int]], name: str) -> Counter[Any]:
+    """The values of one sample list over signed rows, each as many times as it is left counted."""
+    gained: list[Any] = []
+    lost: list[Any] = []
+    for row, sign in rows:
+        (gained if sign > 0 else lost).extend(row.samples.get(name, []))
+    values = Counter(gained)  # counted in C: a month holds hundreds of thousands
+    values.subtract(lost)
+    return values
 
 
-def _attainment(config: Config, rows: Sequence[Row[Any]]) -> list[SlaAttainment]:
+def _durations(rows: Sequence[tuple[Row[Any], int]], name: str) -> Durations:
+    return Durations.of_seconds(list(_samples(rows, name).elements()))
+
+
+def _attainment(config: Config, rows: Sequence[tuple[Row[Any], int]]) -> list[SlaAttainment]:
     """Every configured policy and target, measured or not, in the configuration's order."""
     tally: dict[tuple[str, str], Counter[bool]] = defaultdict(Counter)
-    for row in rows:
+    for row, sign in rows:
         policy = policy_for(config, row.category, row.priority)
         if policy is not None:
             for target, (met, missed) in row.samples.get("sla", {}).items():
-                tally[(policy.name, target)][True] += met
-                tally[(policy.name, target)][False] += missed
+                tally[(policy.name, target)][True] += sign * met
+                tally[(policy.name, target)][False] += sign * missed
     attainment = []
     for policy in config.sla:
         for target, minutes in zip(TARGETS, _targets(policy), strict=True):
@@ -279,17 +286,22 @@ def backlog_at(
     session: Session, moment: datetime, filters: Filters = Filters(), *, ages: bool = True
 ) -> Backlog:
     """The cases open at ``moment``: counted as the cases open now less the openings and plus the
-    closings since (rollup rows of the hours since), or, with ``ages``, found with their ages."""
+    closings since (rollup rows since), or, with ``ages``, found with their ages."""
     if ages:
         return _backlog_with_ages(session, moment, filters)
     open_now = session.exec(
         select(func.count()).where(col(Case.status).in_(OPEN_STATES), *_case_filters(filters))
     ).one()
-    moved = session.exec(
-        select(func.coalesce(func.sum(CareRollup.went_open - CareRollup.went_closed), 0)).where(
-            col(CareRollup.grain) == HOUR, col(CareRollup.hour) >= hour_of(moment), *_care_filters(filters)
+    moved = 0
+    for piece in pieces(moment, day_of(moment) + EVER_AFTER):
+        moved += (
+            piece.sign
+            * session.exec(
+                select(func.coalesce(func.sum(CareRollup.went_open - CareRollup.went_closed), 0)).where(
+                    rows_of([piece], col(CareRollup.grain), col(CareRollup.hour)), *_care_filters(filters)
+                )
+            ).one()
         )
-    ).one()
     return Backlog(int(open_now) - int(moved), Durations.of([]), None)
 
 
