@@ -292,14 +292,17 @@ def build(engine: Engine, mentions: int, days: int, seed: int) -> None:
 
 def _sweep_data(engine: Engine, batch: int) -> None:
     """Exactly 1,000 open cases due an alert now, the ``batch``-th thousand of the newest: the
-    sweep's work (each batch new, so every alert is made and every case's figures change)."""
+    sweep's work (each batch new, so every alert is made and every case's figures change).
+
+    The cases are reopened behind the service's back, so their rollups are brought up to date
+    here, as the service would have when they changed: the sweep is timed on its own work."""
     with engine.begin() as connection:
         connection.execute(text("UPDATE cases SET sla_next_alert_at = NULL"))
-        connection.execute(
+        due = connection.execute(
             text(
                 "UPDATE cases SET status = 'assigned', resolved_at = NULL, sla_next_alert_at = :due,"
                 " ack_due_at = :due, response_due_at = :later WHERE id IN"
-                " (SELECT id FROM cases ORDER BY opened_at DESC LIMIT :count OFFSET :skip)"
+                " (SELECT id FROM cases ORDER BY opened_at DESC LIMIT :count OFFSET :skip) RETURNING id"
             ),
             {
                 "due": NOW - timedelta(minutes=5),
@@ -307,7 +310,11 @@ def _sweep_data(engine: Engine, batch: int) -> None:
                 "count": DUE_FOR_SWEEP,
                 "skip": batch * DUE_FOR_SWEEP,
             },
-        )
+        ).scalars()
+        case_ids = sorted(due)
+    with Session(engine) as session:
+        rollups.refresh_cases(session, case_ids)
+        session.commit()
 
 
 def sweep_time(engine: Engine, config: Config, runs: int) -> tuple[float, int]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -29,6 +29,13 @@ log = logging.getLogger(__name__)
 Made = set[tuple[str, str, datetime]]
 BATCH = 250  # cases per transaction: few statements each, short enough locks
 _EVENT_KINDS = {WARNING: "sla_warning", BREACH: "sla_breached"}
+CLOCK_COLUMNS = (
+    "ack_due_at",
+    "response_due_at",
+    "resolution_due_at",
+    "sla_next_alert_at",
+    "last_activity_at",
+)
 
 
 @dataclass(frozen=True)
@@ -138,7 +145,7 @@ class Sweeper:
             events.record_many(session, happened)
             for case in cases:
                 set_due_times(self._config, case, made[saved_id(case)])
-                session.add(case)
+            _save_clocks(session, cases)
             for alert in alerts:
                 self._notifier.notify(session, alert)
             session.commit()
@@ -158,6 +165,22 @@ class Sweeper:
             return people.get(case.assignee_id, "")
         team = next((team for team in self._config.teams if team.name == case.team), None)
         return team.supervisor if team else ""
+
+
+def _save_clocks(session: Session, cases: list[Case]) -> None:
+    """Write the cases' due times, next alert and last activity in one statement (the ORM would
+    send one per set of changed columns), and let the session forget them."""
+    table = Case.__table__  # type: ignore[attr-defined]
+    values = {name: bindparam(f"new_{name}", type_=table.c[name].type) for name in CLOCK_COLUMNS}
+    statement = table.update().where(table.c.id == bindparam("case_id")).values(values)
+    rows = [
+        {"case_id": saved_id(case), **{f"new_{name}": getattr(case, name) for name in CLOCK_COLUMNS}}
+        for case in cases
+    ]
+    if rows:
+        session.connection().execute(statement, rows)
+    for case in cases:
+        session.expunge(case)
 
 
 def _detail(alert: Alert) -> dict[str, Any]:
