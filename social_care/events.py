@@ -59,4 +59,4 @@ def record_many(session: Session, happened: list[tuple[Case, str, datetime, dict
         session.add(case)
     if rows:
         session.connection().execute(insert(CaseEvent.__table__), rows)  # type: ignore[attr-defined]
-        rollups.note_changed(session, [row["case_id"] for row in rows])
+        rollups.note_events(session, [(row["case_id"], row["kind"]) for row in rows])

@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col
 
-from social_care.metrics.contributions import CARE, MENTIONS, Share, contributions
+from social_care.metrics.contributions import CARE, MENTIONS, UNCOUNTED, Share, contributions
 from social_care.metrics.histories import case_rows, cases_after, histories
 from social_care.storage import locks
 from social_care.storage.tables import CareRollup, CaseContribution, CaseEvent, CsatResponse, MentionRollup
@@ -228,9 +228,10 @@ def _blank(table: Any) -> dict[str, Any]:
 # -- keeping current ----------------------------------------------------------------
 
 
-def note_changed(session: OrmSession, case_ids: Iterable[int]) -> None:
-    """Have the commit refresh these cases, whose events were written without the ORM."""
-    session.info.setdefault(_TOUCHED, set()).update(case_ids)
+def note_events(session: OrmSession, events: Iterable[tuple[int, str]]) -> None:
+    """Have the commit refresh the cases of these events (case id, kind), written without the ORM."""
+    touched = session.info.setdefault(_TOUCHED, set())
+    touched.update(case_id for case_id, kind in events if kind not in UNCOUNTED)
 
 
 @event.listens_for(OrmSession, "before_flush")
@@ -238,6 +239,8 @@ def _note_changed_cases(session: OrmSession, _context: Any, _instances: Any) -> 
     """Remember the cases an event or a survey answer is about to change, for the commit."""
     touched = session.info.setdefault(_TOUCHED, set())
     for item in (*session.new, *session.dirty):
+        if isinstance(item, CaseEvent) and item.kind in UNCOUNTED:
+            continue
         if isinstance(item, CaseEvent | CsatResponse) and item.case_id is not None:
             touched.add(item.case_id)
 
