@@ -35,8 +35,10 @@ class LocalDay:
 
     def hour_starts(self) -> list[datetime]:
         """Where each of the day's hours starts, local time (counted in UTC: adding hours to a local
-        time would step onto the hour the clocks skip, or miss the one they repeat)."""
-        start = self.starts_at.astimezone(UTC)
+        time would step onto the hour the clocks skip, or miss the one they repeat). Hours are
+        whole UTC hours, as the rollups keep them: in a zone half an hour off, the day's hours
+        start at half past, from the hour its midnight falls in."""
+        start = self.starts_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         return [(start + timedelta(hours=number)).astimezone(self.zone) for number in range(self.hours)]
 
     def before(self, days: int = 1) -> LocalDay:

@@ -101,10 +101,10 @@ def _by_day(
 
 def hour_counts(session: Session, scope: Scope, day: LocalDay) -> Counter[datetime]:
     """The day's mentions by the UTC hour they were written in."""
-    hour = col(MentionRollup.hour)
+    hour, starts = col(MentionRollup.hour), day.hour_starts()
     rows = session.execute(
         sql_select(hour, func.sum(MentionRollup.mentions))
-        .where(col(MentionRollup.grain) == HOUR, *_in_scope(scope), hour >= day.starts_at, hour < day.ends_at)
+        .where(col(MentionRollup.grain) == HOUR, *_in_scope(scope), hour >= starts[0], hour <= starts[-1])
         .group_by(hour)
     ).all()
     return Counter({moment: int(mentions) for moment, mentions in rows})

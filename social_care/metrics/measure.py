@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func
+from sqlalchemy import ColumnElement, Row, case, func
 from sqlalchemy import select as sql_select  # plain rows of a whole table
 from sqlmodel import Session, col, select
 
@@ -292,16 +292,14 @@ def backlog_at(
     open_now = session.exec(
         select(func.count()).where(col(Case.status).in_(OPEN_STATES), *_case_filters(filters))
     ).one()
-    moved = 0
-    for piece in pieces(moment, day_of(moment) + EVER_AFTER):
-        moved += (
-            piece.sign
-            * session.exec(
-                select(func.coalesce(func.sum(CareRollup.went_open - CareRollup.went_closed), 0)).where(
-                    rows_of([piece], col(CareRollup.grain), col(CareRollup.hour)), *_care_filters(filters)
-                )
-            ).one()
+    found = pieces(moment, day_of(moment) + EVER_AFTER)
+    grain, hour = col(CareRollup.grain), col(CareRollup.hour)
+    sign = case(*((rows_of([piece], grain, hour), piece.sign) for piece in found), else_=0)
+    moved = session.exec(
+        select(func.coalesce(func.sum(sign * (CareRollup.went_open - CareRollup.went_closed)), 0)).where(
+            rows_of(found, grain, hour), *_care_filters(filters)
         )
+    ).one()
     return Backlog(int(open_now) - int(moved), Durations.of([]), None)
 
 

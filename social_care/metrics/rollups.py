@@ -82,15 +82,18 @@ def refresh_cases(session: Session, case_ids: Collection[int]) -> None:
     """Replace each case's share of the rollups with what its events say now."""
     if not case_ids:
         return
-    cases = case_rows(session, case_ids)
-    found = histories(session, cases)
+    # Locked first, in order: the histories read next then include whatever another worker
+    # committed for these cases while this one waited.
     stored = dict(
         session.execute(
             sql_select(col(CaseContribution.case_id), col(CaseContribution.shares))
             .where(col(CaseContribution.case_id).in_(list(case_ids)))
+            .order_by(col(CaseContribution.case_id))
             .with_for_update()
         ).all()
     )
+    cases = case_rows(session, case_ids)
+    found = histories(session, cases)
     deltas: dict[Key, Delta] = {}
     changed: dict[int, list[dict[str, Any]]] = {}
     for case in cases:

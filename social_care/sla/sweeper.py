@@ -121,7 +121,10 @@ class Sweeper:
 
     def _sweep(self, case_ids: list[int], now: datetime) -> list[Alert]:
         with Session(self._engine) as session:
-            cases = list(session.exec(select(Case).where(col(Case.id).in_(case_ids)).order_by(col(Case.id))))
+            # Locked (those another transaction holds are left to the next sweep): their clocks are
+            # written back whole, and must not undo a change committed meanwhile.
+            locked = select(Case).where(col(Case.id).in_(case_ids)).order_by(col(Case.id))
+            cases = list(session.exec(locked.with_for_update(skip_locked=True)))
             made = made_alerts_of(session, case_ids)
             wanted = [
                 (case, clock, level)

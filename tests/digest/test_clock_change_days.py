@@ -94,3 +94,30 @@ def test_a_clock_change_day_counts_its_new_cases_in_the_care_figures_too(
     midday = datetime.combine(day, datetime.min.time(), ROME).replace(hour=12).astimezone(UTC)
     brand_day = digest_of(engine, tmp_path, day, [midday, midday + timedelta(minutes=5)])
     assert brand_day.care.backlog.value == 2
+
+
+def test_in_a_zone_half_an_hour_off_every_post_of_the_day_is_in_one_of_its_hours(
+    engine: Engine, tmp_path: Path
+) -> None:
+    kolkata = ZoneInfo("Asia/Kolkata")  # UTC+05:30: the day starts at 18:30 UTC
+    config = demo_config(tmp_path)
+    clock = FakeClock()
+    desk = Desk(engine, config, clock)
+    for number, moment in enumerate(
+        [datetime(2026, 12, 1, 18, 45, tzinfo=UTC), datetime(2026, 12, 2, 9, 5, tzinfo=UTC)]
+    ):
+        clock.now = moment
+        desk.post(handle=f"customer{number}", category="complaint")
+    recipient = DigestRecipient(email="chiara.conti@velora.example", timezone="Asia/Kolkata")
+    with Session(engine) as session:
+        digest = build_digest(
+            session,
+            config,
+            recipient,
+            now=datetime(2026, 12, 5, tzinfo=UTC),
+            day=LocalDay(date(2026, 12, 2), kolkata),
+        )
+    [brand_day] = digest.brands
+    hours = brand_day.reputation.per_hour
+    assert len(hours) == 24
+    assert sum(hour.mentions for hour in hours) == brand_day.reputation.mentions.value == 2

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from social_care.config import Config
@@ -276,3 +277,29 @@ def test_an_alert_nobody_could_be_told_of_is_not_recorded_and_is_made_next_time(
     ]
     assert [(a.level, a.target) for a in inbox.alerts] == [("warning", "acknowledgement")]
     assert alert_events(engine) == [("sla_warning", "acknowledgement", AGENT)]
+
+
+def test_a_case_another_transaction_is_changing_is_left_to_the_next_sweep_and_its_change_kept(
+    engine: Engine, tmp_path: Path
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no transaction changes a case during a sweep")
+    clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    desk = Desk(engine, office_hours_config(tmp_path, calendar="24/7"), clock)
+    case_id = desk.post()
+    clock.advance(minutes=13)  # the acknowledgement's warning is due
+    later = clock.now + timedelta(hours=5)
+    with engine.connect() as other:
+        other.execute(
+            update(Case)
+            .where(col(Case.id) == case_id)
+            .values(response_due_at=later, last_activity_at=clock.now)
+        )
+        assert desk.service.sweeper.run_once().alerts == []  # not waiting on the other transaction either
+        other.commit()
+    with Session(engine) as session:
+        case = session.get_one(Case, case_id)
+        assert (case.response_due_at, case.last_activity_at) == (later, clock.now)
+    assert [(a.level, a.target) for a in desk.service.sweeper.run_once().alerts] == [
+        ("warning", "acknowledgement")
+    ]
