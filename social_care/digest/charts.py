@@ -16,15 +16,15 @@ import math
 import struct
 from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from social_care.digest.model import Chart, DayIndex, HourCount
 from social_care.digest.words import Words
+
+if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn: every command starts faster
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 SCALE = 2  # image pixels per CSS pixel
 WIDTH = 560  # CSS pixels: the mail's column less its padding
@@ -44,6 +44,8 @@ HOURS_IN_A_DAY = 24
 
 def trend_chart(trend: Sequence[DayIndex], *, content_id: str, words: Words) -> Chart:
     """The reputation index day by day, -100 to +100; a day without mentions is a gap in the line."""
+    from matplotlib.ticker import FixedLocator
+
     figure, axes = _canvas(TREND_HEIGHT)
     axes.axhspan(0, 100, color="#eaf6ee", zorder=0)
     axes.axhspan(-100, 0, color="#fbeeee", zorder=0)
@@ -73,6 +75,8 @@ def hours_chart(
     crisis_hours: Collection[datetime] = (),
 ) -> Chart:
     """Mentions per local hour as bars, the hours of a crisis's peak in red; 23, 24 or 25 of them."""
+    from matplotlib.ticker import FixedLocator, MaxNLocator
+
     figure, axes = _canvas(HOURS_HEIGHT)
     counts = [hour.mentions for hour in hours]
     colours = [_ALARM if hour.starts_at in crisis_hours else _INK for hour in hours]
@@ -179,6 +183,9 @@ def _label_last(axes: Axes, values: list[float], words: Words) -> None:
 
 
 def _canvas(height: int) -> tuple[Figure, Axes]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(WIDTH / 100, height / 100), dpi=_DPI, facecolor="white")
     FigureCanvasAgg(figure)
     # Margins in CSS pixels, so both charts line up and no label is cut whatever their heights.
