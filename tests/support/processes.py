@@ -88,7 +88,10 @@ class Service:
 
     def finish(self, seconds: float) -> int:
         """The exit code, once the process has ended and all its output is read."""
-        code = self.process.wait(timeout=seconds)
+        try:
+            code = self.process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"still running after {seconds} s; output:\n{self.output}") from None
         for reader in self._readers:
             reader.join(timeout=seconds)
         return code
