@@ -51,8 +51,10 @@ def serve(
             if workers:
                 clear_failures(service)
                 scheduler = start_workers(service)
+            login = first_admin_password(config, engine)  # before the greeting says Ctrl-C stops:
+            # an interrupt inside its transaction would leave the workers waiting on its lock
             _greet(console, config, path, url, f"http://{host}:{port}" if web else None)
-            _explain_login(console, first_admin_password(config, engine))
+            _explain_login(console, login)
             if web:
                 app = create_app(config, engine, secret_key=session_secret(config))
                 uvicorn.run(app, host=host, port=port, log_level="warning")
