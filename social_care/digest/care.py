@@ -12,7 +12,7 @@ from social_care.case_states import OPEN_STATES
 from social_care.config.models import Config
 from social_care.digest.attention import case_line
 from social_care.digest.days import LocalDay
-from social_care.digest.model import Attainment, Care, CaseLine, Figure, Named
+from social_care.digest.model import Care, CaseLine, Figure, Named
 from social_care.digest.reputation import Scope
 from social_care.metrics import Durations, Filters, Report, measure
 from social_care.storage.tables import Case
@@ -36,10 +36,7 @@ def care(session: Session, config: Config, scope: Scope, day: LocalDay, public_u
         acknowledgement_p90=figure(lambda report: _seconds(report.acknowledgement, "p90")),
         first_response_median=figure(lambda report: _seconds(report.first_response, "median")),
         first_response_p90=figure(lambda report: _seconds(report.first_response, "p90")),
-        attainment=[
-            Attainment(row.policy, row.target, row.met, row.measured, row.floor_percent)
-            for row in today.attainment
-        ],
+        attainment=today.attainment,
         backlog=figure(lambda report: report.backlog.open_cases),
         backlog_oldest=today.backlog.oldest,
         oldest_open=oldest_open(session, scope, public_url),

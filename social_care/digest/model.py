@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from social_care.metrics import SlaAttainment
+
 
 @dataclass(frozen=True)
 class Figure:
@@ -101,23 +103,7 @@ class Reputation:
     crises: list[CrisisEpisode]
 
 
-@dataclass(frozen=True)
-class Attainment:
-    """One SLA target of one policy over the day, against its floor."""
-
-    policy: str
-    target: str  # acknowledgement | response | resolution
-    met: int
-    measured: int
-    floor_percent: float
-
-    @property
-    def percent(self) -> float | None:
-        return 100 * self.met / self.measured if self.measured else None
-
-    @property
-    def meets_floor(self) -> bool | None:
-        return None if self.percent is None else self.percent >= self.floor_percent
+Attainment = SlaAttainment  # the report's own: one SLA target of one policy against its floor
 
 
 @dataclass(frozen=True)

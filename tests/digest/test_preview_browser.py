@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from social_care.digest.preview import write_preview
 from social_care.digest.render import render_digest
 from social_care.mail import MailTemplates
 from social_care.resources import bundled
 from tests.digest.days import HOSTILE, a_brand_day, a_digest, a_quiet_brand_day
+from tests.support.browser import chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.browser
 IMAGES = """() => [...document.images].map((image) => ({
     complete: image.complete, width: image.naturalWidth, height: image.naturalHeight, alt: image.alt,
@@ -30,19 +29,8 @@ ACTIVE = """() => ({
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        message = f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + "; CI=true requires it")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-background-networking"]
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.mark.parametrize(("width", "language"), [(1100, "en"), (390, "it")])

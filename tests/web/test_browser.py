@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 from sqlmodel import Session, col, func, select
 
 from social_care.cases import OPEN_STATES
@@ -20,6 +19,7 @@ from social_care.runtime import build_service, open_database
 from social_care.storage.tables import Case
 from social_care.users import set_employee_password
 from social_care.web.app import create_app
+from tests.support.browser import chromium
 from tests.support.clock import FakeClock
 from tests.support.configs import demo_config
 from tests.web.support import (
@@ -31,7 +31,6 @@ from tests.web.support import (
     minutes_until_demo_posts_containing,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
 STARTUP_SECONDS = 10
 pytestmark = pytest.mark.browser
 ACTIVE_CONTENT_IN_QUEUE = """() => {
@@ -93,19 +92,8 @@ def inbox(tmp_path: Path) -> Iterator[Inbox]:
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    if not CHROMIUM.exists():
-        message = f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + "; CI=true requires it")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-background-networking"]
-        )
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser.new_page()
 
 
 def log_in(page: Page, inbox: Inbox, password: str = DEMO_PASSWORD) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -10,18 +9,18 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Frame, Page, sync_playwright
+from playwright.sync_api import Frame, Page
 from sqlmodel import Session
 
 from social_care.directory import sync_directory
 from social_care.runtime import open_database
 from social_care.web.app import create_app
 from tests.digest.days import HOSTILE
+from tests.support.browser import chromium
 from tests.support.configs import demo_config
 from tests.web.archive import SUPERVISOR, a_digest_mail, archived, passwords, tampered
 from tests.web.support import DEMO_PASSWORD, free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
 STARTUP_SECONDS = 10
 pytestmark = pytest.mark.browser
 IMAGES = """() => [...document.images].map((image) => ({
@@ -68,19 +67,8 @@ def archive(tmp_path: Path) -> Iterator[Archive]:
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    if not CHROMIUM.exists():
-        message = f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + "; CI=true requires it")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-background-networking"]
-        )
-        try:
-            yield browser.new_page(viewport={"width": 1100, "height": 900})
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser.new_page(viewport={"width": 1100, "height": 900})
 
 
 def open_digest(page: Page, archive: Archive, run_id: int) -> Frame:
