@@ -138,6 +138,17 @@ class Connector(ABC):
         """How long ``text`` is by the platform's count, to compare with ``reply_max_length``."""
         return len(text)
 
+    @classmethod
+    def profile_url(cls, handle: str) -> str:
+        """The public page of the account ``handle`` on the platform, or "" when it has none."""
+        return ""
+
+    @classmethod
+    def reply_url(cls, *, account: str, reply_id: str, replied_url: str) -> str:
+        """Where our reply ``reply_id`` (sent from ``account`` to the post at ``replied_url``) can be
+        seen, or "" when the platform gives no address for it."""
+        return ""
+
     @abstractmethod
     def reply(self, to: str, text: str) -> str:
         """Post ``text`` in reply to post ``to``; return the platform's id of the reply.

@@ -39,6 +39,7 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -48,6 +49,7 @@ from connectors.reddit_window import Window
 from social_care.posts import Author, Batch, Post, Rejected, ThreadRef
 
 REDDIT_WEB = "https://www.reddit.com"
+_PERMALINK = re.compile(r"^(https://www\.reddit\.com/r/[^/]+/comments/[^/]+/[^/]+)(?:/[^/]+)?/?$")
 USER_AGENT_FORM = re.compile(r"^[\w.-]+:[\w.-]+:v?[\w.-]+ \(by /u/[\w-]+\)$")
 GONE = {"[deleted]", "[removed]"}
 
@@ -106,6 +108,18 @@ class RedditConnector(Connector):
     default_api_base_url: ClassVar[str] = "https://oauth.reddit.com"
     Options: ClassVar[type[BaseModel]] = RedditOptions
     watch_lists: ClassVar[frozenset[str]] = frozenset({"queries", "subreddits"})
+
+    @classmethod
+    def profile_url(cls, handle: str) -> str:
+        return f"{REDDIT_WEB}/user/{quote(handle.removeprefix('u/'))}"
+
+    @classmethod
+    def reply_url(cls, *, account: str, reply_id: str, replied_url: str) -> str:
+        """Our comment sits under the post or comment it answers: ``/comments/POST/SLUG/COMMENT/``."""
+        found = _PERMALINK.match(replied_url)
+        if found is None:
+            return ""
+        return f"{found.group(1)}/{quote(reply_id.removeprefix('t1_'))}/"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

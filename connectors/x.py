@@ -53,6 +53,7 @@ from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -118,6 +119,15 @@ class XConnector(Connector):
     def reply_length(cls, text: str) -> int:
         """X counts every link as 23 characters, however long (it shortens them all to t.co)."""
         return len(_LINK.sub("x" * _LINK_LENGTH, text))
+
+    @classmethod
+    def profile_url(cls, handle: str) -> str:
+        return f"https://x.com/{quote(handle.lstrip('@'))}"
+
+    @classmethod
+    def reply_url(cls, *, account: str, reply_id: str, replied_url: str) -> str:
+        """X redirects ``/i/web/status/ID`` to the post whoever wrote it."""
+        return f"https://x.com/i/web/status/{quote(reply_id)}"
 
     def __init__(self, **kwargs: Any) -> None:
         import tweepy

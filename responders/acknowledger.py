@@ -164,31 +164,41 @@ class Acknowledger:
         return Decision(True, "allowed")
 
     def _render(self, subject: Subject, *, template: str, now: datetime) -> str:
-        case, author = subject.case, subject.author
-        language = case.language if case.language in {"en", "it"} else "en"
-        name = (neutralise(author.name) or neutralise(author.handle))[:NAME_MAX_LENGTH]
+        case = subject.case
         return self._renderer.render(
             platform=subject.mention.platform,
             purpose=template,
             category=case.category,
-            language=language,
+            language=reply_language(case),
             max_length=subject.connector.reply_max_length,
-            values={
-                "name": name,
-                "product": case.product,
-                "reference": case.reference,
-                "window": self._promise(case, language, now),
-            },
+            values=reply_values(self._config, case, subject.author, now),
         )
 
-    def _promise(self, case: Case, language: str, now: datetime) -> str:
-        """When a person will answer: the window, or its end when business hours push it further."""
-        policy = policy_for(self._config, case.category, case.priority)
-        window = response_window(policy)
-        due = case.response_due_at
-        if policy is not None and window is not None and due is not None and due - now > window + _SLACK:
-            return describe_due(due, now, calendar_for(self._config, policy).zone, language)
-        return describe_window(window, language)
+
+def reply_language(case: Case) -> str:
+    """The language we answer ``case`` in: its own when we write it, else English."""
+    return case.language if case.language in {"en", "it"} else "en"
+
+
+def reply_values(config: Config, case: Case, author: Author, now: datetime) -> dict[str, str]:
+    """The variables of a reply template (acknowledgements, saved replies): every stranger's value
+    neutralised."""
+    return {
+        "name": (neutralise(author.name) or neutralise(author.handle))[:NAME_MAX_LENGTH],
+        "product": case.product,
+        "reference": case.reference,
+        "window": _promise(config, case, reply_language(case), now),
+    }
+
+
+def _promise(config: Config, case: Case, language: str, now: datetime) -> str:
+    """When a person will answer: the window, or its end when business hours push it further."""
+    policy = policy_for(config, case.category, case.priority)
+    window = response_window(policy)
+    due = case.response_due_at
+    if policy is not None and window is not None and due is not None and due - now > window + _SLACK:
+        return describe_due(due, now, calendar_for(config, policy).zone, language)
+    return describe_window(window, language)
 
 
 def note_opt_out(

@@ -51,6 +51,23 @@ class HandOff:
         lifecycle.assign(session, case, now, team=team, employee_id=saved_id(person), rule=rule)
         self._tell_assignee(session, case, person, now)
 
+    def assign_to(
+        self, session: Session, case: Case, person: Employee, *, by: Employee, now: datetime
+    ) -> None:
+        """A person gives ``case`` to ``person`` (themselves, when they take it); the assignee is told
+        by e-mail unless they took it."""
+        lifecycle.assign(
+            session,
+            case,
+            now,
+            team=case.team or "",
+            employee_id=saved_id(person),
+            rule="taken" if person.id == by.id else "assigned by a person",
+            by=by.id,
+        )
+        if person.id != by.id:
+            self._tell_assignee(session, case, person, now)
+
     def _choose(
         self,
         session: Session,
@@ -199,7 +216,7 @@ class HandOff:
             "case": case,
             "author": session.get_one(Author, case.author_id),
             "text": latest.text if latest else "",
-            "link": f"{self._config.service.public_url.rstrip('/')}/queue#{case.reference}",
+            "link": f"{self._config.service.public_url.rstrip('/')}/cases/{case.id}",
             "due": due,
             "why": why,
         }

@@ -16,11 +16,12 @@ from sqlmodel import Session, col, func, or_, select
 
 from social_care import events
 from social_care.case_states import DISMISSALS
-from social_care.storage.tables import Case, CaseEvent, OutboxEntry, saved_id
+from social_care.storage.tables import Case, CaseEvent, Mention, OutboxEntry, saved_id
 
 EMPLOYEE = "employee"
 REPLY, RESOLUTION_REPLY = "reply", "resolution"
 CANCELLED = "cancelled"
+NOTE = "note"
 _EMPLOYEE_PREFIX = "employee:"
 _UNSENT = ("pending", "failed", "sending", "unknown")
 
@@ -79,12 +80,87 @@ def _working_status(case: Case) -> str:
     return "acknowledged" if case.acknowledged_at else "new"
 
 
-def assign(session: Session, case: Case, at: datetime, *, team: str, employee_id: int, rule: str) -> None:
+def assign(
+    session: Session,
+    case: Case,
+    at: datetime,
+    *,
+    team: str,
+    employee_id: int,
+    rule: str,
+    by: int | None = None,
+) -> None:
+    """Give the case to ``employee_id``: by routing (``rule`` names why), or by the person ``by``."""
     case.team, case.assignee_id, case.assigned_at = team, employee_id, at
     to_status = "assigned" if case.status in ("new", "acknowledged") else None
     events.record(
-        session, case, "assigned", at=at, to_status=to_status, team=team, rule=rule, assignee_id=employee_id
+        session,
+        case,
+        "assigned",
+        at=at,
+        actor=EMPLOYEE if by else events.SYSTEM,
+        employee_id=by,
+        to_status=to_status,
+        team=team,
+        rule=rule,
+        assignee_id=employee_id,
     )
+
+
+def release(session: Session, case: Case, at: datetime, *, by: int | None, reason: str) -> None:
+    """Take the case from its assignee and leave it in its team's queue, for someone else to take.
+
+    Routing never gives it back to the person it was taken from (see the hand-off's sweep)."""
+    previous = case.assignee_id
+    case.assignee_id, case.assigned_at = None, None
+    to_status = _working_status(case) if case.status == "assigned" else None
+    events.record(
+        session,
+        case,
+        "returned_to_team",
+        at=at,
+        actor=EMPLOYEE if by else events.SYSTEM,
+        employee_id=by,
+        to_status=to_status,
+        reason=reason,
+        from_id=previous,
+    )
+
+
+def reopen(session: Session, case: Case, at: datetime, *, employee_id: int, reason: str) -> None:
+    """A person opens a resolved, spam or ignored case again (or undoes a dismissal).
+
+    The customer is waiting again if their latest post has had no answer from a person;
+    the clocks are the caller's to refresh (they depend on the configuration).
+    """
+    if case.status not in ("resolved", *DISMISSALS):
+        raise Refused(f"{case.reference} is open already.")
+    wrote = session.exec(
+        select(func.max(Mention.posted_at), func.max(Mention.fetched_at)).where(Mention.case_id == case.id)
+    ).one()
+    wrote_at = min(moment for moment in wrote if moment is not None) if any(wrote) else None
+    answered_at = session.exec(
+        select(func.max(CaseEvent.at)).where(CaseEvent.case_id == case.id, CaseEvent.kind == "responded")
+    ).one()
+    waiting = wrote_at is not None and (answered_at is None or answered_at < wrote_at)
+    case.awaiting_reply_since = wrote_at if waiting else None
+    case.reopened_at, case.resolved_at = at, None
+    to_status = "responded" if answered_at is not None and not waiting else _working_status(case)
+    events.record(
+        session,
+        case,
+        "reopened",
+        at=at,
+        actor=EMPLOYEE,
+        employee_id=employee_id,
+        to_status=to_status,
+        reason=reason,
+    )
+
+
+def add_note(session: Session, case: Case, at: datetime, *, employee_id: int, text: str) -> None:
+    """An internal note on the case: for the people on it, never sent to the customer."""
+    events.record(session, case, NOTE, at=at, actor=EMPLOYEE, employee_id=employee_id, text=text)
 
 
 def acknowledged(session: Session, case: Case, at: datetime, *, outbox_id: int | None) -> None:
@@ -110,7 +186,7 @@ def responded(session: Session, case: Case, at: datetime, *, employee_id: int, o
         detail["acknowledgement"] = _measured(case.ack_due_at, at)
         case.acknowledged_at, case.ack_due_at = at, None
     case.awaiting_reply_since = case.response_due_at = None
-    detail |= _cancel_automatic_replies(session, case, at, why="answered by a person")
+    detail |= cancel_automatic_replies(session, case, at, why="answered by a person")
     to_status = "responded" if case.status not in ("resolved", *DISMISSALS) else None
     events.record(
         session,
@@ -131,7 +207,7 @@ def resolve(session: Session, case: Case, at: datetime, *, employee_id: int | No
     if case.status == "resolved":
         return
     detail = _measured(case.resolution_due_at, at)
-    detail |= _cancel_automatic_replies(session, case, at, why="resolved")
+    detail |= cancel_automatic_replies(session, case, at, why="resolved")
     case.resolved_at, case.awaiting_reply_since = at, None
     case.ack_due_at = case.response_due_at = case.resolution_due_at = case.sla_next_alert_at = None
     actor = EMPLOYEE if employee_id else events.SYSTEM
@@ -150,7 +226,7 @@ def dismiss(session: Session, case: Case, reason: str, at: datetime, *, employee
         raise ValueError(f"a case is dismissed as one of {', '.join(DISMISSALS)}, not {reason!r}")
     if case.status == reason:
         return
-    detail = _cancel_automatic_replies(session, case, at, why=f"marked {reason}")
+    detail = cancel_automatic_replies(session, case, at, why=f"marked {reason}")
     case.ack_due_at = case.response_due_at = case.resolution_due_at = case.sla_next_alert_at = None
     case.awaiting_reply_since = None
     events.record(
@@ -165,7 +241,7 @@ def dismiss(session: Session, case: Case, reason: str, at: datetime, *, employee
     )
 
 
-def _cancel_automatic_replies(session: Session, case: Case, at: datetime, *, why: str) -> dict[str, Any]:
+def cancel_automatic_replies(session: Session, case: Case, at: datetime, *, why: str) -> dict[str, Any]:
     """Cancel the automatic replies of ``case`` not yet sent nor held by a sender right now.
 
     An acknowledgement held by the kill switch must not reach a spammer, or a customer

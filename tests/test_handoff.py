@@ -181,7 +181,7 @@ def test_the_assignee_gets_an_email_with_the_case_escaped_and_a_link(
     assert entry.subject.startswith("[SC-000001]") and "@customer1" in entry.subject
     assert "&lt;b&gt;again&lt;/b&gt;" in entry.html and "<b>again" not in entry.html
     assert "<b>again</b>" in entry.text
-    assert 'href="http://127.0.0.1:8000/queue#SC-000001"' in entry.html
+    assert 'href="http://127.0.0.1:8000/cases/1"' in entry.html
     assert "Answer by: 2026-11-23 10:00 UTC" in entry.text
 
 

@@ -27,6 +27,7 @@ def check_references(raw: Raw, *, file: str, environ: Mapping[str, str]) -> list
     checker.people_and_teams()
     checker.routing()
     checker.sla()
+    checker.saved_replies()
     checker.digest()
     checker.service_secrets()
     return checker.problems
@@ -197,6 +198,12 @@ class _Checker:
         calendars = _names(self.raw, "calendars") | {"24/7"}
         for index, policy in _items(self.raw, "sla"):
             self.refers(f"sla[{index}].calendar", policy.get("calendar"), calendars, "calendars")
+
+    def saved_replies(self) -> None:
+        teams = _names(self.raw, "teams")
+        for index, reply in _items(self.raw, "saved_replies"):
+            for position, team in enumerate(_strings(reply.get("teams"))):
+                self.refers(f"saved_replies[{index}].teams[{position}]", team, teams, "teams")
 
     def digest(self) -> None:
         """A recipient's scope names configured brands and teams; one address gets one digest a day."""

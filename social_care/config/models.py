@@ -12,6 +12,8 @@ from datetime import date, time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Category = Literal["complaint", "inquiry", "praise", "other"]
@@ -179,6 +181,27 @@ class RoutingRule(Section):
     when: RuleConditions = RuleConditions()
 
 
+class SavedReply(Section):
+    """A reply people insert from the case page and edit before sending; a Jinja template with the
+    acknowledgements' variables (name, product, reference, window), offered on the cases of its
+    teams, languages and categories (all of them when a list is left empty)."""
+
+    name: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    teams: list[str] = []
+    languages: list[Language] = []
+    categories: list[Category] = []
+
+    @field_validator("text")
+    @classmethod
+    def _a_template(cls, text: str) -> str:
+        try:
+            SandboxedEnvironment().parse(text)
+        except TemplateSyntaxError as error:
+            raise ValueError(f"a Jinja template ({error.message}, line {error.lineno})") from None
+        return text
+
+
 class BusinessCalendar(Section):
     name: str = Field(min_length=1)
     timezone: TimeZone = "UTC"
@@ -328,6 +351,7 @@ class Config(Section):
     routing: list[RoutingRule] = []
     calendars: list[BusinessCalendar] = []
     sla: list[SlaPolicy] = []
+    saved_replies: list[SavedReply] = []
     sla_alerts: SlaAlerts = SlaAlerts()
     csat: CsatSettings = CsatSettings()
     acknowledgement: AcknowledgementPolicy = AcknowledgementPolicy()

@@ -473,3 +473,41 @@ class DigestRun(SQLModel, table=True):
     html: str = ""
     mail_id: int | None = Field(default=None, foreign_key="mail_outbox.id")
     chat: str = ""  # the short version in chat: "" none configured | sent | failed: why
+
+
+class TriageLabel(SQLModel, table=True):
+    """A person's correction of a case's triage: the label later triage learns from.
+
+    The rules' verdict on the same post is kept beside the person's (``rules_*``), so a
+    model can be measured against the rules, and each correction is its own row: the
+    latest one for a case is its current label.
+    """
+
+    __tablename__ = "triage_labels"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    mention_id: int | None = Field(default=None, foreign_key="mentions.id", index=True)
+    employee_id: int = Field(foreign_key="employees.id")
+    at: datetime = _when(nullable=False, index=True)
+    reason: str = ""
+    category: str
+    cluster: str
+    priority: str
+    product: str = ""
+    team: str = ""
+    language: str = ""
+    rules_category: str = ""
+    rules_cluster: str = ""
+    rules_priority: str = ""
+
+
+class CaseViewer(SQLModel, table=True):
+    """Who has a case open in the inbox right now, and who is typing in it: shared by every web process."""
+
+    __tablename__ = "case_viewers"
+
+    case_id: int = Field(foreign_key="cases.id", primary_key=True)
+    employee_id: int = Field(foreign_key="employees.id", primary_key=True)
+    seen_until: datetime = _when(nullable=False)
+    typing_until: datetime | None = _when()

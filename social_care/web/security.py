@@ -14,9 +14,8 @@ from typing import Annotated
 from fastapi import Depends, Form, HTTPException, Request
 from sqlmodel import Session
 
+from social_care.scope import ROLE_RANK
 from social_care.storage.tables import Employee
-
-ROLE_RANK = {"agent": 0, "supervisor": 1, "admin": 2}
 
 
 class LoginRequired(Exception):
