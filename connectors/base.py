@@ -100,6 +100,8 @@ class SourceContext:
 class Connector(ABC):
     platform: ClassVar[str]
     reply_max_length: ClassVar[int]
+    # How many characters the platform counts a link as, however long (0: as long as it is).
+    link_length: ClassVar[int] = 0
     auto_reply_allowed: ClassVar[bool]
     auto_reply_requires_direct: ClassVar[bool] = False
     credentials: ClassVar[tuple[str, ...]] = ()

@@ -102,6 +102,7 @@ _LINK_LENGTH = 23
 class XConnector(Connector):
     platform: ClassVar[str] = "x"
     reply_max_length: ClassVar[int] = 280
+    link_length: ClassVar[int] = _LINK_LENGTH
     auto_reply_allowed: ClassVar[bool] = True
     auto_reply_requires_direct: ClassVar[bool] = True
     credentials: ClassVar[tuple[str, ...]] = (

@@ -18,11 +18,13 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from responders.handoff import HandOff
 from social_care.clock import Clock, system_clock
 from social_care.config.models import Config
+from social_care.mail import MailTemplates
 from social_care.resources import bundled
 from social_care.storage.tables import Employee
-from social_care.web import case_page, csat, digests, queue
+from social_care.web import case_handling, case_page, csat, digests, live, people, queue
 from social_care.web.passwords import verify_password
 from social_care.web.rendering import render
 from social_care.web.security import (
@@ -30,6 +32,7 @@ from social_care.web.security import (
     CurrentAgent,
     DatabaseSession,
     LoginRequired,
+    signed_in,
 )
 from social_care.web.throttle import LoginThrottle
 
@@ -57,6 +60,7 @@ def create_app(
     app.state.secret_key = secret_key
     app.state.clock = clock
     app.state.login_throttle = LoginThrottle()
+    app.state.handoff = HandOff(config, MailTemplates(bundled("templates") / "mail"))
     folder = templates_dir or bundled("templates") / "web"
     app.mount("/static", StaticFiles(directory=folder / "static"), name="static")
     environment = Environment(
@@ -102,14 +106,27 @@ def create_app(
     _add_login_routes(app)
     app.include_router(queue.router)
     app.include_router(case_page.router)
+    app.include_router(case_handling.router)
+    app.include_router(live.router)
+    app.include_router(people.router)
     app.include_router(csat.router)
     app.include_router(digests.router)
     return app
 
 
 def _error_page(request: Request, status: int, detail: str) -> Response:
+    """The refusal in the inbox's frame: a signed-in person keeps the header and their way back."""
     survey = request.url.path.startswith("/csat/")
-    return render(request, "error.html", status_code=status, status=status, detail=detail, survey=survey)
+    employee = None if survey else signed_in(request)
+    return render(
+        request,
+        "error.html",
+        status_code=status,
+        status=status,
+        detail=detail,
+        survey=survey,
+        employee=employee,
+    )
 
 
 def _add_login_routes(app: FastAPI) -> None:

@@ -1,17 +1,16 @@
-"""One case: its posts and history, and what a person does with it (reply, resolve, dismiss).
+"""One case: the page, and what a person writes on it (a reply, a note) or does to close or reopen it.
 
-Only someone authorised for the case's source account may act on it, and an
-agent only on a case assigned to them; supervisors and admins on any. Replies
-leave through the outbox, so they are sent once; the reply that resolves a
-case carries the satisfaction survey link.
+Replies leave through the outbox, so they are sent once; the reply that resolves
+a case carries the satisfaction survey link. Every action comes with the id of
+the latest change the page showed: one sent from a page that no longer shows the
+case as it is (a new post, another person's reply) is refused with what changed,
+and the person's draft is shown again.
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,74 +20,25 @@ from sqlmodel import Session, col, select
 from connectors.registry import connector_class
 from social_care import csat, lifecycle
 from social_care.config.models import Config
-from social_care.storage.tables import Author, Case, CaseEvent, Employee, Mention
-from social_care.web.rendering import render
-from social_care.web.security import ROLE_RANK, CsrfChecked, CurrentAgent, DatabaseSession
+from social_care.sla.sweeper import refresh_clocks
+from social_care.storage.tables import Case, Employee, Mention
+from social_care.web.case_access import Draft, Stale, acting_case, case_page, visible_case
+from social_care.web.security import CsrfChecked, CurrentAgent, DatabaseSession
 
 router = APIRouter()
 MAX_REPLY_LENGTH = 2000
+MAX_NOTE_LENGTH = 4000
+MAX_REASON_LENGTH = 500
 _REPLY_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
-
-def _may_act(config: Config, employee: Employee, case: Case) -> bool:
-    person = next((item for item in config.employees if item.email == employee.email), None)
-    authorised = person is not None and case.source_id in person.accounts
-    return authorised and (
-        ROLE_RANK[employee.role] >= ROLE_RANK["supervisor"] or case.assignee_id == employee.id
-    )
-
-
-def _case(session: Session, case_id: int) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise HTTPException(status_code=404, detail="No such case.")
-    return case
-
-
-def _acting_on(request: Request, session: Session, employee: Employee, case_id: int) -> Case:
-    case = _case(session, case_id)
-    if not _may_act(request.app.state.config, employee, case):
-        raise HTTPException(status_code=403, detail="You may not act on this case.")
-    return case
+Seen = Annotated[int, Form()]
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def show_case(
     request: Request, employee: CurrentAgent, session: DatabaseSession, case_id: int
 ) -> HTMLResponse:
-    return _page(request, session, employee, _case(session, case_id))
-
-
-def _page(
-    request: Request,
-    session: Session,
-    employee: Employee,
-    case: Case,
-    *,
-    error: str = "",
-    text: str = "",
-    status_code: int = 200,
-) -> HTMLResponse:
-    """The case page; after a refused reply, with why and the reply as written, so nothing is lost."""
-    mentions = session.exec(select(Mention).where(Mention.case_id == case.id).order_by(col(Mention.id))).all()
-    history = session.exec(
-        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
-    ).all()
-    return render(
-        request,
-        "case.html",
-        status_code=status_code,
-        employee=employee,
-        case=case,
-        author=session.get_one(Author, case.author_id),
-        mentions=mentions,
-        history=history,
-        may_act=_may_act(request.app.state.config, employee, case),
-        zone=ZoneInfo(request.app.state.config.service.timezone),
-        error=error,
-        text=text,
-        reply_key=secrets.token_urlsafe(16),
-    )
+    return case_page(request, session, employee, visible_case(session, employee, case_id))
 
 
 def _reply_problem(config: Config, case: Case, text: str, final: str) -> str:
@@ -106,6 +56,30 @@ def _reply_problem(config: Config, case: Case, text: str, final: str) -> str:
     return ""
 
 
+def refused_page(
+    request: Request,
+    session: Session,
+    employee: Employee,
+    case_id: int,
+    *,
+    error: str = "",
+    stale: Stale | None = None,
+    draft: Draft | None = None,
+    status_code: int = 409,
+) -> HTMLResponse:
+    """The page again after a refusal, read afresh: why, what changed, and the draft."""
+    session.rollback()
+    case = visible_case(session, employee, case_id)
+    if stale is not None:
+        error = (
+            "This case changed while you were on it: nothing was done. Check what changed, then try again."
+        )
+    changed = stale.changes if stale else []
+    return case_page(
+        request, session, employee, case, error=error, changed=changed, draft=draft, status_code=status_code
+    )
+
+
 @router.post("/cases/{case_id}/reply", dependencies=[CsrfChecked], response_model=None)
 def reply(
     *,
@@ -113,15 +87,21 @@ def reply(
     employee: CurrentAgent,
     session: DatabaseSession,
     case_id: int,
+    seen: Seen = 0,
     text: Annotated[str, Form()] = "",
     resolve: Annotated[bool, Form()] = False,
     reply_key: Annotated[str, Form()] = "",
 ) -> Response:
     """Queue the reply once per form: sending the same form again finds the reply already queued."""
-    case = _acting_on(request, session, employee, case_id)
-    text, now, state = text.strip(), request.app.state.clock(), request.app.state
+    text, state = text.strip(), request.app.state
+    draft = Draft(reply=text, resolve=resolve)
     if not _REPLY_KEY.fullmatch(reply_key):
         raise HTTPException(status_code=422, detail="The form is out of date: open the case again.")
+    try:
+        case = acting_case(request, session, employee, case_id, seen)
+    except Stale as stale:
+        return refused_page(request, session, employee, case_id, stale=stale, draft=draft)
+    now = state.clock()
     latest = session.exec(
         select(Mention).where(Mention.case_id == case_id).order_by(col(Mention.id).desc())
     ).first()
@@ -129,7 +109,7 @@ def reply(
         raise HTTPException(status_code=409, detail="This case has no post to answer.")
     final = csat.resolution_reply(state.config, state.secret_key, case, text, now) if resolve else text
     if problem := _reply_problem(state.config, case, text, final):
-        return _page(request, session, employee, case, error=problem, text=text, status_code=422)
+        return refused_page(request, session, employee, case_id, error=problem, draft=draft, status_code=422)
     try:
         lifecycle.queue_reply(
             session,
@@ -143,23 +123,76 @@ def reply(
         )
         session.commit()
     except lifecycle.Refused as refused:
-        return _page(request, session, employee, case, error=str(refused), text=text, status_code=409)
+        return refused_page(request, session, employee, case_id, error=str(refused), draft=draft)
     except IntegrityError:  # the same form, sent twice at once: the other request queued it
         session.rollback()
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
-@router.post("/cases/{case_id}/dismiss", dependencies=[CsrfChecked])
-def dismiss(
+@router.post("/cases/{case_id}/note", dependencies=[CsrfChecked], response_model=None)
+def note(
     request: Request,
     employee: CurrentAgent,
     session: DatabaseSession,
     case_id: int,
+    text: Annotated[str, Form()] = "",
+) -> Response:
+    """An internal note: anyone who sees the case may leave one, and it is never sent."""
+    text = text.strip()
+    case = visible_case(session, employee, case_id)
+    if not text or len(text) > MAX_NOTE_LENGTH:
+        error = f"A note needs 1 to {MAX_NOTE_LENGTH} characters."
+        return refused_page(
+            request, session, employee, case_id, error=error, draft=Draft(note=text), status_code=422
+        )
+    lifecycle.add_note(session, case, request.app.state.clock(), employee_id=employee.id or 0, text=text)
+    session.commit()
+    return RedirectResponse(f"/cases/{case_id}#timeline", status_code=303)
+
+
+@router.post("/cases/{case_id}/dismiss", dependencies=[CsrfChecked], response_model=None)
+def dismiss(
+    *,
+    request: Request,
+    employee: CurrentAgent,
+    session: DatabaseSession,
+    case_id: int,
+    seen: Seen = 0,
     reason: Annotated[str, Form()] = "",
-) -> RedirectResponse:
-    case = _acting_on(request, session, employee, case_id)
+) -> Response:
+    """Mark the case spam or ignored; the page then offers to undo it."""
     if reason not in lifecycle.DISMISSALS:
         raise HTTPException(status_code=422, detail="A case is dismissed as spam or ignored.")
+    try:
+        case = acting_case(request, session, employee, case_id, seen)
+    except Stale as stale:
+        return refused_page(request, session, employee, case_id, stale=stale)
     lifecycle.dismiss(session, case, reason, request.app.state.clock(), employee_id=employee.id or 0)
     session.commit()
-    return RedirectResponse("/queue", status_code=303)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/reopen", dependencies=[CsrfChecked], response_model=None)
+def reopen(
+    *,
+    request: Request,
+    employee: CurrentAgent,
+    session: DatabaseSession,
+    case_id: int,
+    seen: Seen = 0,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Open a resolved, spam or ignored case again: undoing a dismissal is reopening it."""
+    reason = reason.strip()[:MAX_REASON_LENGTH]
+    try:
+        case = acting_case(request, session, employee, case_id, seen)
+        lifecycle.reopen(
+            session, case, request.app.state.clock(), employee_id=employee.id or 0, reason=reason
+        )
+    except Stale as stale:
+        return refused_page(request, session, employee, case_id, stale=stale)
+    except lifecycle.Refused as refused:
+        return refused_page(request, session, employee, case_id, error=str(refused))
+    refresh_clocks(session, request.app.state.config, case)
+    session.commit()
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)

@@ -1,4 +1,4 @@
-"""The queue: open cases, most urgent first, read-only for now."""
+"""The queue: the open cases a person may see, most urgent first."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import ColumnElement
 from sqlalchemy import case as when
 from sqlmodel import Session, col, func, select
 
 from social_care.cases import OPEN_STATES
 from social_care.crisis import current_crisis
+from social_care.scope import visible_cases
 from social_care.storage.tables import Author, Case, Employee, Mention, OutboxEntry, SourceState
 from social_care.switches import current_pause
 from social_care.web.rendering import render
@@ -34,7 +36,7 @@ class QueueRow:
 
 @router.get("/queue", response_class=HTMLResponse)
 def show_queue(request: Request, employee: CurrentAgent, session: DatabaseSession) -> HTMLResponse:
-    rows = queue_rows(session)
+    rows = queue_rows(session, visible_cases(session, employee))
     sources = session.exec(select(SourceState).order_by(col(SourceState.source_id))).all()
     zone = ZoneInfo(request.app.state.config.service.timezone)
     return render(
@@ -49,12 +51,12 @@ def show_queue(request: Request, employee: CurrentAgent, session: DatabaseSessio
     )
 
 
-def queue_rows(session: Session, limit: int = QUEUE_LIMIT) -> list[QueueRow]:
-    """Open cases, the most urgent and the soonest due first; noise last."""
+def queue_rows(session: Session, scope: ColumnElement[bool], limit: int = QUEUE_LIMIT) -> list[QueueRow]:
+    """Open cases in ``scope``, the most urgent and the soonest due first; noise last."""
     statement = (
         select(Case, Author)
         .join(Author, col(Author.id) == col(Case.author_id))
-        .where(col(Case.status).in_(OPEN_STATES))
+        .where(col(Case.status).in_(OPEN_STATES), scope)
         .order_by(
             col(Case.category) == "other",
             _PRIORITY_ORDER,

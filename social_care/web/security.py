@@ -53,6 +53,23 @@ def current_employee(request: Request, session: DatabaseSession) -> Employee:
     return employee
 
 
+def signed_in(request: Request) -> Employee | None:
+    """The person signed in, or None: for pages anyone may see, such as an error."""
+    employee_id = request.session.get("employee_id") if "session" in request.scope else None
+    if not isinstance(employee_id, int):
+        return None
+    with Session(request.app.state.engine) as session:
+        employee = session.get(Employee, employee_id)
+        if (
+            employee is None
+            or not employee.active
+            or request.session.get("version") != employee.session_version
+        ):
+            return None
+        session.expunge(employee)
+        return employee
+
+
 def requires(role: str):  # type: ignore[no-untyped-def]
     def check(employee: Annotated[Employee, Depends(current_employee)]) -> Employee:
         if ROLE_RANK.get(employee.role, -1) < ROLE_RANK[role]:

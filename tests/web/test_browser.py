@@ -149,15 +149,15 @@ def test_a_manager_answers_a_customer_from_the_case_page_and_resolves_the_case(
     link = page.locator("table.queue tr.case a.ref").first
     reference = link.inner_text()
     link.click()
-    page.wait_for_selector("form.reply")
+    page.wait_for_selector("form#composer")
     assert page.locator("h1").inner_text().startswith(reference)
-    post = page.locator("blockquote.text").last.get_attribute("data-post")
-    page.fill("form.reply textarea[name=text]", "We are sorry: a replacement is on its way.")
-    page.check("form.reply input[name=resolve]")
-    page.click("form.reply button[type=submit]")
-    page.wait_for_selector("ol.history")
+    post = page.locator("li.entry-post").last.get_attribute("data-post")
+    page.fill("#composer textarea[name=text]", "We are sorry: a replacement is on its way.")
+    page.check("#composer input[name=resolve]")
+    page.click("#composer button[type=submit]")
+    page.wait_for_selector("li.entry-reply")
     assert page.locator("[role=alert]").count() == 0, page.locator("[role=alert]").inner_text()
-    assert "reply" in page.locator("ol.history").inner_text().lower()
+    assert "waiting to be sent" in page.locator("li.entry-reply").inner_text()
     inbox.clock.now = datetime.now(UTC)  # the page queued the reply at the real time
     assert inbox.service.sender.run_once().sent == 1
     sent = inbox.replies.read_text(encoding="utf-8").splitlines()[len(sent_before) :]
@@ -167,4 +167,4 @@ def test_a_manager_answers_a_customer_from_the_case_page_and_resolves_the_case(
     assert f"{inbox.public_url}/csat/" in reply["text"]
     page.reload()
     assert page.locator("h1 small").inner_text().startswith("resolved")
-    assert "resolved" in page.locator("ol.history li").last.inner_text()
+    assert "Demo Admin resolved the case" in page.locator("ol.timeline li").last.inner_text()

@@ -22,6 +22,7 @@ from tests.web.support import DEMO_PASSWORD, SCRIPT, csrf_of, log_in
 
 SECRET_KEY = "test-secret-key"
 REPLY_KEY = re.compile(r'name="reply_key" value="([^"]+)"')
+SEEN = re.compile(r'name="seen" value="(\d+)"')
 ASSIGNEE = "luca.marino@velora.example"
 OTHER_AGENT = "sara.greco@velora.example"
 SUPERVISOR = "chiara.conti@velora.example"
@@ -52,12 +53,14 @@ def reply_form(client: TestClient, case_id: int, text: str, *, resolve: bool = F
     """The reply form of the case page, filled in as a person would (or forged, when the page has none)."""
     page = client.get(f"/cases/{case_id}").text
     found = REPLY_KEY.search(page)
-    form = {
-        "csrf": csrf_of(page),
-        "reply_key": found.group(1) if found else "a-forged-reply-key",
-        "text": text,
-    }
+    form = action_form(page) | {"reply_key": found.group(1) if found else "a-forged-reply-key", "text": text}
     return form | ({"resolve": "true"} if resolve else {})
+
+
+def action_form(page: str) -> dict[str, str]:
+    """The fields every action on the case page carries: the CSRF token and the latest change shown."""
+    seen = SEEN.search(page)
+    return {"csrf": csrf_of(page), "seen": seen.group(1) if seen else "0"}
 
 
 def send(client: TestClient, case_id: int, form: dict[str, str]) -> tuple[int, str]:
@@ -101,7 +104,7 @@ def test_the_assignees_reply_is_sent_once_and_recorded_as_theirs(
     assert sent_texts(tmp_path) == ["Sorry! Try holding the button for 10 seconds."]
     case = desk.case(case_id)
     assert (case.status, case.first_response_at) == ("responded", desk.clock.now)
-    assert "responded → responded · employee" in client.get(f"/cases/{case_id}").text
+    assert "Luca Marino</b> · reply" in client.get(f"/cases/{case_id}").text
 
 
 def test_a_resolving_reply_carries_the_survey_link_and_closes_the_case(
@@ -144,10 +147,8 @@ def test_an_empty_reply_is_refused(client: TestClient, case_id: int) -> None:
 
 def test_a_case_can_be_marked_spam(client: TestClient, case_id: int, desk: Desk) -> None:
     log_in(client, ASSIGNEE)
-    token = csrf_of(client.get(f"/cases/{case_id}").text)
-    response = client.post(
-        f"/cases/{case_id}/dismiss", data={"csrf": token, "reason": "spam"}, follow_redirects=False
-    )
+    form = action_form(client.get(f"/cases/{case_id}").text) | {"reason": "spam"}
+    response = client.post(f"/cases/{case_id}/dismiss", data=form, follow_redirects=False)
     assert response.status_code == 303
     assert desk.case(case_id).status == "spam"
 
@@ -221,11 +222,9 @@ def test_a_reply_too_long_for_the_platform_is_refused_and_kept_on_the_page(
 
 def test_marking_a_case_spam_twice_is_one_event(client: TestClient, case_id: int, engine: Engine) -> None:
     log_in(client, ASSIGNEE)
-    token = csrf_of(client.get(f"/cases/{case_id}").text)
+    form = action_form(client.get(f"/cases/{case_id}").text) | {"reason": "spam"}
     for _ in range(2):
-        response = client.post(
-            f"/cases/{case_id}/dismiss", data={"csrf": token, "reason": "spam"}, follow_redirects=False
-        )
+        response = client.post(f"/cases/{case_id}/dismiss", data=form, follow_redirects=False)
         assert response.status_code == 303
     with Session(engine) as session:
         kinds = [event.kind for event in session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id))]
