@@ -18,7 +18,9 @@ from responders.acknowledger import reply_values
 from social_care.config.models import Config, SavedReply
 from social_care.storage.tables import Author, Case
 
-_ENVIRONMENT = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)  # noqa: S701 (text for a platform)
+_ENVIRONMENT = SandboxedEnvironment(
+    undefined=StrictUndefined, autoescape=False
+)  # text for a platform, not HTML
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,11 @@ class Offered:
 
 
 def fits(reply: SavedReply, case: Case) -> bool:
-    checks = ((reply.teams, case.team or ""), (reply.languages, case.language), (reply.categories, case.category))
+    checks = (
+        (reply.teams, case.team or ""),
+        (reply.languages, case.language),
+        (reply.categories, case.category),
+    )
     return all(not allowed or value in allowed for allowed, value in checks)
 
 

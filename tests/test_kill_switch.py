@@ -207,4 +207,6 @@ def test_an_acknowledgement_held_while_a_person_answered_is_cancelled_not_sent_a
         states = {entry.purpose: entry.state for entry in session.exec(select(OutboxEntry))}
     assert states == {"acknowledgement": "cancelled", "reply": "sent"}
     with Session(engine) as session:
-        assert [row.reply_state for row in queue_rows(session, true())] == ["sent"], "the latest reply's state"
+        assert [row.reply_state for row in queue_rows(session, true())] == ["sent"], (
+            "the latest reply's state"
+        )
