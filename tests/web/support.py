@@ -15,6 +15,7 @@ from social_care.config import Config
 from social_care.resources import bundled
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+SEEN = re.compile(r'name="seen" value="(\d+)"')
 DEMO_PASSWORD = "correct horse battery"
 ADMIN = "admin@velora.example"
 SCRIPT = "<script>alert('x')</script>"
@@ -26,6 +27,12 @@ def csrf_of(html: str) -> str:
     found = CSRF.search(html)
     assert found, "the page has no CSRF field"
     return found.group(1)
+
+
+def action_form(page: str) -> dict[str, str]:
+    """The fields every action on the case page carries: the CSRF token and the latest change shown."""
+    seen = SEEN.search(page)
+    return {"csrf": csrf_of(page), "seen": seen.group(1) if seen else "0"}
 
 
 def log_in(client: TestClient, email: str = ADMIN, password: str = DEMO_PASSWORD) -> None:

@@ -18,11 +18,10 @@ from social_care.users import set_employee_password
 from social_care.web.app import create_app
 from tests.support.clock import FakeClock
 from tests.support.desk import Desk
-from tests.web.support import DEMO_PASSWORD, SCRIPT, csrf_of, log_in
+from tests.web.support import DEMO_PASSWORD, SCRIPT, action_form, log_in
 
 SECRET_KEY = "test-secret-key"
 REPLY_KEY = re.compile(r'name="reply_key" value="([^"]+)"')
-SEEN = re.compile(r'name="seen" value="(\d+)"')
 ASSIGNEE = "luca.marino@velora.example"
 OTHER_AGENT = "sara.greco@velora.example"
 SUPERVISOR = "chiara.conti@velora.example"
@@ -55,12 +54,6 @@ def reply_form(client: TestClient, case_id: int, text: str, *, resolve: bool = F
     found = REPLY_KEY.search(page)
     form = action_form(page) | {"reply_key": found.group(1) if found else "a-forged-reply-key", "text": text}
     return form | ({"resolve": "true"} if resolve else {})
-
-
-def action_form(page: str) -> dict[str, str]:
-    """The fields every action on the case page carries: the CSRF token and the latest change shown."""
-    seen = SEEN.search(page)
-    return {"csrf": csrf_of(page), "seen": seen.group(1) if seen else "0"}
 
 
 def send(client: TestClient, case_id: int, form: dict[str, str]) -> tuple[int, str]:
