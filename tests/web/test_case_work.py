@@ -3,7 +3,9 @@ from, hand-offs, notes, reopening, and the replies a person starts from."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -173,6 +175,28 @@ def test_a_reassignment_refuses_a_reply_from_the_page_before_it(
     assert (status, "Luca Marino assigned the case to Sara Greco" in page) == (409, True)
     assert "Ci penso io</textarea>" in page
     assert people_replies(engine) == []
+
+
+def test_two_replies_sent_at_the_same_moment_reach_the_customer_once(
+    case_id: int, desk: Desk, engine: Engine
+) -> None:
+    with make_client(desk) as luca, make_client(desk) as chiara:
+        log_in(luca, LUCA)
+        log_in(chiara, CHIARA)
+        forms = [
+            (luca, action_form(page_of(luca, case_id)) | {"text": "Da Luca", "reply_key": KEY}),
+            (chiara, action_form(page_of(chiara, case_id)) | {"text": "Da Chiara", "reply_key": KEY + "x"}),
+        ]
+        start = threading.Barrier(len(forms))
+
+        def send(client: TestClient, form: dict[str, str]) -> int:
+            start.wait()
+            return post(client, case_id, "reply", form)[0]
+
+        with ThreadPoolExecutor(max_workers=len(forms)) as pool:
+            statuses = sorted(pool.map(lambda item: send(*item), forms))
+    assert statuses == [303, 409]
+    assert len(people_replies(engine)) == 1
 
 
 # -- correcting the triage -----------------------------------------------------------------------
