@@ -51,3 +51,14 @@ def test_every_cli_command_is_in_the_readme() -> None:
         "user set-password",
     ):
         assert f"social-care {command}" in README
+
+
+def test_every_picture_in_the_readme_is_in_the_repository() -> None:
+    pictures = re.findall(r"!\[[^\]]+\]\(([^)]+)\)", README)
+    assert pictures, "the README's tour shows the inbox"
+    assert [picture for picture in pictures if not (ROOT / picture).is_file()] == []
+
+
+def test_the_readme_names_every_demo_user() -> None:
+    example = tomllib.loads(example_config().read_text(encoding="utf-8"))
+    assert [person["email"] for person in example["employees"] if f"`{person['email']}`" not in README] == []
