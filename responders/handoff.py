@@ -60,7 +60,7 @@ class HandOff:
             session,
             case,
             now,
-            team=case.team or "",
+            team=case.team,
             employee_id=saved_id(person),
             rule="taken" if person.id == by.id else "assigned by a person",
             by=by.id,

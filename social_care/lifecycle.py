@@ -85,12 +85,13 @@ def assign(
     case: Case,
     at: datetime,
     *,
-    team: str,
+    team: str | None,
     employee_id: int,
     rule: str,
     by: int | None = None,
 ) -> None:
-    """Give the case to ``employee_id``: by routing (``rule`` names why), or by the person ``by``."""
+    """Give the case to ``employee_id``: by routing (``rule`` names why), or by the person ``by``
+    (a supervisor may take a case no rule routed: its team stays None)."""
     case.team, case.assignee_id, case.assigned_at = team, employee_id, at
     to_status = "assigned" if case.status in ("new", "acknowledged") else None
     events.record(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
@@ -159,7 +160,7 @@ def timeline(session: Session, config: Config, case: Case, names: dict[int | Non
                 who=writer.name or writer.handle,
                 handle=writer.handle,
                 platform=mention.platform,
-                url=mention.url,
+                url=web_link(mention.url),
                 text="[deleted on the platform]" if mention.deleted_at else mention.text,
                 post_id=mention.external_id,
             )
@@ -211,8 +212,20 @@ def _message(
         css = "held"
     kind = "acknowledgement" if entry.purpose == "acknowledgement" else "reply"
     return Entry(
-        kind, entry.created_at, who, entry.text, platform=case.platform, url=url, state=state, state_class=css
+        kind,
+        entry.created_at,
+        who,
+        entry.text,
+        platform=case.platform,
+        url=web_link(url),
+        state=state,
+        state_class=css,
     )
+
+
+def web_link(url: str) -> str:
+    """A stranger's link made safe to follow from our page: http(s) only, never ``javascript:``."""
+    return url if urlsplit(url).scheme in ("http", "https") else ""
 
 
 def _employee_id(created_by: str) -> int | None:

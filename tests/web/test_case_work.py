@@ -460,3 +460,29 @@ def test_the_customer_panel_lists_their_other_cases(client: TestClient, desk: De
     )
     assert IMG not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "1,234 followers" in page
+
+
+def test_a_link_in_a_post_is_followed_only_to_the_web(client: TestClient, desk: Desk, engine: Engine) -> None:
+    safe, hostile = desk.post(handle="a", text="@velora one"), desk.post(handle="b", text="@velora two")
+    with Session(engine) as session:
+        for case_id, url in ((safe, "https://example.com/post/1"), (hostile, "javascript:alert(1)")):
+            mention = session.exec(select(Mention).where(Mention.case_id == case_id)).one()
+            mention.url = url
+            session.add(mention)
+        session.commit()
+    log_in(client, CHIARA)
+    assert 'href="https://example.com/post/1"' in page_of(client, safe)
+    assert "javascript:" not in page_of(client, hostile) and "original post" not in page_of(client, hostile)
+
+
+def test_a_supervisor_takes_a_case_no_rule_routed_and_it_stays_unrouted(
+    client: TestClient, desk: Desk, engine: Engine
+) -> None:
+    case_id = desk.post(text="@velora hmm", category="other")
+    log_in(client, CHIARA)
+    assert post(client, case_id, "take", action_form(page_of(client, case_id)))[0] == 303
+    case = desk.case(case_id)
+    assert (case.team, case.assignee_id) == (None, person(engine, CHIARA))
+    with Session(engine) as session:
+        desk.service.handoff.sweep(session, desk.clock.now)
+    assert desk.case(case_id).assignee_id == person(engine, CHIARA)
