@@ -476,3 +476,19 @@ def test_the_old_digest_keys_still_load(tmp_path: Path) -> None:
         "Europe/Rome",
         time(8),
     )
+
+
+def test_a_saved_reply_must_be_a_template_for_a_configured_team(tmp_path: Path) -> None:
+    path = tmp_path / "saved.toml"
+    text = example_config().read_text(encoding="utf-8") + textwrap.dedent(
+        """
+        [[saved_replies]]
+        name = "Broken"
+        teams = ["care-fr"]
+        text = "Hi {{ name "
+        """
+    )
+    path.write_text(text, encoding="utf-8")
+    problems = problems_of(path)
+    assert any("saved_replies[3].text" in p and "a Jinja template" in p for p in problems), problems
+    assert any("saved_replies[3].teams[0]" in p and "care-fr" in p for p in problems), problems
