@@ -39,6 +39,8 @@ from social_care.web.event_words import describe, names_of
 
 DUE_SOON = timedelta(minutes=30)
 OTHER_CASES = 20
+# Within one moment: what the customer wrote, what we did about it, then what we sent.
+_SAME_MOMENT = ("post", "event", "note", "acknowledgement", "reply")
 # Shown by the posts and replies themselves, not again as events.
 _SHOWN_ELSEWHERE = frozenset({"opened", "mention_added", "reply_queued", "responded", "acknowledged"})
 
@@ -182,7 +184,7 @@ def timeline(session: Session, config: Config, case: Case, names: dict[int | Non
         elif event.kind not in _SHOWN_ELSEWHERE:
             who = names.get(event.employee_id, "") if event.employee_id else ""
             entries.append(Entry("event", event.at, who, describe(event, names)))
-    return sorted(entries, key=lambda entry: entry.at)
+    return sorted(entries, key=lambda entry: (entry.at, _SAME_MOMENT.index(entry.kind)))
 
 
 def _message(
