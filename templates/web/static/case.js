@@ -114,7 +114,8 @@
   // -- changes --------------------------------------------------------------------------------
   const changedLive = document.getElementById("changed-live");
   async function refresh(changed) {
-    const response = await fetch(window.location.pathname, { credentials: "same-origin" });
+    // The case's own address: after a refused action the page stands at the form's action.
+    const response = await fetch(`/cases/${caseId}`, { credentials: "same-origin" });
     if (!response.ok) return;
     const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
     for (const part of document.querySelectorAll("[data-live]")) {
