@@ -64,9 +64,9 @@ def acting_case(
     case = locked_case(session, case_id)
     if case is None:
         raise HTTPException(status_code=404, detail="No such case.")
+    check_fresh(session, employee, case, seen)  # first: a case handed on meanwhile says so, draft kept
     if not allowed(request.app.state.config, employee, case):
         raise HTTPException(status_code=403, detail="You may not act on this case.")
-    check_fresh(session, employee, case, seen)
     return case
 
 
@@ -106,4 +106,5 @@ def case_page(
         changed=changed or [],
         draft=draft or Draft(),
         reply_key=secrets.token_urlsafe(16),
+        back_to=f"/cases/{case.id}",  # the page may sit at an action's address after a refusal
     )

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from social_care import lifecycle
 from social_care.case_states import CLOSED_STATES
 from social_care.corrections import MAX_REASON_LENGTH, Triage, correct
-from social_care.scope import may_take
+from social_care.scope import may_see, may_take
 from social_care.storage.tables import Employee
 from social_care.web.case_access import Stale, acting_case
 from social_care.web.case_page import Seen, refused_page
@@ -121,4 +121,6 @@ def correct_triage(
     except lifecycle.Refused as refused:
         return refused_page(request, session, employee, case_id, error=str(refused), status_code=422)
     session.commit()
+    if not may_see(session, employee, case_id):  # moved to a team the person is not in
+        return RedirectResponse("/queue", status_code=303)
     return _back(case_id)

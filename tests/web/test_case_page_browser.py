@@ -138,11 +138,6 @@ def test_a_reply_drafted_while_someone_marked_the_case_spam_is_refused_and_the_d
     assert desk.peoples_replies(case_id) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="social_care/web/case_access.py acting_case checks the permission (403, a bare error page) "
-    "before the freshness: a reply drafted before the case went to someone else is lost",
-)
 def test_a_reply_drafted_before_the_case_went_to_someone_else_is_refused_with_the_draft_kept(
     desk: CaseDesk,
 ) -> None:
@@ -164,11 +159,6 @@ def test_a_reply_drafted_before_the_case_went_to_someone_else_is_refused_with_th
     expect(luca.locator("#reply-text")).to_have_value(draft)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="templates/web/base.html sends request.url.path as the availability form's `next`: on a page "
-    "answering a refused action that is the action's address (/cases/N/reply), which GET answers 405",
-)
 def test_setting_oneself_away_from_a_refused_action_stays_on_the_case(desk: CaseDesk) -> None:
     case_id = desk.assigned_case(LUCA, handle="giulia_r", language="it", text="Il mio Pulse è morto")
     luca = desk.open_case(LUCA, case_id)
