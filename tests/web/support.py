@@ -15,7 +15,7 @@ from social_care.config import Config
 from social_care.resources import bundled
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-SEEN = re.compile(r'name="seen" value="(\d+)"')
+SEEN = re.compile(r'(?:name="seen" value|data-seen)="(\d+)"')
 DEMO_PASSWORD = "correct horse battery"
 ADMIN = "admin@velora.example"
 SCRIPT = "<script>alert('x')</script>"
