@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 from sse_starlette import EventSourceResponse
@@ -53,12 +53,9 @@ def presence(
     visible_case(session, employee, case_id)
     now: datetime = request.app.state.clock()
     key = (case_id, employee.id)
-    if leaving:
-        session.exec(
-            delete(CaseViewer).where(
-                col(CaseViewer.case_id) == case_id, col(CaseViewer.employee_id) == employee.id
-            )
-        )  # type: ignore[call-overload]
+    gone = or_(col(CaseViewer.seen_until) <= now, col(CaseViewer.employee_id) == employee.id)
+    if leaving:  # the page was closed: this person, and anyone whose heartbeat stopped, leave the list
+        session.exec(delete(CaseViewer).where(col(CaseViewer.case_id) == case_id, gone))  # type: ignore[call-overload]
         session.commit()
         return Response(status_code=204)
     viewer = session.get(CaseViewer, key) or CaseViewer(
