@@ -86,6 +86,11 @@ class Desk:
 
     def acknowledge(self, case_id: int) -> None:
         """Our automatic acknowledgement, queued and sent through the outbox now."""
+        self.queue_acknowledgement(case_id)
+        self._send()
+
+    def queue_acknowledgement(self, case_id: int, *, text: str = "We are on it.") -> None:
+        """Our automatic acknowledgement, queued in the outbox and left there: nothing here sends it."""
         with self._case(case_id) as (session, case):
             session.add(
                 OutboxEntry(
@@ -94,12 +99,11 @@ class Desk:
                     source_id=case.source_id,
                     purpose=PURPOSE,
                     in_reply_to=case.thread_key,
-                    text="We are on it.",
+                    text=text,
                     created_at=self.clock.now,
                     next_attempt_at=self.clock.now,
                 )
             )
-        self._send()
 
     def reply(
         self, case_id: int, email: str, *, resolves: bool = False, text: str = "Thanks, fixed."

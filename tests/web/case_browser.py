@@ -3,27 +3,22 @@ in chromium, each in a browser context of their own (their own cookies)."""
 
 from __future__ import annotations
 
-import threading
-import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page
 from sqlmodel import Session, col, select
 
-from responders.acknowledger import PURPOSE, idempotency_key
 from social_care.runtime import open_database
 from social_care.storage.tables import Author, Case, Classification, Employee, Mention, OutboxEntry, saved_id
 from social_care.users import set_employee_password
 from social_care.web.app import create_app
+from tests.support.browser import ServedApp
 from tests.support.clock import FakeClock
 from tests.support.configs import demo_config
 from tests.support.desk import Desk
-from tests.web.support import DEMO_PASSWORD, free_port
+from tests.web.support import DEMO_PASSWORD
 
-STARTUP_SECONDS = 10
 SECRET_KEY = "case-page-browser-secret"
 SUPERVISOR = "chiara.conti@velora.example"
 LUCA = "luca.marino@velora.example"
@@ -31,15 +26,6 @@ SARA = "sara.greco@velora.example"
 JAMES = "james.wright@velora.example"
 PAOLA = "paola.ricci@velora.example"
 PEOPLE = (SUPERVISOR, LUCA, SARA, JAMES, PAOLA)
-ACTIVE_CONTENT = """(selector) => {
-    const inside = [...document.querySelectorAll(`${selector} *`)];
-    const handles = (element) => [...element.attributes].some((attribute) => attribute.name.startsWith("on"));
-    return {
-        scripts: inside.filter((element) => element.tagName === "SCRIPT").length,
-        images: inside.filter((element) => element.tagName === "IMG").length,
-        handlers: inside.filter(handles).length,
-    };
-}"""
 
 
 class CaseDesk:
@@ -56,30 +42,18 @@ class CaseDesk:
         self.desk = Desk(self.engine, self.config, self.clock)
         for email in PEOPLE:
             set_employee_password(self.config, self.engine, email, DEMO_PASSWORD)
-        app = create_app(self.config, self.engine, secret_key=SECRET_KEY, clock=self.clock)
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        server_config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2
-        )
-        self.server = uvicorn.Server(server_config)
-        self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
+        self.served = ServedApp(create_app(self.config, self.engine, secret_key=SECRET_KEY, clock=self.clock))
+        self.url = self.served.url
         self.browser = browser
         self.contexts: list[BrowserContext] = []
 
     def start(self) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not self.server.started:
-            assert self.thread.is_alive(), "uvicorn stopped while starting"
-            assert time.monotonic() < deadline, f"uvicorn did not start within {STARTUP_SECONDS}s"
-            time.sleep(0.02)
+        self.served.start()
 
     def stop(self) -> None:
         for context in self.contexts:  # first, so that the pages' event streams end
             context.close()
-        self.server.should_exit = True
-        self.thread.join(timeout=STARTUP_SECONDS)
+        self.served.stop()
         self.engine.dispose()
 
     # -- people ---------------------------------------------------------------------------------
@@ -157,24 +131,6 @@ class CaseDesk:
             session.add(verdict)
             session.commit()
         return mention_id
-
-    def queue_acknowledgement(self, case_id: int) -> None:
-        """Our automatic acknowledgement, waiting in the outbox: no sender runs to send it."""
-        with Session(self.engine) as session:
-            case = session.get_one(Case, case_id)
-            session.add(
-                OutboxEntry(
-                    idempotency_key=idempotency_key(case, PURPOSE),
-                    case_id=case_id,
-                    source_id=case.source_id,
-                    purpose=PURPOSE,
-                    in_reply_to=case.thread_key,
-                    text="We are on it.",
-                    created_at=self.clock.now,
-                    next_attempt_at=self.clock.now + timedelta(minutes=1),
-                )
-            )
-            session.commit()
 
     def outbox(self, case_id: int) -> list[OutboxEntry]:
         with Session(self.engine) as session:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Page
 from sqlmodel import Session, col, func, select
 
@@ -19,7 +16,7 @@ from social_care.runtime import build_service, open_database
 from social_care.storage.tables import Case
 from social_care.users import set_employee_password
 from social_care.web.app import create_app
-from tests.support.browser import chromium
+from tests.support.browser import ACTIVE_CONTENT, ServedApp, chromium
 from tests.support.clock import FakeClock
 from tests.support.configs import demo_config
 from tests.web.support import (
@@ -27,21 +24,10 @@ from tests.web.support import (
     DEMO_PASSWORD,
     IMG,
     SCRIPT,
-    free_port,
     minutes_until_demo_posts_containing,
 )
 
-STARTUP_SECONDS = 10
 pytestmark = pytest.mark.browser
-ACTIVE_CONTENT_IN_QUEUE = """() => {
-    const inside = [...document.querySelectorAll("table.queue *")];
-    const handles = (element) => [...element.attributes].some((attribute) => attribute.name.startsWith("on"));
-    return {
-        scripts: inside.filter((element) => element.tagName === "SCRIPT").length,
-        images: inside.filter((element) => element.tagName === "IMG").length,
-        handlers: inside.filter(handles).length,
-    };
-}"""
 
 
 class Inbox:
@@ -58,23 +44,14 @@ class Inbox:
         clock.advance(minutes=minutes_until_demo_posts_containing(config, SCRIPT, IMG))
         service.poller.poll("demo")
         set_employee_password(config, self.engine, ADMIN, DEMO_PASSWORD)
-        app = create_app(config, self.engine, secret_key="browser-test-secret")
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
+        self.served = ServedApp(create_app(config, self.engine, secret_key="browser-test-secret"))
+        self.url = self.served.url
 
     def start(self) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not self.server.started:
-            assert self.thread.is_alive(), "uvicorn stopped while starting"
-            assert time.monotonic() < deadline, f"uvicorn did not start within {STARTUP_SECONDS}s"
-            time.sleep(0.02)
+        self.served.start()
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=STARTUP_SECONDS)
+        self.served.stop()
         self.engine.dispose()
 
     def open_cases(self) -> int:
@@ -123,7 +100,7 @@ def test_a_hostile_post_is_text_on_the_screen_never_code(inbox: Inbox, page: Pag
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     log_in(page, inbox)
     page.wait_for_selector("table.queue")
-    active = page.evaluate(ACTIVE_CONTENT_IN_QUEUE)
+    active = page.evaluate(ACTIVE_CONTENT, "table.queue")
     assert active == {"scripts": 0, "images": 0, "handlers": 0}
     for hostile in (SCRIPT, IMG):
         cell = page.locator("table.queue td.text", has_text=hostile)

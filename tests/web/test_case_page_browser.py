@@ -15,9 +15,8 @@ from social_care import csat
 from social_care.cases import OPEN_STATES
 from social_care.storage.tables import Team, TeamMember, TriageLabel
 from social_care.switches import pause_automatic_replies
-from tests.support.browser import chromium
+from tests.support.browser import ACTIVE_CONTENT, chromium
 from tests.web.case_browser import (
-    ACTIVE_CONTENT,
     LUCA,
     PAOLA,
     SARA,
@@ -234,7 +233,7 @@ def test_a_correction_moves_the_deadlines_and_the_team_and_is_kept_as_a_label(de
 
 def test_a_correction_to_praise_cancels_the_acknowledgement_not_yet_sent(desk: CaseDesk) -> None:
     case_id = desk.assigned_case(LUCA, handle="felice", language="it", text="Il Pulse è fantastico!")
-    desk.queue_acknowledgement(case_id)
+    desk.desk.queue_acknowledgement(case_id)
     luca = desk.open_case(LUCA, case_id)
     delivery = luca.locator("li.entry-acknowledgement .delivery")
     expect(delivery).to_have_text("waiting to be sent")
@@ -379,7 +378,7 @@ def test_the_timeline_says_whether_an_acknowledgement_was_sent_or_is_held_by_the
     with Session(desk.engine) as session:
         pause_automatic_replies(session, reason="a crisis", by="chiara", now=desk.clock.now)
         session.commit()
-    desk.queue_acknowledgement(held)
+    desk.desk.queue_acknowledgement(held)
 
     luca = desk.open_case(LUCA, sent)
     expect(luca.locator("li.entry-acknowledgement .delivery")).to_have_text("sent")

@@ -13,11 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from responders.acknowledger import PURPOSE, idempotency_key
 from social_care.config import Config
 from social_care.storage.tables import (
     Author,
-    Case,
     CaseEvent,
     Classification,
     Employee,
@@ -279,21 +277,7 @@ def test_a_thank_you_taken_for_a_complaint_gets_no_apology(
 ) -> None:
     case_id = desk.post(text="@velora thank you, the Pulse is great")
     desk.assign(case_id, "care-en", SARA)
-    with Session(engine) as session:
-        case = session.get_one(Case, case_id)
-        session.add(
-            OutboxEntry(
-                idempotency_key=idempotency_key(case, PURPOSE),
-                case_id=case_id,
-                source_id="demo",
-                purpose=PURPOSE,
-                in_reply_to="post-1",
-                text="Sorry this let you down",
-                created_at=desk.clock.now,
-                next_attempt_at=desk.clock.now,
-            )
-        )
-        session.commit()
+    desk.queue_acknowledgement(case_id, text="Sorry this let you down")
     log_in(client, SARA)
     form = action_form(page_of(client, case_id)) | {
         "category": "praise",
@@ -424,20 +408,8 @@ def test_the_timeline_shows_our_messages_and_where_they_stand(
     held = desk.post(handle="marco", text="@velora Casa dead")
     with Session(engine) as session:
         pause_automatic_replies(session, reason="storm", by="admin", now=desk.clock.now)
-        case = session.get_one(Case, held)
-        session.add(
-            OutboxEntry(
-                idempotency_key=idempotency_key(case, PURPOSE),
-                case_id=held,
-                source_id="demo",
-                purpose=PURPOSE,
-                in_reply_to="post-2",
-                text="We are on it.",
-                created_at=desk.clock.now,
-                next_attempt_at=desk.clock.now,
-            )
-        )
         session.commit()
+    desk.queue_acknowledgement(held)
     log_in(client, CHIARA)
     assert "sent</span>" in page_of(client, sent) and "Automatic acknowledgement" in page_of(client, sent)
     assert "held by the kill switch" in page_of(client, held)

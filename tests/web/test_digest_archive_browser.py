@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Frame, Page
 from sqlmodel import Session
 
@@ -16,12 +13,11 @@ from social_care.directory import sync_directory
 from social_care.runtime import open_database
 from social_care.web.app import create_app
 from tests.digest.days import HOSTILE
-from tests.support.browser import chromium
+from tests.support.browser import ServedApp, chromium
 from tests.support.configs import demo_config
 from tests.web.archive import SUPERVISOR, a_digest_mail, archived, passwords, tampered
-from tests.web.support import DEMO_PASSWORD, free_port
+from tests.web.support import DEMO_PASSWORD
 
-STARTUP_SECONDS = 10
 pytestmark = pytest.mark.browser
 IMAGES = """() => [...document.images].map((image) => ({
     complete: image.complete, width: image.naturalWidth, height: image.naturalHeight,
@@ -40,21 +36,12 @@ class Archive:
         mail = a_digest_mail()
         self.sent = archived(self.engine, mail)
         self.tampered = archived(self.engine, tampered(mail), to="direzione@velora.example")
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        app = create_app(config, self.engine, secret_key="browser-test-secret")
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not self.server.started:
-            assert self.thread.is_alive(), "uvicorn stopped while starting"
-            assert time.monotonic() < deadline, f"uvicorn did not start within {STARTUP_SECONDS}s"
-            time.sleep(0.02)
+        self.served = ServedApp(create_app(config, self.engine, secret_key="browser-test-secret"))
+        self.url = self.served.url
+        self.served.start()
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=STARTUP_SECONDS)
+        self.served.stop()
         self.engine.dispose()
 
 
