@@ -14,6 +14,7 @@ A mail's inline images (a digest's charts) are queued with it, in
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -95,6 +96,7 @@ class MailSender:
         owner: str,
         max_attempts: int = 5,
         lease: timedelta = timedelta(minutes=2),
+        stopping: threading.Event | None = None,
     ) -> None:
         self._engine = engine
         self._mailer = mailer
@@ -102,10 +104,14 @@ class MailSender:
         self._owner = owner
         self._max_attempts = max_attempts
         self._lease = lease
+        self._stopping = stopping or threading.Event()
 
     def run_once(self, limit: int = 20) -> MailReport:
+        """Send up to ``limit`` mails that are due; none more once the service is stopping."""
         report = MailReport()
         for _ in range(limit):
+            if self._stopping.is_set():
+                break
             entry_id = self._claim_next()
             if entry_id is None:
                 break

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -81,6 +82,7 @@ class Poller:
         intervals: Mapping[str, float] | None = None,
         gates: Mapping[str, RequestGate] | None = None,
         rng: random.Random | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         self._engine = engine
         self._connectors = connectors
@@ -92,6 +94,7 @@ class Poller:
         self._intervals = dict(intervals or {})
         self._gates = dict(gates or {})
         self._rng = rng or random.Random()  # noqa: S311 (jitter, not secrecy)
+        self._stopping = stopping or threading.Event()
 
     def poll(self, source_id: str, *, process: bool = True) -> PollReport:
         """Fetch and store what is new, then process what is stored, all under the source's lease.
@@ -153,7 +156,8 @@ class Poller:
 
         Each post is taken under its own row lock and checked again: a post another
         worker holds is skipped (``SKIP LOCKED``), one it finished meanwhile is seen
-        processed. On SQLite the transaction's write lock does the same.
+        processed. On SQLite the transaction's write lock does the same. Once the
+        service is stopping, the posts not begun are left for the next poll.
         """
         with Session(self._engine) as session:
             pending = session.exec(
@@ -162,6 +166,8 @@ class Poller:
                 .order_by(col(Mention.id))
             ).all()
         for mention_id in pending:
+            if self._stopping.is_set():
+                break
             with Session(self._engine) as session:
                 mention = _take_unprocessed(session, mention_id)
                 if mention is None:

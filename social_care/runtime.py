@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from apscheduler.executors.base import BaseExecutor, run_job
+from apscheduler.job import Job
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, update
 from sqlmodel import Session
@@ -52,6 +56,8 @@ from social_care.watchlist import product_tiers, watch_terms
 log = logging.getLogger(__name__)
 OUTBOX_INTERVAL_SECONDS = 5
 DIGEST_INTERVAL_SECONDS = 60  # send times are minutes: a digest goes out within a minute of its own
+JOB_STORE = "default"  # APScheduler's, in memory: the only one the workers use
+STOP_SECONDS = 2.0  # how long a stopping service waits for its jobs to reach a point where they can stop
 
 
 @dataclass
@@ -68,6 +74,7 @@ class Service:
     digests: DigestSender
     clock: Clock = system_clock
     owner: str = ""  # the name this process holds leases under
+    stopping: threading.Event = field(default_factory=threading.Event)  # set: jobs stop at their next step
 
     def sweep_handoffs(self) -> SweepReport:
         with Session(self.engine) as session:
@@ -140,6 +147,7 @@ def build_service(
 ) -> Service:
     environ = os.environ if environ is None else environ
     owner = owner or worker_name()
+    stopping = threading.Event()
     with Session(engine) as session:
         sync_directory(session, config)
     gates = request_gates(config, engine, clock, sleep or sleeper(clock))
@@ -174,15 +182,25 @@ def build_service(
             limits=read_limits(config),
             intervals={source.id: source.poll_interval_seconds for source in config.sources},
             gates=gates,
+            stopping=stopping,
         ),
         sender=OutboxSender(engine, connectors, clock=clock, owner=owner, gates=gates),
         handoff=handoff,
-        mail_sender=MailSender(engine, Mailer(config.smtp, environ), clock=clock, owner=owner),
+        mail_sender=MailSender(
+            engine, Mailer(config.smtp, environ), clock=clock, owner=owner, stopping=stopping
+        ),
         clock=clock,
         owner=owner,
+        stopping=stopping,
         sweeper=Sweeper(engine, config, clock=clock, notifier=notifier or mail_notifier(config, clock)),
         digests=DigestSender(
-            engine, config, mail_templates, clock=clock, owner=owner, chat=chat_from(config.digest, environ)
+            engine,
+            config,
+            mail_templates,
+            clock=clock,
+            owner=owner,
+            chat=chat_from(config.digest, environ),
+            stopping=stopping,
         ),
     )
 
@@ -218,16 +236,75 @@ def take_back_dead_leases(service: Service) -> None:
         reclaim_dead_leases(service.engine, table, now, me=service.owner)
 
 
-def start_workers(service: Service) -> BackgroundScheduler:
+class JobThreads(BaseExecutor):
+    """Runs each job in a thread of its own, at most ``max_workers`` at a time, that never keeps
+    the process alive; at shutdown, sets ``stopping`` and waits ``stop_within`` seconds at most.
+
+    The mail sender, the digests and the poller look at ``stopping`` between one mail, digest
+    or post and the next, so most jobs end within the wait. One still inside a single
+    step then (a mail server that does not answer, a platform slow to reply, charts drawn on a
+    busy machine) is left to end with the process, as in a crash: its work is transactional
+    and its leases are taken back by the next start on this host, or lapse, so what it had not
+    finished is done again and nothing twice. APScheduler's thread pool would hold the process
+    until the slowest job ended, however long its timeouts added up. ``stop_within=None``
+    waits for every job to end.
+    """
+
+    def __init__(
+        self, stopping: threading.Event, *, stop_within: float | None, max_workers: int = 10
+    ) -> None:
+        super().__init__()
+        self._stopping = stopping
+        self._stop_within = stop_within
+        self._slots = threading.BoundedSemaphore(max_workers)  # as many as APScheduler's thread pool
+        self._threads: set[threading.Thread] = set()
+        self._threads_lock = threading.Lock()
+
+    def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
+        thread = threading.Thread(target=self._run, args=(job, run_times), name=f"job {job.id}", daemon=True)
+        with self._threads_lock:
+            self._threads.add(thread)
+        thread.start()
+
+    def _run(self, job: Job, run_times: list[datetime]) -> None:
+        try:
+            with self._slots:
+                stopped = self._stopping.is_set()  # while it waited for a free slot
+                ran = [] if stopped else run_job(job, JOB_STORE, run_times, self._logger.name)
+        except BaseException as error:
+            self._run_job_error(job.id, error, error.__traceback__)
+        else:
+            self._run_job_success(job.id, ran)
+        finally:
+            with self._threads_lock:
+                self._threads.discard(threading.current_thread())
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._stopping.set()
+        if not wait:
+            return
+        deadline = None if self._stop_within is None else time.monotonic() + self._stop_within
+        with self._threads_lock:
+            running = list(self._threads)
+        for thread in running:
+            thread.join(None if deadline is None else max(deadline - time.monotonic(), 0))
+        if left := sorted(thread.name.removeprefix("job ") for thread in running if thread.is_alive()):
+            log.info("not waiting any longer for %s: what is unfinished will be done again", ", ".join(left))
+
+
+def start_workers(service: Service, *, stop_within: float | None = None) -> BackgroundScheduler:
     """Poll every enabled source at its interval, drain the outbox, sweep SLA clocks and make the
-    daily digests, starting now.
+    daily digests, starting now; the scheduler's ``shutdown(wait=True)`` waits ``stop_within``
+    seconds at most for the jobs running (see :class:`JobThreads`).
 
     APScheduler is only the timer: cursors, due times, outbox entries and the digests
     made live in the database, so the jobs are simply rebuilt from the configuration at start.
     """
     take_back_dead_leases(service)
     scheduler = BackgroundScheduler(
-        timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
+        timezone="UTC",
+        executors={"default": JobThreads(service.stopping, stop_within=stop_within)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
     )
     now = datetime.now(UTC)
     for source_id, connector in service.connectors.items():

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from social_care.config.models import Config
 from social_care.config.secrets import MissingSecret, read_secret
-from social_care.runtime import build_service, clear_failures, open_database, start_workers
+from social_care.runtime import STOP_SECONDS, build_service, clear_failures, open_database, start_workers
 from social_care.storage.engine import database_url, redacted
 from social_care.users import first_admin_password
 from social_care.web.app import create_app
@@ -50,7 +50,7 @@ def serve(
             service = build_service(config, engine)
             if workers:
                 clear_failures(service)
-                scheduler = start_workers(service)
+                scheduler = start_workers(service, stop_within=STOP_SECONDS)
             login = first_admin_password(config, engine)  # before the greeting says Ctrl-C stops:
             # an interrupt inside its transaction would leave the workers waiting on its lock
             _greet(console, config, path, url, f"http://{host}:{port}" if web else None)
@@ -64,7 +64,7 @@ def serve(
         pass  # Ctrl-C (or SIGTERM) before uvicorn took over the signals: stop just as cleanly
     finally:
         if scheduler is not None:
-            scheduler.shutdown(wait=True)
+            scheduler.shutdown(wait=True)  # jobs stop at their next step, or are left to end with the process
         engine.dispose()
         console.print("social-care stopped.")
 

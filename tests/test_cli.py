@@ -7,14 +7,19 @@ import re
 import socket
 import subprocess
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, select
 
 from social_care.resources import example_config
 from social_care.storage import migrate
 from social_care.storage.engine import make_engine
-from tests.support.processes import COMMAND, Service
+from social_care.storage.tables import MailEntry
+from tests.fakes.smtp_server import MailServer
+from tests.support.processes import COMMAND, STARTUP_SECONDS, Service
 
 
 def social_care(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -120,6 +125,70 @@ def test_run_prints_the_warnings_as_it_starts(tmp_path: Path) -> None:
         assert service.stop() == 0, service.output
     finally:
         service.close()
+
+
+def with_mail_server(tmp_path: Path, server: MailServer, name: str) -> Path:
+    """The example with mail on, through ``server``, waiting up to two minutes for its answers."""
+    text = example_config().read_text(encoding="utf-8")
+    text = text.replace(
+        'enabled = false\nhost = "127.0.0.1"\nport = 25',
+        f'enabled = true\nhost = "127.0.0.1"\nport = {server.port}',
+    )
+    text = text.replace("timeout_seconds = 10.0\n", "timeout_seconds = 120.0\n")
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_ctrl_c_does_not_wait_for_a_mail_server_that_takes_its_time_and_the_mail_goes_out_next_start(
+    tmp_path: Path,
+) -> None:
+    """The mail job is inside a send the server does not answer: Ctrl-C still stops the service
+    within seconds, and the mail it was sending is sent by the next start."""
+    arrived, answer = threading.Event(), threading.Event()
+
+    def keep_the_sender_waiting() -> None:
+        arrived.set()
+        answer.wait(STARTUP_SECONDS)
+
+    slow, later = MailServer(), MailServer()
+    slow.inbox.while_receiving = keep_the_sender_waiting
+    slow_config = with_mail_server(tmp_path, slow, "slow.toml")
+    later_config = with_mail_server(tmp_path, later, "later.toml")
+    try:
+        first = Service(tmp_path, "--no-web", "--config", str(slow_config))
+        try:
+            assert arrived.wait(STARTUP_SECONDS), f"no mail reached the server; output:\n{first.output}"
+            assert first.stop() == 0, first.output
+        finally:
+            answer.set()
+            first.close()
+        [interrupted] = [entry for entry in mail_entries(tmp_path) if entry.state == "sending"]
+        second = Service(tmp_path, "--no-web", "--config", str(later_config))
+        try:
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while mail_entries(tmp_path, interrupted.id)[0].state != "sent":
+                assert time.monotonic() < deadline, f"not sent again; output:\n{second.output}"
+                time.sleep(0.2)
+            assert second.stop() == 0, second.output
+        finally:
+            second.close()
+    finally:
+        slow.stop()
+        later.stop()
+    assert interrupted.subject in [mail.message["Subject"] for mail in later.inbox.mails]
+    assert "Traceback" not in first.output + second.output
+
+
+def mail_entries(tmp_path: Path, entry_id: int | None = None) -> list[MailEntry]:
+    """The service's mail outbox, or the one entry ``entry_id``, read from its database."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'social-care.db'}")
+    query = select(MailEntry) if entry_id is None else select(MailEntry).where(MailEntry.id == entry_id)
+    try:
+        with Session(engine) as session:
+            return list(session.exec(query).all())
+    finally:
+        engine.dispose()
 
 
 def test_check_config_prints_all_four_problems_and_exits_2(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ send time, their yesterday is not due yet either.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -71,6 +72,7 @@ class DigestSender:
         clock: Clock,
         owner: str,
         chat: Chat | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         self._engine = engine
         self._config = config
@@ -78,14 +80,18 @@ class DigestSender:
         self._clock = clock
         self._owner = owner
         self._chat = chat
+        self._stopping = stopping or threading.Event()
 
     def run_once(self) -> RoundReport:
-        """Make every digest due now and not made yet; one recipient's trouble holds up no other."""
+        """Make every digest due now and not made yet; one recipient's trouble holds up no other.
+        Once the service is stopping, no further digest is begun: the next round makes it."""
         report = RoundReport()
         if not self._config.digest.enabled:
             return report
         now = self._clock()
         for recipient in self._config.digest.people():
+            if self._stopping.is_set():
+                break
             day = due_day(self._config, recipient, now)
             if day is None:
                 continue
