@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import ColumnElement, TextualSelect, false, or_, select, text
+from sqlalchemy import ColumnElement, Integer, TextualSelect, column, false, or_, select, text
 from sqlalchemy.engine import Dialect
 from sqlmodel import col
 
@@ -58,7 +58,10 @@ def _sqlite(words: list[str]) -> tuple[TextualSelect, TextualSelect]:
     expression = " ".join(f'"{word}"*' for word in words)  # words are \w+: no quote can get in
     posts = text("SELECT rowid FROM mention_search WHERE mention_search MATCH :words")
     authors = text("SELECT rowid FROM author_search WHERE author_search MATCH :words")
-    return posts.bindparams(words=expression).columns(), authors.bindparams(words=expression).columns()
+    rowid = column("rowid", Integer)
+    return posts.bindparams(words=expression).columns(rowid), authors.bindparams(words=expression).columns(
+        rowid
+    )
 
 
 def _postgresql(words: list[str]) -> tuple[TextualSelect, TextualSelect]:
@@ -68,4 +71,7 @@ def _postgresql(words: list[str]) -> tuple[TextualSelect, TextualSelect]:
         "SELECT id FROM authors"
         " WHERE to_tsvector('simple', handle || ' ' || name) @@ to_tsquery('simple', :words)"
     )
-    return posts.bindparams(words=expression).columns(), authors.bindparams(words=expression).columns()
+    ident = column("id", Integer)
+    return posts.bindparams(words=expression).columns(ident), authors.bindparams(words=expression).columns(
+        ident
+    )
