@@ -24,7 +24,17 @@ from social_care.config.models import Config
 from social_care.mail import MailTemplates
 from social_care.resources import bundled
 from social_care.storage.tables import Employee
-from social_care.web import case_handling, case_page, csat, digests, live, people, queue
+from social_care.web import (
+    case_handling,
+    case_page,
+    csat,
+    dashboard,
+    digests,
+    live,
+    people,
+    queue,
+    queue_bulk,
+)
 from social_care.web.passwords import verify_password
 from social_care.web.rendering import render
 from social_care.web.security import (
@@ -105,12 +115,14 @@ def create_app(
 
     _add_login_routes(app)
     app.include_router(queue.router)
+    app.include_router(queue_bulk.router)
     app.include_router(case_page.router)
     app.include_router(case_handling.router)
     app.include_router(live.router)
     app.include_router(people.router)
     app.include_router(csat.router)
     app.include_router(digests.router)
+    app.include_router(dashboard.router)
     return app
 
 
