@@ -16,7 +16,6 @@
 
   // -- live -----------------------------------------------------------------------------------
   const notice = document.getElementById("new-cases");
-  let waiting = new Set();
 
   function rowsNow() { return new Map([...document.querySelectorAll("#rows tr.case")].map((row) => [row.dataset.id, row])); }
 
@@ -27,7 +26,7 @@
     const before = rowsNow();
     const kept = new Map([...before].map(([id, row]) => [id, {
       open: [...row.querySelectorAll("details")].map((item) => item.open),
-      checked: row.querySelector("input[name=cases]")?.checked ?? false,
+      box: row.querySelector("input[name=cases]"),
     }]));
     const body = document.getElementById("rows"), freshBody = fresh.getElementById("rows");
     if (body && freshBody) {
@@ -36,8 +35,10 @@
         const state = kept.get(row.dataset.id);
         if (!state) { row.classList.add("arrived"); added += 1; continue; }
         row.querySelectorAll("details").forEach((item, index) => { item.open = state.open[index] ?? false; });
+        // A case selected before it changed stays selected as it was then (its latest change), so that
+        // a bulk action names the change instead of passing over it, as the case page does.
         const box = row.querySelector("input[name=cases]");
-        if (box) box.checked = state.checked;
+        if (box && state.box?.checked) { box.checked = true; box.value = state.box.value; }
         if (before.get(row.dataset.id)?.classList.contains("focused")) row.classList.add("focused");
       }
       body.replaceWith(freshBody);
@@ -48,13 +49,15 @@
     } else if (!body && freshBody) {
       window.location.reload();
       return;
+    } else if (body && !freshBody) {  // the last case left: say so, as a fresh page would
+      const empty = fresh.querySelector(".queue-page p.empty");
+      if (empty) document.getElementById("bulk")?.replaceWith(empty);
     }
     for (const part of ["views", "h1"]) {
       const old = document.querySelector(`.queue-page ${part === "views" ? "nav.views" : "h1"}`);
       const replacement = fresh.querySelector(`.queue-page ${part === "views" ? "nav.views" : "h1"}`);
       if (old && replacement) old.replaceWith(replacement);
     }
-    waiting = new Set();
   }
 
   document.getElementById("show-new")?.addEventListener("click", () => {
@@ -62,12 +65,16 @@
     document.querySelector("#rows tr.arrived")?.scrollIntoView({ block: "center" });
   });
 
-  let busy = false;
-  async function changed(cases) {
-    for (const id of cases) waiting.add(id);
+  // A change announced while the rows are being fetched may have come after the server answered:
+  // fetch them once more when this fetch is done.
+  let busy = false, again = false;
+  async function changed() {
+    again = true;
     if (busy) return;
     busy = true;
-    try { await refresh(); } finally { busy = false; }
+    try {
+      while (again) { again = false; await refresh(); }
+    } finally { busy = false; }
   }
 
   function listen() {
@@ -75,14 +82,14 @@
     stream.addEventListener("change", (event) => {
       const change = JSON.parse(event.data);
       latest = change.latest;
-      changed(change.cases);
+      changed();
     });
     stream.onerror = () => {
       if (stream.readyState === EventSource.CLOSED) setTimeout(listen, 5000);
     };
   }
   if (window.EventSource) listen();
-  else setInterval(() => changed([]), 15000);  // no server-sent events: look again now and then
+  else setInterval(changed, 15000);  // no server-sent events: look again now and then
 
   // -- keys -----------------------------------------------------------------------------------
   function focused() { return document.querySelector("#rows tr.focused"); }
@@ -106,7 +113,10 @@
     switch (event.key) {
       case "j": step(1); break;
       case "k": step(-1); break;
-      case "o": case "Enter": if (row) window.location.href = row.querySelector("a.ref").href; break;
+      case "o": case "Enter":
+        if (event.key === "Enter" && event.target.closest("a, button, summary")) return;  // theirs to answer
+        if (row) window.location.href = row.querySelector("a.ref").href;
+        break;
       case "x": if (row) { const box = row.querySelector("input[name=cases]"); box.checked = !box.checked; } break;
       case "t":
         if (row) {
