@@ -29,6 +29,7 @@ from social_care.scope import may_see
 from social_care.storage.tables import CaseEvent, CaseViewer, Employee
 from social_care.web.case_access import visible_case
 from social_care.web.event_words import describe, names_of
+from social_care.web.queue import last_event_id
 from social_care.web.security import CsrfChecked, CurrentAgent, DatabaseSession
 
 router = APIRouter()
@@ -115,6 +116,7 @@ async def live(
 ) -> Response:
     """Server-sent events for an open case page: ``presence`` when who is there changes, ``change``
     when the case does after event ``latest`` (with what others changed since the change ``seen``)."""
+    latest = max(latest, last_event_id(request))  # a reconnecting page heard up to there
     await run_in_threadpool(visible_case, session, employee, case_id)
     await run_in_threadpool(session.close)  # the stream must hold no transaction
     engine, clock, employee_id = request.app.state.engine, request.app.state.clock, employee.id or 0
@@ -136,10 +138,8 @@ async def _stream(
             yield {"event": "gone", "data": "{}"}
             return
         if now["latest"] != latest:
-            yield {
-                "event": "change",
-                "data": json.dumps({"latest": now["latest"], "changed": now["changed"]}),
-            }
+            change = {"latest": now["latest"], "changed": now["changed"]}
+            yield {"event": "change", "id": str(now["latest"]), "data": json.dumps(change)}
         if now["viewers"] != viewers:
             yield {"event": "presence", "data": json.dumps(now["viewers"])}
         latest, viewers = now["latest"], now["viewers"]

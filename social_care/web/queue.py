@@ -41,6 +41,7 @@ from social_care.web.security import CurrentAgent, DatabaseSession
 router = APIRouter()
 POLL_SECONDS = 1.0
 STREAM_SECONDS = 60
+MAX_ID_DIGITS = 18  # a BIGINT, at most
 
 
 def default_view(employee: Employee) -> str:
@@ -107,6 +108,12 @@ def _choices(session: Session, config: Any, employee: Employee) -> dict[str, Any
 # -- live ----------------------------------------------------------------------------------------
 
 
+def last_event_id(request: Request) -> int:
+    """The id of the last event a reconnecting browser heard (0 when none, or not a number)."""
+    value = request.headers.get("last-event-id", "")
+    return int(value) if value.isdigit() and len(value) <= MAX_ID_DIGITS else 0
+
+
 def changed_since(engine: Engine, employee_id: int, latest: int) -> tuple[int, list[int]] | None:
     """The newest event id, and the cases ``employee_id`` may see that changed after ``latest``."""
     with Session(engine) as session:
@@ -129,7 +136,11 @@ def changed_since(engine: Engine, employee_id: int, latest: int) -> tuple[int, l
 async def live(
     request: Request, employee: CurrentAgent, session: DatabaseSession, latest: int = 0
 ) -> Response:
-    """Server-sent ``change`` events when cases the person may see change (new ones included)."""
+    """Server-sent ``change`` events when cases the person may see change (new ones included).
+
+    Each event carries the latest event id as its SSE id: a browser reconnecting (streams end
+    every minute) sends it back as ``Last-Event-ID`` and hears only what came after."""
+    latest = max(latest, last_event_id(request))
     await run_in_threadpool(session.close)  # the stream must hold no transaction
     engine, employee_id = request.app.state.engine, employee.id or 0
     return EventSourceResponse(_stream(request, engine, employee_id, latest), ping=15)
@@ -146,5 +157,9 @@ async def _stream(
             return
         latest, cases = found
         if cases:
-            yield {"event": "change", "data": json.dumps({"latest": latest, "cases": cases})}
+            yield {
+                "event": "change",
+                "id": str(latest),
+                "data": json.dumps({"latest": latest, "cases": cases}),
+            }
         await asyncio.sleep(POLL_SECONDS)
