@@ -25,10 +25,15 @@ def is_supervisor(employee: Employee) -> bool:
 
 
 def team_names(session: Session, employee: Employee) -> list[str]:
-    """The teams ``employee`` works in or supervises, by name."""
+    """The teams ``employee`` works in or supervises, by name; asked once per session (a request)."""
+    key = ("team_names", employee.id)
+    if key in session.info:
+        return list(session.info[key])
     member = select(TeamMember.team_id).where(TeamMember.employee_id == employee.id)
     statement = select(Team.name).where(or_(col(Team.id).in_(member), col(Team.supervisor_id) == employee.id))
-    return sorted(session.exec(statement).all())
+    names = sorted(session.exec(statement).all())
+    session.info[key] = tuple(names)
+    return names
 
 
 def visible_cases(session: Session, employee: Employee) -> ColumnElement[bool]:
