@@ -29,6 +29,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 rollups_app = typer.Typer(help="The figures' hourly rollups.", no_args_is_help=True)
 app.add_typer(rollups_app, name="rollups")
+token_app = typer.Typer(help="Manage people's tokens for the JSON API.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
 
 console = Console(soft_wrap=True)  # whole lines: logs and pipes are read by grep, not by eye
 errors = Console(stderr=True, soft_wrap=True)
@@ -430,6 +432,82 @@ def _set_availability(email: str, config: Path | None, *, available: bool) -> No
     except UnknownEmployee as error:
         errors.print(str(error), markup=False)
         raise typer.Exit(2) from None
+
+
+@token_app.command("create")
+def token_create(
+    email: Annotated[str, typer.Argument(help="The employee's email, as in the configuration")],
+    name: Annotated[str, typer.Option(help="What the token is for (a script, a tool)")],
+    config: ConfigOption = None,
+) -> None:
+    """Make an API token that acts as someone, with their scope; it is printed this once."""
+    from social_care.api_tokens import create_token
+    from social_care.clock import system_clock
+    from social_care.runtime import open_database
+    from social_care.users import UnknownEmployee
+
+    settings, _ = load_or_exit(config)
+    engine = open_database(settings, os.environ)
+    try:
+        token, secret = create_token(settings, engine, email, name, system_clock())
+    except (UnknownEmployee, ValueError) as error:
+        errors.print(str(error), markup=False)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo(secret)  # alone on standard output, for `TOKEN=$(social-care token create ...)`
+    errors.print(
+        f"Token {token.id} ({token.name}) for {email}: copy it now, it is not shown again"
+        " (only its SHA-256 is kept). Send it as: Authorization: Bearer <token>",
+        markup=False,
+        highlight=False,
+    )
+
+
+@token_app.command("list")
+def token_list(
+    email: Annotated[str, typer.Argument(help="Only this person's tokens")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """List the API tokens: whose, what for, when made and last used, and whether they work."""
+    from social_care.api_tokens import list_tokens
+    from social_care.runtime import open_database
+
+    settings, _ = load_or_exit(config)
+    engine = open_database(settings, os.environ)
+    listed = list_tokens(engine, email)
+    engine.dispose()
+    for item in listed:
+        token = item.token
+        used = f"{token.last_used_at:%Y-%m-%d %H:%M} UTC" if token.last_used_at else "never"
+        console.print(
+            f"{token.id}  {item.email}  {token.name}  made {token.created_at:%Y-%m-%d %H:%M} UTC"
+            f"  last used {used}  {item.state}",
+            markup=False,
+            highlight=False,
+        )
+    if not listed:
+        console.print("No API tokens" + (f" for {email}." if email else "."), markup=False)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(metavar="ID", help="The token's number, from `token list`")],
+    config: ConfigOption = None,
+) -> None:
+    """Revoke an API token: it stops working at once."""
+    from social_care.api_tokens import revoke_token
+    from social_care.clock import system_clock
+    from social_care.runtime import open_database
+
+    settings, _ = load_or_exit(config)
+    engine = open_database(settings, os.environ)
+    token = revoke_token(engine, token_id, system_clock())
+    engine.dispose()
+    if token is None:
+        errors.print(f"No API token {token_id}: `social-care token list` shows them.", markup=False)
+        raise typer.Exit(2)
+    console.print(f"Token {token_id} ({token.name}) is revoked: it opens nothing any more.", markup=False)
 
 
 def _configure_logging() -> None:

@@ -511,3 +511,22 @@ class CaseViewer(SQLModel, table=True):
     employee_id: int = Field(foreign_key="employees.id", primary_key=True)
     seen_until: datetime = _when(nullable=False)
     typing_until: datetime | None = _when()
+
+
+class ApiToken(SQLModel, table=True):
+    """A person's key to the JSON API, which acts as them with their scope.
+
+    Only the SHA-256 of the secret is kept: the secret is shown once, when the token is
+    made, and the table holds nothing that opens the API. A token stops working when it
+    is revoked or when its holder leaves the configuration.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    employee_id: int = Field(foreign_key="employees.id", index=True)
+    name: str
+    token_hash: str = Field(unique=True)
+    created_at: datetime = _when(nullable=False)
+    last_used_at: datetime | None = _when()
+    revoked_at: datetime | None = _when()

@@ -35,6 +35,7 @@ from social_care.web import (
     queue,
     queue_bulk,
 )
+from social_care.web.api import create_api
 from social_care.web.passwords import verify_password
 from social_care.web.rendering import render
 from social_care.web.security import (
@@ -123,6 +124,7 @@ def create_app(
     app.include_router(csat.router)
     app.include_router(digests.router)
     app.include_router(dashboard.router)
+    app.mount("/api", create_api(app.state))
     return app
 
 

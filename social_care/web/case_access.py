@@ -42,6 +42,11 @@ class Stale(Exception):
     changes: list[str] = field(default_factory=list)
 
 
+class Unacceptable(Exception):
+    """What the person asked cannot be done as asked (a reply too long, an assignee from another team):
+    a 422, with why."""
+
+
 def visible_case(session: Session, employee: Employee, case_id: int) -> Case:
     case = session.get(Case, case_id)
     if case is None or not may_see(session, employee, case_id):

@@ -16,20 +16,21 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from starlette.datastructures import State
 
 from connectors.registry import connector_class
 from social_care import csat, lifecycle
 from social_care.config.models import Config
 from social_care.sla.sweeper import refresh_clocks
-from social_care.storage.tables import Case, Employee, Mention
-from social_care.web.case_access import Draft, Stale, acting_case, case_page, visible_case
+from social_care.storage.tables import Case, Employee, Mention, OutboxEntry
+from social_care.web.case_access import Draft, Stale, Unacceptable, acting_case, case_page, visible_case
 from social_care.web.security import CsrfChecked, CurrentAgent, DatabaseSession
 
 router = APIRouter()
 MAX_REPLY_LENGTH = 2000
 MAX_NOTE_LENGTH = 4000
 MAX_REASON_LENGTH = 500
-_REPLY_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+REPLY_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 Seen = Annotated[int, Form()]
 
@@ -80,6 +81,49 @@ def refused_page(
     )
 
 
+def queue_person_reply(
+    state: State,
+    session: Session,
+    employee: Employee,
+    case: Case,
+    *,
+    text: str,
+    resolve: bool,
+    reply_key: str,
+) -> OutboxEntry | None:
+    """Queue ``employee``'s reply to the latest post of ``case`` (a case they may act on, locked) and
+    commit; once per ``reply_key``: the same form or request sent again finds the reply already queued.
+
+    :class:`Unacceptable` when the reply cannot go out as written, :class:`lifecycle.Refused` when the
+    case's state takes no such reply. None when a twin request queued it at the same moment.
+    """
+    now = state.clock()
+    latest = session.exec(
+        select(Mention).where(Mention.case_id == case.id).order_by(col(Mention.id).desc())
+    ).first()
+    if latest is None:
+        raise HTTPException(status_code=409, detail="This case has no post to answer.")
+    final = csat.resolution_reply(state.config, state.secret_key, case, text, now) if resolve else text
+    if problem := _reply_problem(state.config, case, text, final):
+        raise Unacceptable(problem)
+    try:
+        entry = lifecycle.queue_reply(
+            session,
+            case,
+            final,
+            now,
+            employee_id=employee.id or 0,
+            in_reply_to=latest.external_id,
+            resolves=resolve,
+            request_key=reply_key,
+        )
+        session.commit()
+    except IntegrityError:  # the same form, sent twice at once: the other request queued it
+        session.rollback()
+        return None
+    return entry
+
+
 @router.post("/cases/{case_id}/reply", dependencies=[CsrfChecked], response_model=None)
 def reply(
     *,
@@ -93,40 +137,31 @@ def reply(
     reply_key: Annotated[str, Form()] = "",
 ) -> Response:
     """Queue the reply once per form: sending the same form again finds the reply already queued."""
-    text, state = text.strip(), request.app.state
+    text = text.strip()
     draft = Draft(reply=text, resolve=resolve)
-    if not _REPLY_KEY.fullmatch(reply_key):
+    if not REPLY_KEY.fullmatch(reply_key):
         raise HTTPException(status_code=422, detail="The form is out of date: open the case again.")
     try:
         case = acting_case(request, session, employee, case_id, seen)
+        queue_person_reply(
+            request.app.state, session, employee, case, text=text, resolve=resolve, reply_key=reply_key
+        )
     except Stale as stale:
         return refused_page(request, session, employee, case_id, stale=stale, draft=draft)
-    now = state.clock()
-    latest = session.exec(
-        select(Mention).where(Mention.case_id == case_id).order_by(col(Mention.id).desc())
-    ).first()
-    if latest is None:
-        raise HTTPException(status_code=409, detail="This case has no post to answer.")
-    final = csat.resolution_reply(state.config, state.secret_key, case, text, now) if resolve else text
-    if problem := _reply_problem(state.config, case, text, final):
-        return refused_page(request, session, employee, case_id, error=problem, draft=draft, status_code=422)
-    try:
-        lifecycle.queue_reply(
-            session,
-            case,
-            final,
-            now,
-            employee_id=employee.id or 0,
-            in_reply_to=latest.external_id,
-            resolves=resolve,
-            request_key=reply_key,
+    except Unacceptable as problem:
+        return refused_page(
+            request, session, employee, case_id, error=str(problem), draft=draft, status_code=422
         )
-        session.commit()
     except lifecycle.Refused as refused:
         return refused_page(request, session, employee, case_id, error=str(refused), draft=draft)
-    except IntegrityError:  # the same form, sent twice at once: the other request queued it
-        session.rollback()
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+def note_case(state: State, session: Session, employee: Employee, case: Case, text: str) -> None:
+    """An internal note: anyone who sees the case may leave one, and it is never sent."""
+    if not text or len(text) > MAX_NOTE_LENGTH:
+        raise Unacceptable(f"A note needs 1 to {MAX_NOTE_LENGTH} characters.")
+    lifecycle.add_note(session, case, state.clock(), employee_id=employee.id or 0, text=text)
 
 
 @router.post("/cases/{case_id}/note", dependencies=[CsrfChecked], response_model=None)
@@ -140,12 +175,12 @@ def note(
     """An internal note: anyone who sees the case may leave one, and it is never sent."""
     text = text.strip()
     case = visible_case(session, employee, case_id)
-    if not text or len(text) > MAX_NOTE_LENGTH:
-        error = f"A note needs 1 to {MAX_NOTE_LENGTH} characters."
+    try:
+        note_case(request.app.state, session, employee, case, text)
+    except Unacceptable as problem:
         return refused_page(
-            request, session, employee, case_id, error=error, draft=Draft(note=text), status_code=422
+            request, session, employee, case_id, error=str(problem), draft=Draft(note=text), status_code=422
         )
-    lifecycle.add_note(session, case, request.app.state.clock(), employee_id=employee.id or 0, text=text)
     session.commit()
     return RedirectResponse(f"/cases/{case_id}#timeline", status_code=303)
 
@@ -172,6 +207,14 @@ def dismiss(
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
+def reopen_case(state: State, session: Session, employee: Employee, case: Case, *, reason: str) -> None:
+    """Open a resolved, spam or ignored case again, its clocks computed afresh; undoing a dismissal is
+    reopening it. :class:`lifecycle.Refused` when it is open."""
+    reason = reason.strip()[:MAX_REASON_LENGTH]
+    lifecycle.reopen(session, case, state.clock(), employee_id=employee.id or 0, reason=reason)
+    refresh_clocks(session, state.config, case)
+
+
 @router.post("/cases/{case_id}/reopen", dependencies=[CsrfChecked], response_model=None)
 def reopen(
     *,
@@ -183,16 +226,12 @@ def reopen(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Open a resolved, spam or ignored case again: undoing a dismissal is reopening it."""
-    reason = reason.strip()[:MAX_REASON_LENGTH]
     try:
         case = acting_case(request, session, employee, case_id, seen)
-        lifecycle.reopen(
-            session, case, request.app.state.clock(), employee_id=employee.id or 0, reason=reason
-        )
+        reopen_case(request.app.state, session, employee, case, reason=reason)
     except Stale as stale:
         return refused_page(request, session, employee, case_id, stale=stale)
     except lifecycle.Refused as refused:
         return refused_page(request, session, employee, case_id, error=str(refused))
-    refresh_clocks(session, request.app.state.config, case)
     session.commit()
     return RedirectResponse(f"/cases/{case_id}", status_code=303)

@@ -35,14 +35,30 @@ from social_care.web.security import CsrfChecked, CurrentAgent, DatabaseSession
 
 router = APIRouter()
 MAX_CASES = 200
+# What may be done to many cases at once ("category" and "priority" take the new value, "assign" whom).
+ACTIONS = ("take", "assign", "category", "priority", "spam", "ignored", "resolve", "reopen")
 CONFIRM = frozenset({"spam", "ignored", "resolve"})
 _SELECTED = re.compile(r"^(\d{1,12}):(\d{1,18})$")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One case a bulk action left as it was, and why (with what changed, when that is why)."""
+
+    case_id: int
+    reason: str
+    changes: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        if self.changes:
+            return f"SC-{self.case_id:06d} changed meanwhile ({'; '.join(self.changes)})"
+        return f"SC-{self.case_id:06d}: {self.reason}"
 
 
 @dataclass
 class Outcome:
     done: list[int] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
 
 
 class NotDone(Exception):
@@ -50,6 +66,7 @@ class NotDone(Exception):
 
 
 Act = Callable[[Session, Case, Employee], None]
+Allowed = Callable[..., bool]
 
 
 def _selected(values: list[str]) -> list[tuple[int, int]]:
@@ -60,10 +77,9 @@ def _selected(values: list[str]) -> list[tuple[int, int]]:
     return list(dict(pairs).items())[:MAX_CASES]
 
 
-def _action(
-    request: Request, employee: Employee, action: str, value: str
-) -> tuple[Act, Callable[..., bool], str]:
-    """What to do to each case, who may, and the words for it."""
+def bulk_action(request: Request, employee: Employee, action: str, value: str) -> tuple[Act, Allowed, str]:
+    """What to do to each case, who may, and the words for it; an HTTP 422 for an action not in
+    :data:`ACTIONS`."""
     state = request.app.state
     now = state.clock()
 
@@ -102,7 +118,7 @@ def _action(
         lifecycle.reopen(session, case, now, employee_id=person.id or 0, reason=value[:200])
         refresh_clocks(session, state.config, case)
 
-    actions: dict[str, tuple[Act, Callable[..., bool], str]] = {
+    actions: dict[str, tuple[Act, Allowed, str]] = {
         "take": (take, may_take, "taken"),
         "assign": (assign, may_act, "assigned"),
         "category": (recategorise, may_act, f"now {value}"),
@@ -124,6 +140,41 @@ def _supervising(config: object, employee: Employee, case: Case) -> bool:
 def _open_only(case: Case) -> None:
     if case.status in CLOSED_STATES:
         raise NotDone(f"it is {case.status}")
+
+
+def run_bulk(
+    request: Request,
+    session: Session,
+    employee: Employee,
+    selected: list[tuple[int, int]],
+    *,
+    act: Act,
+    allowed: Allowed,
+) -> Outcome:
+    """Do ``act`` to each selected ``(case, latest change seen)`` on its own, in its own transaction,
+    exactly as from its page; what could not be done is refused with why, the rest goes through."""
+    outcome = Outcome()
+    for case_id, seen in selected:
+        try:
+            case = acting_case(request, session, employee, case_id, seen, allowed=allowed)
+            act(session, case, employee)
+            session.commit()
+            outcome.done.append(case_id)
+        except (NotDone, lifecycle.Refused) as why:
+            session.rollback()
+            outcome.refused.append(Refusal(case_id, str(why)))
+        except Stale as stale:
+            session.rollback()
+            outcome.refused.append(Refusal(case_id, "changed meanwhile", stale.changes))
+        except HTTPException as refused:
+            session.rollback()
+            reason = (
+                "not in your scope"
+                if refused.status_code == status.HTTP_404_NOT_FOUND
+                else "not yours to act on"
+            )
+            outcome.refused.append(Refusal(case_id, reason))
+    return outcome
 
 
 def _back(back: str) -> str:
@@ -149,37 +200,17 @@ def bulk(
     if not selected:
         request.session["queue_notices"] = ["Select at least one case first."]
         return RedirectResponse(_back(back), status_code=303)
-    act, allowed, words = _action(request, employee, action, value)
+    act, allowed, words = bulk_action(request, employee, action, value)
     if action in CONFIRM and not confirmed:
         return _confirmation(
             request, session, employee, action=action, value=value, selected=selected, back=back
         )
-    outcome = Outcome()
-    for case_id, seen in selected:
-        try:
-            case = acting_case(request, session, employee, case_id, seen, allowed=allowed)
-            act(session, case, employee)
-            session.commit()
-            outcome.done.append(case_id)
-        except (NotDone, lifecycle.Refused) as why:
-            session.rollback()
-            outcome.refused.append(f"SC-{case_id:06d}: {why}")
-        except Stale as stale:
-            session.rollback()
-            outcome.refused.append(f"SC-{case_id:06d} changed meanwhile ({'; '.join(stale.changes)})")
-        except HTTPException as refused:
-            session.rollback()
-            reason = (
-                "not in your scope"
-                if refused.status_code == status.HTTP_404_NOT_FOUND
-                else "not yours to act on"
-            )
-            outcome.refused.append(f"SC-{case_id:06d}: {reason}")
+    outcome = run_bulk(request, session, employee, selected, act=act, allowed=allowed)
     notices = (
         [f"{len(outcome.done)} case{'s' if len(outcome.done) != 1 else ''} {words}."] if outcome.done else []
     )
     if outcome.refused:
-        notices.append("Not done: " + "; ".join(outcome.refused))
+        notices.append("Not done: " + "; ".join(str(refusal) for refusal in outcome.refused))
     request.session["queue_notices"] = notices
     if action in DISMISSALS and outcome.done:
         request.session["queue_undo"] = [
