@@ -49,6 +49,9 @@ def test_every_cli_command_is_in_the_readme() -> None:
         "classify",
         "db upgrade",
         "user set-password",
+        "token create",
+        "token list",
+        "token revoke",
     ):
         assert f"social-care {command}" in README
 
