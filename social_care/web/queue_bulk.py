@@ -24,6 +24,7 @@ from social_care import lifecycle
 from social_care.case_changes import latest_change
 from social_care.case_states import CLOSED_STATES, DISMISSALS, OPEN_STATES
 from social_care.corrections import Triage, correct
+from social_care.metrics import rollups
 from social_care.queue_views import QueueQuery
 from social_care.scope import is_supervisor, may_act, may_take
 from social_care.sla.sweeper import refresh_clocks
@@ -151,29 +152,39 @@ def run_bulk(
     act: Act,
     allowed: Allowed,
 ) -> Outcome:
-    """Do ``act`` to each selected ``(case, latest change seen)`` on its own, in its own transaction,
-    exactly as from its page; what could not be done is refused with why, the rest goes through."""
+    """Do ``act`` to each selected ``(case, latest change seen)`` on its own, exactly as from its page;
+    what could not be done is refused with why, the rest goes through.
+
+    Each case is a savepoint of one transaction: a refusal undoes that case alone, and the
+    rollups of all the cases done are brought up to date once, at the commit.
+    """
     outcome = Outcome()
     for case_id, seen in selected:
+        step = session.begin_nested()
         try:
             case = acting_case(request, session, employee, case_id, seen, allowed=allowed)
             act(session, case, employee)
-            session.commit()
+            session.flush()
+            step.commit()
             outcome.done.append(case_id)
         except (NotDone, lifecycle.Refused) as why:
-            session.rollback()
+            step.rollback()
             outcome.refused.append(Refusal(case_id, str(why)))
         except Stale as stale:
-            session.rollback()
+            step.rollback()
             outcome.refused.append(Refusal(case_id, "changed meanwhile", stale.changes))
         except HTTPException as refused:
-            session.rollback()
+            step.rollback()
             reason = (
                 "not in your scope"
                 if refused.status_code == status.HTTP_404_NOT_FOUND
                 else "not yours to act on"
             )
             outcome.refused.append(Refusal(case_id, reason))
+    rollups.note_events(
+        session, [(case_id, "bulk") for case_id in outcome.done]
+    )  # whatever a rollback forgot
+    session.commit()
     return outcome
 
 
