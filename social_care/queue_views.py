@@ -34,6 +34,7 @@ from social_care.storage.types import UtcDateTime
 PAGE_SIZE = 50
 DUE_SOON = timedelta(minutes=30)
 RECENTLY_CLOSED = timedelta(days=14)
+COUNT_CAP = 999  # a count past it reads "999+"
 SORTS = ("due", "priority", "newest", "reach")
 DUE_STATES = ("overdue", "soon", "later", "none")
 STATUSES = (*OPEN_STATES, *CLOSED_STATES)
@@ -346,7 +347,8 @@ def fetch_page(
 
 def counts(session: Session, employee: Employee, *, now: datetime) -> dict[str, int]:
     """How many cases each of ``employee``'s views holds, for the navigation: the open views in
-    one pass over the open cases the person may see, the recently closed in another."""
+    one pass over the open cases the person may see; the recently closed up to ``COUNT_CAP``
+    (beyond it, a number nobody reads costs a scan of weeks of cases)."""
     views = views_for(employee)
     scope = visible_cases(session, employee)
     open_views = [view.name for view in views if not view.closed]
@@ -357,9 +359,10 @@ def counts(session: Session, employee: Employee, *, now: datetime) -> dict[str, 
     found = session.exec(select(*tallies).where(col(Case.status).in_(OPEN_STATES), scope)).one()
     result = dict(zip(open_views, found if len(open_views) > 1 else [found], strict=True))
     for view in views:
-        if view.closed:
+        if view.closed:  # weeks of closed cases: counted up to a cap, as "999+"
             condition = and_(_view_only(session, employee, view.name, now), scope)
-            result[view.name] = session.exec(select(func.count()).select_from(Case).where(condition)).one()
+            capped = select(Case.id).where(condition).limit(COUNT_CAP + 1).subquery()
+            result[view.name] = session.exec(select(func.count()).select_from(capped)).one()
     return {view.name: int(result[view.name]) for view in views}
 
 

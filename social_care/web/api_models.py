@@ -130,7 +130,9 @@ class QueueRowOut(BaseModel):
 class ViewOut(BaseModel):
     name: str
     title: str
-    count: int
+    count: int = Field(
+        description="cases in the view; the recently closed are counted up to 1,000 (more reads 1000)"
+    )
 
     @classmethod
     def of(cls, view: View, count: int) -> ViewOut:

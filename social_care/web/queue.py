@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
+from social_care import queue_views
 from social_care.crisis import current_crisis
 from social_care.queue_views import (
     DUE_STATES,
@@ -64,6 +65,7 @@ def show_queue(request: Request, employee: CurrentAgent, session: DatabaseSessio
         view=VIEWS[query.view],
         views=views_for(employee),
         counts=counts(session, employee, now=now),
+        count_cap=queue_views.COUNT_CAP,
         page=page,
         problems=problems,
         notices=request.session.pop("queue_notices", []),

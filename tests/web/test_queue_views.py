@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from social_care import queue_views
 from social_care.config import Config
 from social_care.metrics import rollups
 from social_care.storage.tables import Author, Case, CaseEvent, Employee
@@ -280,3 +281,16 @@ def test_the_figures_after_a_bulk_action_with_a_refusal_equal_a_rebuild(
     kept = snapshot(desk.engine)
     rollups.rebuild(desk.engine)
     assert snapshot(desk.engine) == kept
+
+
+def test_the_recently_closed_are_counted_up_to_a_cap(
+    client: TestClient, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for number in range(3):
+        case_id = desk.post(handle=f"done{number}", text="fixed")
+        desk.resolve(case_id, CHIARA)
+    monkeypatch.setattr(queue_views, "COUNT_CAP", 2)
+    log_in(client, CHIARA)
+    page = client.get("/queue?view=closed").text
+    assert re.search(r'data-view="closed">Recently closed <span class="count">2\+</span>', page)
+    assert len(QueuePage(page).rows) == 3, "the cap is the count's, never the rows'"
