@@ -35,7 +35,7 @@ PAGE_SIZE = 50
 DUE_SOON = timedelta(minutes=30)
 RECENTLY_CLOSED = timedelta(days=14)
 COUNT_CAP = 999  # a count past it reads "999+"
-SORTS = ("due", "priority", "newest", "reach")
+SORTS = ("due", "priority", "newest", "recent", "reach")
 DUE_STATES = ("overdue", "soon", "later", "none")
 STATUSES = (*OPEN_STATES, *CLOSED_STATES)
 _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
@@ -155,7 +155,7 @@ class QueueQuery:
 
     @property
     def order(self) -> str:
-        return self.sort if self.sort in SORTS else ("newest" if VIEWS[self.view].closed else "due")
+        return self.sort if self.sort in SORTS else ("recent" if VIEWS[self.view].closed else "due")
 
 
 def checked(config: Config, employee: Employee, query: QueueQuery) -> tuple[QueueQuery, list[str]]:
@@ -258,6 +258,8 @@ def _sort_keys(order: str) -> list[tuple[ColumnElement[Any], bool]]:
         "due": [(due, False), (col(Case.id), False)],
         "priority": [(_PRIORITY_RANK, False), (due, False), (col(Case.id), False)],
         "newest": [(col(Case.opened_at), True), (col(Case.id), True)],
+        # The latest activity first: what "recently closed" means, read in the order of its index.
+        "recent": [(col(Case.last_activity_at), True), (col(Case.id), True)],
         "reach": [(func.coalesce(col(Author.followers), -1), True), (col(Case.id), True)],
     }
     return keys[order]

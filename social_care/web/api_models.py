@@ -303,7 +303,9 @@ class QueueParams(BaseModel):
     since: str = Field("", description="Opened on or after this day (YYYY-MM-DD, the person's time zone)")
     until: str = Field("", description="Opened on or before this day (YYYY-MM-DD)")
     q: str = Field("", description="Words of the posts, the customer's handle or name, or a reference")
-    sort: str = Field("", description="due, priority, newest or reach; by default due (newest when closed)")
+    sort: str = Field(
+        "", description="due, priority, newest, recent or reach; by default due (recent when closed)"
+    )
     after: str = Field("", description="The `next` of the previous page")
 
 

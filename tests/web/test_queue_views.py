@@ -172,7 +172,7 @@ def test_pages_follow_each_other_by_keyset_without_gaps_or_repeats(client: TestC
         made.append(desk.post(handle=f"customer{number}", text=f"post {number}"))
         desk.clock.advance(seconds=30)
     log_in(client, ADMIN)
-    for sort in ("due", "newest", "priority", "reach"):
+    for sort in ("due", "newest", "recent", "priority", "reach"):
         seen: list[str] = []
         url = f"/queue?view=open&sort={sort}"
         pages = 0
