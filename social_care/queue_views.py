@@ -19,14 +19,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, false, func, literal, literal_column, or_, true
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_, true
 from sqlalchemy import case as when
 from sqlmodel import Session, col, select
 
 from social_care.case_changes import MATERIAL
 from social_care.case_states import CLOSED_STATES, OPEN_STATES
 from social_care.config.models import Category, Cluster, Config, Priority
-from social_care.scope import is_supervisor, team_names, visible_cases
+from social_care.scope import is_supervisor, team_names, unindexed, visible_cases
 from social_care.search import matching_cases
 from social_care.storage.tables import Author, Case, CaseEvent, Employee, Mention, OutboxEntry
 from social_care.storage.types import UtcDateTime
@@ -106,7 +106,7 @@ def _view_only(session: Session, employee: Employee, view: str, now: datetime) -
         ),
         "due": lambda: and_(is_open, earliest_due() <= now + DUE_SOON),
         "closed": lambda: and_(
-            _beside_the_view("status", session.get_bind().dialect.name == "sqlite").in_(CLOSED_STATES),
+            unindexed(session, "status").in_(CLOSED_STATES),
             col(Case.last_activity_at) >= now - RECENTLY_CLOSED,
         ),
     }
@@ -208,7 +208,6 @@ def filter_conditions(
 ) -> list[ColumnElement[bool]]:
     """The conditions of ``query``'s filters and search (the view's are apart)."""
     conditions: list[ColumnElement[bool]] = []
-    sqlite = session.get_bind().dialect.name == "sqlite"
     equal = {
         "status": "status",
         "category": "category",
@@ -222,12 +221,12 @@ def filter_conditions(
     }
     for name, column in equal.items():
         if value := getattr(query, name):
-            conditions.append(_beside_the_view(column, sqlite) == value)
+            conditions.append(unindexed(session, column) == value)
     if query.team:
-        team = _beside_the_view("team", sqlite)
+        team = unindexed(session, "team")
         conditions.append(team.is_(None) if query.team == "none" else team == query.team)
     if query.assignee:
-        assignee = _beside_the_view("assignee_id", sqlite)
+        assignee = unindexed(session, "assignee_id")
         conditions.append(assignee.is_(None) if query.assignee == "none" else assignee == int(query.assignee))
     if query.due:
         conditions.append(_due_state(query.due, now))
@@ -239,16 +238,6 @@ def filter_conditions(
     if query.q:
         conditions.append(matching_cases(query.q, session.get_bind().dialect))
     return conditions
-
-
-def _beside_the_view(name: str, sqlite: bool) -> ColumnElement[Any]:
-    """A case's column for a filter, which SQLite must not take for its way in (unary ``+``).
-
-    Without statistics SQLite takes any equality as the narrowest path: a category's index
-    over a year of complaints, instead of the view's own (the few thousand open cases, or the
-    last two weeks by ``last_activity_at`` in their order). PostgreSQL weighs them itself."""
-    column: ColumnElement[Any] = literal_column(f"+cases.{name}") if sqlite else getattr(Case, name)
-    return column
 
 
 def _due_state(state: str, now: datetime) -> ColumnElement[bool]:
@@ -311,7 +300,9 @@ def _after(keys: list[tuple[ColumnElement[Any], bool]], values: list[Any]) -> Co
         same = [keys[earlier][0] == values[earlier] for earlier in range(position)]
         beyond = column < values[position] if descending else column > values[position]
         alternatives.append(and_(*same, beyond))
-    return or_(*alternatives)
+    first, descending = keys[0]
+    bound = first <= values[0] if descending else first >= values[0]  # lets an index on it read a range
+    return and_(bound, or_(*alternatives))
 
 
 @dataclass(frozen=True)
