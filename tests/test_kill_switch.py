@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, true
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from responders.outbox import OutboxSender
 from social_care import lifecycle
+from social_care.queue_views import QueueQuery, fetch_page
 from social_care.runtime import build_service
 from social_care.storage.engine import make_engine
-from social_care.storage.tables import CaseEvent, OutboxEntry, Switch
+from social_care.storage.tables import CaseEvent, Employee, OutboxEntry, Switch
 from social_care.switches import current_pause, pause_automatic_replies, resume_automatic_replies
 from social_care.users import set_employee_password
 from social_care.web.app import create_app
-from social_care.web.queue import queue_rows
 from tests.support.clock import FakeClock
 from tests.support.configs import demo_config
 from tests.support.desk import acknowledged_case
@@ -207,6 +208,6 @@ def test_an_acknowledgement_held_while_a_person_answered_is_cancelled_not_sent_a
         states = {entry.purpose: entry.state for entry in session.exec(select(OutboxEntry))}
     assert states == {"acknowledgement": "cancelled", "reply": "sent"}
     with Session(engine) as session:
-        assert [row.reply_state for row in queue_rows(session, true())] == ["sent"], (
-            "the latest reply's state"
-        )
+        admin = session.exec(select(Employee).where(Employee.role == "admin")).one()
+        page = fetch_page(session, admin, QueueQuery(view="open"), now=clock(), zone=ZoneInfo("UTC"))
+        assert [row.reply_state for row in page.rows] == ["sent"], "the latest reply's state"
