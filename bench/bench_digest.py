@@ -29,23 +29,19 @@ without building. Nothing touches the network but the local PostgreSQL.
 from __future__ import annotations
 
 import argparse
-import os
-import random
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-import psycopg
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from seeding import NOW, build, built_already, database
 
 from social_care.config import Config, load_config
 from social_care.config.models import DigestRecipient
@@ -54,241 +50,14 @@ from social_care.metrics import Period, measure, rollups
 from social_care.resources import example_config
 from social_care.sla.sweeper import Alert, Sweeper
 from social_care.storage import migrate
-from social_care.storage.engine import make_engine
-from social_care.storage.tables import (
-    Author,
-    Case,
-    CaseEvent,
-    Classification,
-    CsatResponse,
-    Mention,
-    TermMatch,
-)
 
-NOW = datetime(2026, 12, 6, 7, 30, tzinfo=UTC)  # a morning, as the digest goes out
-TEAMS = ("care-it", "care-en", "payments")
-PRODUCTS = ("Velora Pulse", "Velora Casa", "Velora Pay", "")
-CATEGORIES = ("complaint", "complaint", "inquiry", "praise", "other")
-CLUSTERS = ("technical_fault", "how_to", "not_working", "delivery", "billing", "account", "other")
-SAYINGS = {
-    "complaint": (
-        "{product} stopped syncing again after the update, third time this week",
-        "Ordered a {product} ten days ago and still no tracking number. Anyone there?",
-        "Il mio {product} si spegne da solo, assistenza introvabile",
-    ),
-    "inquiry": (
-        "Does {product} work with two accounts on one phone?",
-        "Quando arriva {product} in Italia? Si può preordinare?",
-    ),
-    "praise": (
-        "Honestly {product} is the best thing I bought this year, setup took two minutes",
-        "Grazie al supporto Velora, risolto in dieci minuti!",
-    ),
-    "other": ("Anyone going to the {product} launch event on Friday?",),
-}
-PLATFORMS = (("x-velora", "x"), ("reddit-velora", "reddit"), ("feed-web", "feed"))
-CHUNK = 20_000
 DUE_FOR_SWEEP = 1_000
 SWEPT = "(picked for a timed sweep)"
-PG_ADMIN = os.environ.get("SOCIAL_CARE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-WRITE_ORDER = (Author, Case, Mention, CaseEvent, Classification, TermMatch, CsatResponse)
 
 
 class Quiet:
     def notify(self, session: Session, alert: Alert) -> None:
         pass
-
-
-@dataclass
-class Rows:
-    """Rows to write, by table, flushed in chunks so memory stays flat."""
-
-    engine: Engine
-    pending: dict[Any, list[dict[str, Any]]]
-
-    def add(self, table: Any, row: dict[str, Any]) -> None:
-        rows = self.pending.setdefault(table, [])
-        rows.append(row)
-        if len(rows) >= CHUNK:
-            self.flush()
-
-    def flush(self) -> None:
-        """Every pending row, parents before the rows that point at them."""
-        with self.engine.begin() as connection:
-            for table in WRITE_ORDER:
-                if self.pending.get(table):
-                    connection.execute(insert(table), self.pending[table])
-                self.pending[table] = []
-
-
-def _measured(due: datetime, at: datetime) -> dict[str, Any]:
-    return {"due_at": due.isoformat(), "met": at <= due}
-
-
-def _events(
-    rng: random.Random, case_id: int, opened: datetime, mentions: list[int]
-) -> tuple[list[dict[str, Any]], str, datetime]:
-    """The case's story up to NOW, its status then, and the time of its last event.
-
-    As on a working desk: nearly every case is answered, and every case older than
-    three days is resolved, so the backlog holds the last days' open cases.
-    """
-    story: list[dict[str, Any]] = []
-
-    def event(kind: str, at: datetime, status: str | None, **detail: Any) -> None:
-        row = {"case_id": case_id, "kind": kind, "actor": "system", "at": at, "to_status": status}
-        story.append({**row, "detail": detail})
-
-    event("opened", opened, "new", mention_id=mentions[0])
-    ack = opened + timedelta(minutes=rng.uniform(1, 30))
-    event("assigned", ack, "assigned", team=rng.choice(TEAMS))
-    event("acknowledged", ack, None, **_measured(opened + timedelta(minutes=15), ack))
-    last = ack
-    if rng.random() < 0.95:
-        reply = ack + timedelta(minutes=rng.uniform(5, 150))
-        if reply > opened + timedelta(minutes=60) and rng.random() < 0.5:
-            due = opened + timedelta(minutes=60)
-            event("sla_breached", due, None, target="response", due_at=due.isoformat())
-        event(
-            "responded",
-            reply,
-            "responded",
-            first=True,
-            waiting_since=opened.isoformat(),
-            **_measured(opened + timedelta(minutes=60), reply),
-        )
-        last = reply
-        for extra in mentions[1:]:
-            last += timedelta(minutes=rng.uniform(5, 300))
-            event("mention_added", last, None, mention_id=extra)
-    if opened < NOW - timedelta(days=3) or rng.random() < 0.8:
-        last += timedelta(minutes=rng.uniform(10, 2000))
-        event("resolved", last, "resolved", **_measured(opened + timedelta(minutes=1440), last))
-    story = [item for item in story if item["at"] <= NOW]
-    status = [item["to_status"] for item in story if item["to_status"]][-1]
-    return story, status, max(item["at"] for item in story)
-
-
-def build(engine: Engine, mentions: int, days: int, seed: int) -> None:
-    """``mentions`` posts over ``days`` days up to NOW, in cases of one to three posts each."""
-    rng = random.Random(seed)
-    rows = Rows(engine, {})
-    authors = max(mentions // 4, 1)
-    for number in range(1, authors + 1):
-        rows.add(
-            Author,
-            {
-                "id": number,
-                "platform": "x",
-                "external_id": str(number),
-                "handle": f"user{number}",
-                "name": f"User {number}",
-                "followers": int(rng.paretovariate(1.2) * 50),
-                "blocked": False,
-            },
-        )
-    rows.flush()
-    start, written, case_id = NOW - timedelta(days=days), 0, 0
-    while written < mentions:
-        case_id += 1
-        posts = min(rng.choice((1, 1, 1, 2, 3)), mentions - written)
-        opened = start + timedelta(seconds=rng.uniform(0, days * 86_400))
-        source, platform = rng.choice(PLATFORMS)
-        category, priority = rng.choice(CATEGORIES), rng.choice(("normal", "normal", "high"))
-        ids = list(range(written + 1, written + posts + 1))
-        written += posts
-        story, status, last = _events(rng, case_id, opened, ids)
-        due = opened + timedelta(hours=rng.uniform(-2, 4)) if case_id % 97 == 0 else None
-        rows.add(
-            Case,
-            {
-                "id": case_id,
-                "source_id": source,
-                "platform": platform,
-                "author_id": rng.randint(1, authors),
-                "thread_key": str(case_id),
-                "status": status,
-                "category": category,
-                "cluster": rng.choice(CLUSTERS),
-                "priority": priority,
-                "language": rng.choice(("en", "it")),
-                "brand": "Velora",
-                "product": rng.choice(PRODUCTS),
-                "team": rng.choice(TEAMS),
-                "opened_at": opened,
-                "last_activity_at": last,
-                "resolution_due_at": due,
-                "sla_next_alert_at": due,
-                "suggested_reply": "",
-            },
-        )
-        for number, mention_id in enumerate(ids):
-            posted = opened + timedelta(minutes=number * rng.uniform(5, 300))
-            rows.add(
-                Mention,
-                {
-                    "id": mention_id,
-                    "source_id": source,
-                    "platform": platform,
-                    "external_id": str(mention_id),
-                    "url": f"https://x.com/user/status/{mention_id}",
-                    "author_id": rng.randint(1, authors),
-                    "text": rng.choice(SAYINGS[category]).format(product=rng.choice(PRODUCTS[:3])),
-                    "posted_at": posted,
-                    "fetched_at": posted,
-                    "direct": True,
-                    "is_retweet": False,
-                    "raw": {},
-                    "case_id": case_id,
-                    "processed_at": posted,
-                },
-            )
-            rows.add(
-                Classification,
-                {
-                    "mention_id": mention_id,
-                    "category": category if number == 0 else rng.choice(CATEGORIES),
-                    "cluster": rng.choice(CLUSTERS),
-                    "sentiment": 0.0,
-                    "priority": priority,
-                    "language": "en",
-                    "confidence": 0.8,
-                    "reasons": [],
-                    "decided_by": "rules",
-                    "decided_at": posted,
-                    "current": True,
-                },
-            )
-            if rng.random() < 0.6:
-                rows.add(
-                    TermMatch,
-                    {
-                        "mention_id": mention_id,
-                        "term": "Velora Pulse",
-                        "kind": "product",
-                        "brand": "Velora",
-                        "product": rng.choice(PRODUCTS[:3]),
-                        "matched_text": "Velora Pulse",
-                        "start": 0,
-                        "end": 12,
-                        "score": 100.0,
-                    },
-                )
-        for item in story:
-            rows.add(CaseEvent, item)
-        if rng.random() < 0.05:
-            rows.add(
-                CsatResponse,
-                {
-                    "case_id": case_id,
-                    "score": rng.randint(1, 5),
-                    "comment": "",
-                    "answered_at": min(last + timedelta(hours=1), NOW),
-                },
-            )
-    rows.flush()
 
 
 def _sweep_data(engine: Engine) -> None:
@@ -342,52 +111,6 @@ def best(action: Callable[[], object], runs: int) -> float:
         action()
         times.append(time.perf_counter() - started)
     return min(times)
-
-
-@contextmanager
-def database(engine_name: str, keep: Path | None, label: str) -> Iterator[tuple[Engine, Callable[[], str]]]:
-    """A database to build in: temporary, or with ``keep`` one that stays for the next run
-    (a file in ``keep``, or a PostgreSQL database named after ``label``)."""
-    if engine_name == "sqlite":
-        with tempfile.TemporaryDirectory() as scratch:
-            path = (keep or Path(scratch)) / f"bench-{label}.db"
-            engine = make_engine(f"sqlite:///{path}")
-            yield engine, lambda: f"{path.stat().st_size / 2**20:,.0f} MB"
-            engine.dispose()
-        return
-    name = f"social_care_bench_{label}" if keep else f"social_care_bench_{os.getpid()}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        if not keep:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            admin.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
-    engine = make_engine(url)
-
-    def size() -> str:
-        with engine.connect() as connection:
-            used = connection.execute(text("SELECT pg_database_size(current_database())")).scalar() or 0
-        return f"{used / 2**20:,.0f} MB"
-
-    try:
-        yield engine, size
-    finally:
-        engine.dispose()
-        if not keep:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def built_already(engine: Engine, mentions: int) -> int | None:
-    """The cases of a kept database that holds its ``mentions`` and their rollups; None when empty."""
-    with engine.connect() as connection:
-        held = connection.execute(text("SELECT count(*) FROM mentions")).scalar()
-        shared = connection.execute(text("SELECT count(*) FROM case_contributions")).scalar()
-    if held == mentions and shared:
-        return shared
-    if held:
-        raise SystemExit(f"{engine.url.database}: a kept database left half built; drop it and run again")
-    return None
 
 
 def measure_one(
