@@ -100,6 +100,31 @@ class _Evidence:
         return list(dict.fromkeys(self.found.get(kind, ())))
 
 
+class RuleReading(NamedTuple):
+    """A post as the rules read it: its words, language and cues, before any verdict."""
+
+    text: str
+    tokens: Tokens
+    language: str
+    lexicon: Lexicon
+    reading: Reading
+    evidence: _Evidence
+    question: bool
+    personal: bool
+
+    def signals(self) -> dict[str, float]:
+        """The cues as numbers, by kind (what a trained model weighs beside the words)."""
+        totals = self.evidence.totals
+        return {
+            "negative": totals.get("negative", 0),
+            "positive": totals.get("positive", 0),
+            "request": self.evidence.count("request"),
+            "urgent": self.evidence.count("urgent"),
+            "question": float(self.question),
+            "personal": float(self.personal),
+        }
+
+
 class RuleClassifier:
     def __init__(self, product_tiers: Mapping[str, str] | None = None) -> None:
         self._lexicons = {language: load_lexicon(language) for language in available_languages()}
@@ -116,6 +141,15 @@ class RuleClassifier:
         matches: list[Match] | None = None,
         tokens: Tokens | None = None,
     ) -> Verdict:
+        return self.judge(
+            self.read(text, language=language, tokens=tokens),
+            followers=followers,
+            direct=direct,
+            matches=matches,
+        )
+
+    def read(self, text: str, *, language: str | None = None, tokens: Tokens | None = None) -> RuleReading:
+        """The cues of a post, before any verdict: what :meth:`judge` decides on and a model learns from."""
         if tokens is None:
             tokens = tokenize(text)
         unique = tokens.unique
@@ -129,23 +163,43 @@ class RuleClassifier:
             or (lexicon.may_open_question(reading) and _opens_with_question(text, lexicon))
         )
         personal = not lexicon.first_person.isdisjoint(unique)
-        category, confidence, reasons = _decide(evidence, question, personal)
-        cluster = _cluster(reading, lexicon) if category in _WITH_CLUSTER else ("other", [])
+        return RuleReading(text, tokens, detected, lexicon, reading, evidence, question, personal)
+
+    def judge(
+        self,
+        read: RuleReading,
+        *,
+        followers: int | None = None,
+        direct: bool = False,
+        matches: list[Match] | None = None,
+        decided: tuple[str, float, list[str]] | None = None,
+    ) -> Verdict:
+        """The verdict on a read post; ``decided`` (category, confidence, reasons) is another
+        judge's call on the category (a trained model's), which the cluster and priority follow."""
+        evidence = read.evidence
+        category, confidence, reasons = decided or _decide(evidence, read.question, read.personal)
+        cluster = _cluster(read.reading, read.lexicon) if category in _WITH_CLUSTER else ("other", [])
         priority, priority_reasons = self._priority(category, evidence, followers, direct, matches or [])
         sentiment = _sentiment(evidence.totals.get("positive", 0), evidence.totals.get("negative", 0))
         # Only a post whose first word is "RT" can be one; most are not asked.
-        retweet = bool(tokens.words and tokens.words[0] == "rt" and _RETWEET.match(text))
+        tokens = read.tokens
+        retweet = bool(tokens.words and tokens.words[0] == "rt" and _RETWEET.match(read.text))
         notes = ["a retweet: not a mention to answer"] if retweet else []
         return Verdict(
             category,
             confidence,
             cluster[0],
             sentiment,
-            detected,
+            read.language,
             priority,
             reasons + cluster[1] + priority_reasons + notes,
             retweet,
         )
+
+    @staticmethod
+    def decide(read: RuleReading) -> tuple[str, float, list[str]]:
+        """The rules' own call on a read post: category, confidence and the cues that decided it."""
+        return _decide(read.evidence, read.question, read.personal)
 
     def _lexicon_for(self, unique: set[str], hint: str | None) -> tuple[Lexicon, str]:
         """The hinted language's lexicon, else the one whose common words fit best;
