@@ -5,14 +5,15 @@ full-width and look-alike letters) and keeps its span in the original text, so
 a match can be shown where the writer put it. URLs are ignored; invisible
 characters (zero-width, direction overrides) are dropped before splitting, so
 ``Vel\u200bora`` is still one word; @handles and #hashtags are split into their
-words (``#VeloraPulse`` -> ``velora pulse``, ``@velora_help`` -> ``velora help``).
+words (``#VeloraPulse`` -> ``velora pulse``, ``@velora_help`` -> ``velora help``),
+and :attr:`Tokens.tags` says which words came from one.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from itertools import accumulate
 
@@ -36,6 +37,8 @@ _CAMEL_HUMP = re.compile(r"[a-z][A-Z]")
 _ELONGATED = re.compile(r"([^\W\d_])\1{2,}")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][^\W\d_A-Z])|[A-Z]?[^\W\d_A-Z]+|[A-Z]+|\d+")
 # Latin look-alikes from Cyrillic, Greek and Armenian, as used to dodge filters.
+# The body of an @handle or a #hashtag, from the character after its mark.
+_TAG_BODY = re.compile(r"[^\W_]*(?:_[^\W_]+)*")
 _LOOK_ALIKES = str.maketrans(
     "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0458\u0455\u0501\u0261\u0585\u1d04\u1d0f\u03b1"
     "\u03bf\u03b9\u03c1\u03c4\u03c5\u03bd\u03ba",
@@ -51,7 +54,7 @@ class Tokens:
     spans on first use.
     """
 
-    __slots__ = ("_ends", "_starts", "_text", "_written", "unique", "words")
+    __slots__ = ("_ends", "_flat", "_starts", "_tags", "_text", "_written", "unique", "words")
 
     def __init__(
         self,
@@ -61,12 +64,17 @@ class Tokens:
         *,
         text: str = "",
         written: list[str] | None = None,
+        flat: str | None = None,
     ) -> None:
         self.words = words
         self._text = text
         self._written = written
+        # The text with every character but letters and digits made a space, when the plain path
+        # made it: where a word stands is then counted without finding every span.
+        self._flat = flat
         self._starts = starts
         self._ends = ends
+        self._tags: list[tuple[str, int, int]] | None = None
         # The distinct words, made once and shared by the matcher and the classifier.
         self.unique = set(words)
 
@@ -81,6 +89,20 @@ class Tokens:
         if self._ends is None:
             self._spans_from_text()
         return self._ends  # type: ignore[return-value]
+
+    @property
+    def tags(self) -> list[tuple[str, int, int]]:
+        """The @handles and #hashtags, as (mark, first word, word after the last): the name of an
+        account or a topic, not the writer's own words."""
+        if self._tags is None:
+            text = self._text
+            if "@" not in text and "#" not in text:
+                self._tags = []
+            elif self._starts is None and self._flat is not None:
+                self._tags = _tagged_plainly(text, self._flat)
+            else:
+                self._tags = _tagged(text, self.starts)
+        return self._tags
 
     def span(self, first: int, last: int) -> tuple[int, int]:
         """The original-text span of words ``first`` to ``last`` inclusive."""
@@ -117,6 +139,50 @@ def _spans(written: list[str], text: str) -> tuple[list[int], list[int]]:
         starts.append(start)
         ends.append(end)
     return starts, ends
+
+
+def tag_bodies(text: str) -> list[tuple[str, int, int]]:
+    """Each @handle and #hashtag as (mark, where its body starts, where it ends) in ``text``; an
+    "@" inside a word, as in an email address, marks none."""
+    tags = []
+    for mark in "@#":
+        at = text.find(mark)
+        while at >= 0:
+            if not (at and text[at - 1].isalnum()):
+                end = _TAG_BODY.match(text, at + 1).end()  # type: ignore[union-attr]
+                if end > at + 1:
+                    tags.append((mark, at + 1, end))
+            at = text.find(mark, at + 1)
+    return tags
+
+
+def name_words(name: str) -> list[str]:
+    """The folded words of an @handle's or a #hashtag's body, split as :func:`tokenize` splits it."""
+    if "_" not in name and (name[1:].islower() or name.isupper()):
+        return [fold_word(name)]
+    return [fold_word(part.group()) for part in _CAMEL.finditer(name)]
+
+
+def _tagged(text: str, starts: list[int]) -> list[tuple[str, int, int]]:
+    """Each @handle and #hashtag as (mark, first word, word after the last)."""
+    tags = []
+    for mark, start, end in tag_bodies(text):
+        first = last = bisect_left(starts, start)
+        while last < len(starts) and starts[last] < end:
+            last += 1
+        if last > first:
+            tags.append((mark, first, last))
+    return tags
+
+
+def _tagged_plainly(text: str, flat: str) -> list[tuple[str, int, int]]:
+    """As :func:`_tagged`, for a post of plain words only (no compound to split): each tag is one
+    word, the one after as many words as the flat text holds before its mark."""
+    tags = []
+    for mark, start, _ in tag_bodies(text):
+        index = len(flat[:start].split())
+        tags.append((mark, index, index + 1))
+    return tags
 
 
 @lru_cache(maxsize=200_000)
@@ -188,16 +254,18 @@ def tokenize(text: str) -> Tokens:
     if "_" in text:
         return _tokenize_fully(text)
     if text.isascii():
-        written = text.encode("ascii").translate(_SEPARATORS).decode("ascii").split()
+        flat = text.encode("ascii").translate(_SEPARATORS).decode("ascii")
+        written = flat.split()
     elif (latin := _latin1(text)) is not None and "\u00ad" not in text:
-        written = latin.translate(_SEPARATORS).decode("latin-1").split()
+        flat = latin.translate(_SEPARATORS).decode("latin-1")
+        written = flat.split()
     elif _INVISIBLE_SET.isdisjoint(text):
-        written = _PLAIN_WORD.findall(text)
+        flat, written = None, _PLAIN_WORD.findall(text)
     else:
         return _tokenize_fully(text)
     words = _folded_plain(written)
     if all(words):
-        return Tokens(words, text=text, written=written)
+        return Tokens(words, text=text, written=written, flat=flat)
     return _with_compounds(text, written, words)
 
 
@@ -229,11 +297,11 @@ def _with_compounds(text: str, written: list[str], words: list[str]) -> Tokens:
         words[index : index + 1] = [fold_word(piece.group()) for piece in pieces]
         starts[index : index + 1] = [start + piece.start() for piece in pieces]
         ends[index : index + 1] = [start + piece.end() for piece in pieces]
-    return Tokens(words, starts, ends)
+    return Tokens(words, starts, ends, text=text)
 
 
-def _tokenize_fully(text: str) -> Tokens:
-    text, positions = _visible(text)
+def _tokenize_fully(original: str) -> Tokens:
+    text, positions = _visible(original)
     parts = _SPLIT.split(text)
     offsets = list(accumulate(map(len, parts), initial=0))
     words, starts, ends = list(map(fold_word, parts[1::2])), offsets[1:-1:2], offsets[2::2]
@@ -242,7 +310,7 @@ def _tokenize_fully(text: str) -> Tokens:
     if positions is not None:
         starts = [positions[index] for index in starts]
         ends = [positions[index - 1] + 1 for index in ends]
-    return Tokens(words, starts, ends)
+    return Tokens(words, starts, ends, text=original)
 
 
 def _split_compounds(text: str, words: list[str], starts: list[int], ends: list[int]) -> None:

@@ -86,13 +86,13 @@ def test_matched_terms_say_which_term_where_and_how_close(tmp_path: Path) -> Non
 
 
 def test_a_post_naming_no_watch_term_is_still_classified(tmp_path: Path) -> None:
-    (record,) = Run([post("a", "the app is broken again")], path=tmp_path).records
+    (record,) = Run([post("a", "your app is broken again")], path=tmp_path).records
     assert record["matched_terms"] == [] and record["category"] == "complaint"
     assert any("negative cue" in reason for reason in record["reasons"])
 
 
 def test_classification_works_with_no_watch_terms_at_all(tmp_path: Path) -> None:
-    run = Run([post("a", "Velora Pulse? Where is my refund?")], matcher=WatchMatcher([]), path=tmp_path)
+    run = Run([post("a", "@velora Pulse? Where is my refund?")], matcher=WatchMatcher([]), path=tmp_path)
     (record,) = run.records
     assert record["matched_terms"] == [] and record["category"] in {"complaint", "inquiry"}
 
@@ -100,8 +100,8 @@ def test_classification_works_with_no_watch_terms_at_all(tmp_path: Path) -> None
 def test_language_reach_and_direct_address_are_taken_from_the_line(tmp_path: Path) -> None:
     plain, loud, italian = Run(
         [
-            post("plain", "my order is late"),
-            post("loud", "my order is late", author_followers=50_000, direct=True),
+            post("plain", "your courier: my order is late"),
+            post("loud", "your courier: my order is late", author_followers=50_000, direct=True),
             post("italian", "ok", lang="it"),
         ],
         path=tmp_path,

@@ -4,7 +4,9 @@ Every cue (a word or a phrase of words), negator and "lack" word is a key of
 one Aho-Corasick automaton (pyahocorasick) over the post's folded words, so a
 post is searched in one call in C and only what it holds reaches Python.
 Words of six letters or more also match a one-letter typo ("dissapointed"),
-found through a deletion index; that answer is cached per word.
+found through a deletion index, unless the two differ by a negating prefix
+("scomodissimo" is the opposite of "comodissimo", not a typo of it) or the word
+is a common word of its own (the ``neutral`` list); that answer is cached per word.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -22,11 +24,13 @@ import ahocorasick
 from rapidfuzz.distance import Indel
 
 from social_care.deletions import DeletionIndex
-from social_care.text import Tokens, tokenize
+from social_care.text import Tokens, name_words, tokenize
 
 FOLDER = Path(__file__).parent / "lexicons"
 TYPO_MIN_LENGTH = 6
 TYPO_SIMILARITY = 0.85
+# How far a word behind a negating prefix may be from the other word and still be its opposite.
+PREFIX_SLACK = 2
 KINDS = (
     "negative",
     "strong_negative",
@@ -36,6 +40,7 @@ KINDS = (
     "request",
     "question",
     "urgent",
+    "working",
 )
 STRONG = 2
 _TWO_DIGITS = re.compile(r"\d.*\d")
@@ -120,9 +125,14 @@ class Lexicon:
     first_person: frozenset[str]
     lacks: frozenset[str]
     affixes: dict[str, tuple[str, ...]]
+    second_person: frozenset[str] = frozenset()
+    excess: frozenset[str] = frozenset()
+    remedies: frozenset[str] = frozenset()
+    negating_prefixes: tuple[str, ...] = ()
     _typos: DeletionIndex = field(default_factory=DeletionIndex)
     _unknown: dict[str, Cue | None] = field(default_factory=dict)
     _telling: set[str] = field(default_factory=set)
+    _names: dict[str, bool] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.heads = frozenset(self.cues)
@@ -132,10 +142,12 @@ class Lexicon:
             {(first, verb) for first in self.question_words for verb in verbs}
             | {(verb, subject) for verb in verbs for subject in subjects}
         )
-        self.significant = self.heads | self.negators | self.lacks
+        # An excess word ("too", "troppo") reaches the word after it as a lack word does.
+        reaching = self.lacks | self.excess
+        self.significant = self.heads | self.negators | reaching
         keys: dict[tuple[str, ...], Key] = {}
-        for word in self.negators | self.lacks:
-            keys[(word,)] = Key(None, word in self.negators, word in self.lacks, None)
+        for word in self.negators | reaching:
+            keys[(word,)] = Key(None, word in self.negators, word in reaching, None)
         for cue in (cue for cues in self.cues.values() for cue in cues):
             keys[cue.words] = keys.get(cue.words, _NOTHING)._replace(cue=cue)
         for cue in (cue for cues in self.clusters.values() for cue in cues):
@@ -143,6 +155,7 @@ class Lexicon:
         for pair in self.opening_pairs:
             keys[pair] = keys.get(pair, _NOTHING)._replace(opening=True)
         self._automaton = Automaton(keys)
+        self._key_words = frozenset(word for words in keys for word in words)
         # A telling part at either end of a longer word, with three letters or more besides it;
         # one pattern, a group per kind, the first kind listed winning.
         self._affix_kinds = {f"kind{number}": kind for number, kind in enumerate(self.affixes)}
@@ -158,9 +171,40 @@ class Lexicon:
         affix_lengths = [len(part) + 3 for parts in self.affixes.values() for part in parts]
         self._shortest_unknown = min([TYPO_MIN_LENGTH, *affix_lengths])
 
-    def read(self, tokens: Tokens) -> Reading:
-        """Every cue, negator, lack word, cluster cue and question opening of a post, in one pass in C."""
-        return Reading(tokens.words, tokens.unique, self._automaton.find(joined(tokens.words)))
+    def read(self, tokens: Tokens, hidden: Collection[int] = ()) -> Reading:
+        """Every cue, negator, lack word, cluster cue and question opening of a post, in one pass in C.
+
+        The words at the ``hidden`` positions (an account's name) are read as blanks: no key
+        holds them, and a phrase cannot run through them.
+        """
+        words, unique = tokens.words, tokens.unique
+        if hidden:
+            words = ["" if position in hidden else word for position, word in enumerate(words)]
+            unique = set(words)
+            unique.discard("")
+        return Reading(words, unique, self._automaton.find(joined(words)))
+
+    def names_a_cue(self, name: str, mark: str) -> bool:
+        """Whether an @handle or a #hashtag (without its mark) holds a word that would be read as
+        a cue, a negator or a question's opening; a hashtag of one word is the writer's own."""
+        key = mark + name
+        known = self._names.get(key)
+        if known is None:
+            if len(self._names) >= _CACHE_LIMIT:
+                self._names.clear()
+            words = name_words(name)
+            known = (mark == "@" or len(words) > 1) and any(map(self.telling, words))
+            self._names[key] = known
+        return known
+
+    def telling(self, word: str) -> bool:
+        """Whether a word is part of a key of the automaton or a cue all the same: whether it
+        would change what :meth:`read` finds."""
+        if word in self._key_words:
+            return True
+        if word not in self._unknown:
+            self._learn({word})
+        return word in self._telling
 
     @staticmethod
     def may_open_question(reading: Reading) -> bool:
@@ -228,12 +272,21 @@ class Lexicon:
                 self._telling.add(word)
 
     def unknown_word(self, word: str) -> Cue | None:
-        """A cue for a word the lists do not hold: a one-letter typo of a cue
-        word ("dissapointed"), or a run-together word with a telling part
-        ("#servicefail")."""
+        """A cue for a word the lists do not hold: the opposite of a cue word
+        behind a negating prefix ("scomodissimo", "unhelpfull"), a one-letter
+        typo of a cue word ("dissapointed"), or a run-together word with a
+        telling part ("#servicefail")."""
         if len(word) < self._shortest_unknown:
             return None
-        return self._typo_of(word) or self._affixed(word)
+        return self._negated(word) or self._typo_of(word) or self._affixed(word)
+
+    def _negated(self, word: str) -> Cue | None:
+        for prefix in self.negating_prefixes:
+            if word.startswith(prefix) and (cues := self.cues.get(word[len(prefix) :])) is not None:
+                cue = next((cue for cue in cues if len(cue.words) == 1), None)
+                if cue is not None and cue.kind in _OPPOSITE:
+                    return Cue(_OPPOSITE[cue.kind], (word,), cue.weight)
+        return None
 
     def _typo_of(self, word: str) -> Cue | None:
         # Typos are looked for only among cue words of letters alone (see index_typos): a word
@@ -244,9 +297,17 @@ class Lexicon:
         if not candidates:
             return None
         best = max((Indel.normalized_similarity(word, known), known) for known in candidates)
-        if best[0] < TYPO_SIMILARITY:
+        if best[0] < TYPO_SIMILARITY or self._prefixed(word, best[1]) or self._prefixed(best[1], word):
             return None
         return next(cue for cue in self.cues[best[1]] if len(cue.words) == 1)
+
+    def _prefixed(self, word: str, other: str) -> bool:
+        """Whether ``word`` is ``other`` behind a negating prefix, give or take a letter
+        ("scomodissimo" and "comodissimo", "infelici" and "felice")."""
+        return any(
+            word.startswith(prefix) and Indel.distance(word[len(prefix) :], other) <= PREFIX_SLACK
+            for prefix in self.negating_prefixes
+        )
 
     def _affixed(self, word: str) -> Cue | None:
         parts = self._affix_parts
@@ -263,6 +324,9 @@ class Lexicon:
         for word, cues in self.cues.items():
             if len(word) >= TYPO_MIN_LENGTH and word.isalpha() and any(len(cue.words) == 1 for cue in cues):
                 self._typos.add(word)
+
+
+_OPPOSITE = {"positive": "negative", "negative": "positive"}
 
 
 def _merged(known: Key, key: Key) -> Key:
@@ -297,6 +361,7 @@ def _words(entries: list[str]) -> frozenset[str]:
 def load_lexicon(language: str, folder: Path = FOLDER) -> Lexicon:
     data = tomllib.loads((folder / f"{language}.toml").read_text(encoding="utf-8"))
     phrases, words, questions = data.get("phrases", {}), data.get("words", {}), data.get("questions", {})
+    person = data.get("person", {})
     merged = {kind: phrases.get(kind, []) + words.get(kind, []) for kind in KINDS}
     lexicon = Lexicon(
         language=language,
@@ -307,9 +372,13 @@ def load_lexicon(language: str, folder: Path = FOLDER) -> Lexicon:
         question_words=_words(questions.get("question_words", [])),
         question_verbs=_words(questions.get("verbs", [])),
         question_subjects=_words(questions.get("subjects", [])),
-        first_person=_words(data.get("person", {}).get("first", [])),
+        first_person=_words(person.get("first", [])),
         lacks=_words(data.get("lacks", [])),
         affixes={kind: tuple(_words(parts)) for kind, parts in data.get("affixes", {}).items()},
+        second_person=_words(person.get("second", [])),
+        excess=_words(data.get("excess", [])),
+        remedies=_words(data.get("remedies", [])),
+        negating_prefixes=tuple(data.get("negating_prefixes", [])),
     )
     lexicon.index_typos()
     return lexicon

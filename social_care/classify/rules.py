@@ -16,14 +16,22 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import NamedTuple
 
-from social_care.classify.lexicon import STRONG, Key, Lexicon, Reading, available_languages, load_lexicon
+from social_care.classify.lexicon import (
+    STRONG,
+    Cue,
+    Key,
+    Lexicon,
+    Reading,
+    available_languages,
+    load_lexicon,
+)
 from social_care.matching import Match
-from social_care.text import Tokens, fold_word, tokenize
+from social_care.text import Tokens, fold_word, tag_bodies, tokenize, without_urls
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 NEGATION_REACH = 3
 WIDE_REACH = 10_000
-# Positive weight that makes a question without a request praise ("isn't it amazing?!").
+# Positive weight that makes a question without a request praise ("isn't it amazing?! love it").
 ENTHUSIASM = 2
 _BASE_PRIORITY = {"complaint": 1, "inquiry": 1, "praise": 0, "other": 0}
 _BOOSTED_TIERS = {"premium", "critical"}
@@ -35,15 +43,16 @@ _SENTENCE_ENDS = ".!?\n"
 _OPENERS = re.compile(
     rf"(?:^|[{re.escape(_SENTENCE_ENDS)}]\s*)(?:(?:RT\s+)?@\w+:?\s*)*([^\W\d_]+)[\s'\u2019]+([^\W\d_]+)"
 )
-# Smileys and emoji that carry a mood: hearts (also the card suit), smiles, thumbs; frowns, anger, eye-rolls.
+# Smileys and emoji that carry a mood: hearts (also the card suit), smiles, thumbs, a tick, a V sign;
+# frowns, anger, eye-rolls and the upside-down face of irony ("Great start to the week \U0001f643").
 _HAPPY_EMOJI = (
-    "\u2764\u2728\U0001f600-\U0001f60d\U0001f618\U0001f44d\U0001f44c\U0001f44f\U0001f64c"
+    "\u2764\u2728\U0001f600\U0001f601\U0001f603\U0001f604\U0001f606-\U0001f60d\U0001f618\U0001f44d\U0001f44c\U0001f44f\U0001f64c"
     "\U0001f389\U0001f64f\U0001f970\U0001f929\U0001f973\U0001f4aa\U0001f4af\U0001f525\U0001f60e"
-    "\U0001f493-\U0001f49f\U0001f9e1\u263a\u2665"
+    "\U0001f493-\U0001f49f\U0001f9e1\u263a\u2665\u2705\u270c"
 )
 _UNHAPPY_EMOJI = (
     "\U0001f620-\U0001f624\U0001f612\U0001f61e\U0001f629\U0001f62b\U0001f62d\U0001f44e"
-    "\U0001f644\U0001f92c\U0001f494"
+    "\U0001f644\U0001f92c\U0001f494\U0001f643"
 )
 # Each pattern opens with one character class, so that re skips ahead to a candidate
 # character instead of trying every branch at every position (":-)", "<3", an emoji).
@@ -111,6 +120,8 @@ class RuleReading(NamedTuple):
     evidence: _Evidence
     question: bool
     personal: bool
+    # Whether the post speaks to someone: an @handle or a second-person word ("you", "voi").
+    addressed: bool = False
 
     def signals(self) -> dict[str, float]:
         """The cues as numbers, by kind (what a trained model weighs beside the words)."""
@@ -152,18 +163,21 @@ class RuleClassifier:
         """The cues of a post, before any verdict: what :meth:`judge` decides on and a model learns from."""
         if tokens is None:
             tokens = tokenize(text)
-        unique = tokens.unique
-        lexicon, detected = self._lexicon_for(unique, language)
-        reading = lexicon.read(tokens)
+        lexicon, detected = self._lexicon_for(tokens.unique, language)
+        bodies = tag_bodies(text) if "@" in text or "#" in text else []
+        hidden = _names(text, bodies, tokens, lexicon) if bodies else []
+        reading = lexicon.read(tokens, hidden)
+        unique = reading.unique
         evidence = _scan(reading, lexicon, text, tokens)
         _emoticons(text, evidence)
         question = (
-            "?" in text
+            _asks(text)
             or evidence.has("question")
             or (lexicon.may_open_question(reading) and _opens_with_question(text, lexicon))
         )
         personal = not lexicon.first_person.isdisjoint(unique)
-        return RuleReading(text, tokens, detected, lexicon, reading, evidence, question, personal)
+        addressed = any(mark == "@" for mark, _, _ in bodies) or not lexicon.second_person.isdisjoint(unique)
+        return RuleReading(text, tokens, detected, lexicon, reading, evidence, question, personal, addressed)
 
     def judge(
         self,
@@ -177,7 +191,9 @@ class RuleClassifier:
         """The verdict on a read post; ``decided`` (category, confidence, reasons) is another
         judge's call on the category (a trained model's), which the cluster and priority follow."""
         evidence = read.evidence
-        category, confidence, reasons = decided or _decide(evidence, read.question, read.personal)
+        category, confidence, reasons = decided or _decide(read)
+        if decided is None and category == "complaint" and matches is not None:
+            category, confidence, reasons = _aimed(read, confidence, reasons, direct, matches)
         cluster = _cluster(read.reading, read.lexicon) if category in _WITH_CLUSTER else ("other", [])
         priority, priority_reasons = self._priority(category, evidence, followers, direct, matches or [])
         sentiment = _sentiment(evidence.totals.get("positive", 0), evidence.totals.get("negative", 0))
@@ -199,7 +215,7 @@ class RuleClassifier:
     @staticmethod
     def decide(read: RuleReading) -> tuple[str, float, list[str]]:
         """The rules' own call on a read post: category, confidence and the cues that decided it."""
-        return _decide(read.evidence, read.question, read.personal)
+        return _decide(read)
 
     def _lexicon_for(self, unique: set[str], hint: str | None) -> tuple[Lexicon, str]:
         """The hinted language's lexicon, else the one whose common words fit best;
@@ -244,6 +260,66 @@ class RuleClassifier:
         return PRIORITIES[min(level, len(PRIORITIES) - 1)], reasons
 
 
+class _Post(NamedTuple):
+    """What the scan of a post looks at besides its cues."""
+
+    words: list[str]
+    lexicon: Lexicon
+    text: str
+    tokens: Tokens
+
+
+def _lacking(post: _Post, position: int, evidence: _Evidence) -> None:
+    """A lack ("no wifi", "senza preavviso") or an excess ("troppo vecchia", "too small") of a
+    word the lists do not hold is a failure in care, unless asked about ("can I use it without a
+    phone?"); a lack of a problem is none ("zero issues")."""
+    words, lexicon, text, tokens = post
+    if position + 1 == len(words) or not lexicon.is_plain(lacking := words[position + 1]):
+        return
+    if (
+        lacking
+        and lacking not in lexicon.stopwords
+        and _same_clause(text, tokens, position, position + 1)
+        and not _in_question(text, tokens.ends[position + 1])
+    ):
+        evidence.add("negative", f"{words[position]} {lacking}")
+
+
+def _in_question(text: str, at: int) -> bool:
+    """Whether the sentence going on at ``at`` ends with a question mark."""
+    ends = [found for mark in _SENTENCE_ENDS if (found := text.find(mark, at)) >= 0]
+    return bool(ends) and text[min(ends)] == "?"
+
+
+def _spared(post: _Post, position: int, cue: Cue) -> bool:
+    """Whether the word before a negative cue takes the problem away ("no delays", "zero issues",
+    "senza disconnessioni"), rather than a remedy ("no refund") or adding to it ("too slow")."""
+    return (
+        cue.kind == "negative"
+        and post.words[position - 1] in post.lexicon.lacks
+        and cue.words[0] not in post.lexicon.remedies
+        and _same_clause(post.text, post.tokens, position - 1, position)
+    )
+
+
+def _names(text: str, bodies: list[tuple[str, int, int]], tokens: Tokens, lexicon: Lexicon) -> list[int]:
+    """The positions of the words that name an account (an @handle) or a topic (a #hashtag of
+    several words, as "#VeloraPulse") and would be read as cues: as the writer's own words,
+    "@HappyHelpDesk" would praise. A hashtag of one word ("#fail", "#servicefail") is the
+    writer's comment and counts. Most names hold no cue ("@united"): found so once per name,
+    the post's words are then never placed."""
+    if not any(lexicon.names_a_cue(text[start:end], mark) for mark, start, end in bodies):
+        return []
+    words, telling = tokens.words, lexicon.telling
+    return [
+        position
+        for mark, first, last in tokens.tags
+        if mark == "@" or last - first > 1
+        for position in range(first, last)
+        if telling(words[position])
+    ]
+
+
 def _scan(reading: Reading, lexicon: Lexicon, text: str, tokens: Tokens) -> _Evidence:
     """Collect the cues of a post, left to right over the positions where one starts.
 
@@ -254,7 +330,8 @@ def _scan(reading: Reading, lexicon: Lexicon, text: str, tokens: Tokens) -> _Evi
     """
     evidence = _Evidence()
     words = reading.words
-    negated_until, negator_at, covered_until = -1, -1, 0
+    post = _Post(words, lexicon, text, tokens)
+    negated_until, negator_at, covered_until, lack_at = -1, -1, 0, -1
     spots = lexicon.spots(reading)
     for index, (position, (cue, negator, lack, _, _)) in enumerate(spots):
         if position < covered_until:
@@ -263,22 +340,36 @@ def _scan(reading: Reading, lexicon: Lexicon, text: str, tokens: Tokens) -> _Evi
         if negator and (cue is None or len(cue.words) == 1):
             negated_until, negator_at = position + NEGATION_REACH, position
         if cue is None:
-            if lack and position + 1 < len(words) and lexicon.is_plain(words[position + 1]):
-                lacking = words[position + 1]
-                if lacking not in lexicon.stopwords and _same_clause(text, tokens, position, position + 1):
-                    evidence.add("negative", f"{words[position]} {lacking}")
+            if lack:
+                lack_at = position
+                _lacking(post, position, evidence)
             continue
-        if negated and cue.kind == "positive" and cue.words[0] not in lexicon.negators:
-            evidence.add("negative", f"not {cue.text}")
-        elif cue.kind == "negative" and (
-            (negated and len(cue.words) == 1)
-            or (cue.weight == 1 and _intensifies(spots, index, text, tokens))
-        ):
-            pass  # "problem" after a negator; "damn" in "damn good", "should be" in "should be great"
-        elif cue.kind != "neutral":
-            evidence.add(cue.kind, cue.text, cue.weight)
+        mild = cue.kind == "negative" and cue.weight == 1
+        _weigh(
+            evidence,
+            cue,
+            negator=negated and cue.words[0] not in lexicon.negators,
+            spared_by=words[lack_at] if lack_at == position - 1 and _spared(post, position, cue) else "",
+            degree=mild and not negated and _intensifies(spots, index, text, tokens),
+        )
         covered_until = position + len(cue.words)
     return evidence
+
+
+def _weigh(evidence: _Evidence, cue: Cue, *, negator: bool, spared_by: str, degree: bool) -> None:
+    """Count one cue as its neighbours turn it: ``negator`` when a negator reaches it, ``spared_by``
+    the lack word right before it, ``degree`` when it only says how much of the word after it."""
+    if cue.kind == "working":
+        if negator:
+            evidence.add("negative", f"not {cue.text}", STRONG)  # "never came", "non registra più"
+    elif negator and cue.kind == "positive":
+        evidence.add("negative", f"not {cue.text}")
+    elif spared_by:
+        evidence.add("positive", f"{spared_by} {cue.text}")  # "zero issues", "senza disconnessioni"
+    elif (negator and cue.kind == "negative" and len(cue.words) == 1) or degree:
+        pass  # "problem" after a negator; "damn" in "damn good", "should be" in "should be great"
+    elif cue.kind != "neutral":
+        evidence.add(cue.kind, cue.text, cue.weight)
 
 
 @lru_cache(maxsize=1024)
@@ -313,8 +404,14 @@ def _same_clause(text: str, tokens: Tokens, first: int, second: int) -> bool:
 
 
 def _emoticons(text: str, evidence: _Evidence) -> None:
-    if "!" in text and not evidence.has("negative"):
+    """Faces and emoji that carry a mood; an exclamation only stresses a positive mood already
+    there ("great service!"), since alone it is as often news or anger as joy."""
+    _faces(text, evidence)
+    if "!" in text and evidence.has("positive") and not evidence.has("negative"):
         evidence.add("positive", "!")
+
+
+def _faces(text: str, evidence: _Evidence) -> None:
     signs = ":" in text or ";" in text or "=" in text or "<" in text
     if text.isascii():
         if not signs:
@@ -328,6 +425,13 @@ def _emoticons(text: str, evidence: _Evidence) -> None:
         evidence.add("positive", happy.group())
     if unhappy:
         evidence.add("negative", unhappy.group())
+
+
+def _asks(text: str) -> bool:
+    """Whether a question mark stands outside the post's links ("?ref=" is none)."""
+    if "?" not in text:
+        return False
+    return "?" in without_urls(text) if "://" in text or "www." in text else True
 
 
 def _opens_with_question(text: str, lexicon: Lexicon) -> bool:
@@ -358,7 +462,7 @@ def _openings(text: str) -> list[tuple[str, str]]:
     return found
 
 
-def _decide(evidence: _Evidence, question: bool, personal: bool) -> tuple[str, float, list[str]]:
+def _decide(read: RuleReading) -> tuple[str, float, list[str]]:
     """Complaint, inquiry, praise or other, with the cues that decided it.
 
     A strong failure (a phrase like "not working" or a word like "broken")
@@ -366,6 +470,7 @@ def _decide(evidence: _Evidence, question: bool, personal: bool) -> tuple[str, f
     word does so only when the writer speaks of their own experience ("why do
     I have to pay twice?"), not in a question about the world.
     """
+    evidence, question, personal = read.evidence, read.question, read.personal
     negative, positive = evidence.weight("negative"), evidence.weight("positive")
     if negative >= positive and (negative >= STRONG or (negative and personal)):
         return _complaint(evidence, negative, positive)
@@ -388,6 +493,18 @@ def _complaint(evidence: _Evidence, negative: int, positive: int) -> tuple[str, 
     if positive:
         reasons.append(f"outweighs positive cue '{evidence.cues('positive')[0]}'")
     return "complaint", min(0.5 + 0.1 * (negative - positive + 1), 0.95), reasons
+
+
+def _aimed(
+    read: RuleReading, confidence: float, reasons: list[str], direct: bool, matches: list[Match]
+) -> tuple[str, float, list[str]]:
+    """A complaint is against us only when the post names someone: it matched a watched term,
+    came to our account, or speaks to someone (an @handle, "you"). Negative chatter that names
+    no one ("Monday again, everything is broken") is nobody's case. Without ``matches`` (None:
+    the caller did not look for watched terms) a post is taken to be about whom it was sent to."""
+    if direct or matches or read.addressed:
+        return "complaint", confidence, reasons
+    return "other", 0.5, [*reasons, "names no one: not a complaint against us"]
 
 
 def _cluster(reading: Reading, lexicon: Lexicon) -> tuple[str, list[str]]:

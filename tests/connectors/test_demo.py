@@ -8,10 +8,17 @@ from pathlib import Path
 
 from connectors.base import SourceContext
 from connectors.demo import DemoConnector, DemoOptions
+from social_care.classify import RuleClassifier
+from social_care.matching import WatchMatcher
 from social_care.resources import bundled
+from social_care.text import tokenize
+from social_care.watchlist import product_tiers, watch_terms
 from tests.support.clock import FakeClock
+from tests.support.configs import demo_config
 
 POSTS = bundled("config") / "demo" / "posts.jsonl"
+# The share of bundled posts the rules must triage as the set expects.
+EXPECTED_AGREEMENT = 0.85
 
 
 def demo(tmp_path: Path, clock: FakeClock, **options: object) -> DemoConnector:
@@ -29,6 +36,27 @@ def test_the_bundled_set_is_large_bilingual_and_varied() -> None:
     assert {"complaint", "inquiry", "praise", "other"} <= set(kinds)
     assert any(record["direct"] for record in records) and not all(record["direct"] for record in records)
     assert any("<script>" in record["text"] for record in records)
+
+
+def test_the_rules_triage_the_bundled_posts_as_the_set_expects(tmp_path: Path) -> None:
+    """Each post classified as the pipeline classifies a mention: its language, reach, directness
+    and watched terms (the demo configuration's) go with it."""
+    config = demo_config(tmp_path)
+    matcher, classifier = WatchMatcher(watch_terms(config)), RuleClassifier(product_tiers(config))
+    records = [json.loads(line) for line in POSTS.read_text(encoding="utf-8").splitlines()]
+    agreed = 0
+    for record in records:
+        tokens = tokenize(record["text"])
+        verdict = classifier.classify(
+            record["text"],
+            language=record["lang"],
+            followers=record["author"].get("followers"),
+            direct=record["direct"],
+            matches=matcher.match_tokens(record["text"], tokens),
+            tokens=tokens,
+        )
+        agreed += verdict.category == record["expect"]
+    assert agreed / len(records) >= EXPECTED_AGREEMENT
 
 
 def test_a_first_poll_releases_the_initial_burst_shifted_to_now(tmp_path: Path, clock: FakeClock) -> None:
