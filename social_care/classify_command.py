@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, BinaryIO, TextIO, TypeVar
 
-from social_care.classify import RuleClassifier, Verdict
+from social_care.learning.triage import Triage
 from social_care.matching import Match, Matcher
+from social_care.text import tokenize
 
 T = TypeVar("T")
 
@@ -60,7 +61,7 @@ def classify_stream(
     errors: TextIO,
     *,
     matcher: Matcher,
-    classifier: RuleClassifier,
+    triage: Triage,
 ) -> StreamReport:
     """Classify each line as it arrives, writing and flushing its result before reading on."""
     classified = skipped = 0
@@ -74,22 +75,26 @@ def classify_stream(
             errors.flush()
             skipped += 1
             continue
-        output.write(encode(result(post, matcher=matcher, classifier=classifier)))
+        output.write(encode(result(post, matcher=matcher, triage=triage)))
         output.flush()
         classified += 1
     return StreamReport(classified, skipped)
 
 
-def result(post: PostLine, *, matcher: Matcher, classifier: RuleClassifier) -> dict[str, Any]:
-    """The output record for one post: the verdict, the matched terms and the reasons."""
-    matches = matcher.match(post.text)
-    verdict: Verdict = classifier.classify(
+def result(post: PostLine, *, matcher: Matcher, triage: Triage) -> dict[str, Any]:
+    """The output record for one post: the verdict, who decided it, the matched terms and the
+    reasons. The post is split into words once, for the matcher and the classifier both."""
+    tokens = tokenize(post.text)
+    matches = matcher.match_tokens(post.text, tokens)
+    judgement = triage.judge(
         post.text,
         language=post.lang,
         followers=post.author_followers,
         direct=post.direct,
         matches=matches,
+        tokens=tokens,
     )
+    verdict = judgement.verdict
     return {
         "id": post.id,
         "category": verdict.category,
@@ -98,6 +103,7 @@ def result(post: PostLine, *, matcher: Matcher, classifier: RuleClassifier) -> d
         "sentiment": verdict.sentiment,
         "language": verdict.language,
         "priority": verdict.priority,
+        "decided_by": judgement.decided_by,
         "matched_terms": [_matched_term(match) for match in matches],
         "reasons": list(verdict.reasons),
     }

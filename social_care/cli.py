@@ -9,10 +9,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from social_care.config import Config, ConfigError, config_warnings, load_config
-from social_care.resources import example_config
+from social_care.command_line import (
+    ConfigOption,
+    console,
+    errors,
+    load_or_exit,
+    operator,
+)
+from social_care.config import config_warnings
+from social_care.learning_commands import chosen_model, labels_app, learn, model_app, rules_for
 
 if TYPE_CHECKING:
     from social_care.mail import Mail
@@ -31,52 +37,9 @@ rollups_app = typer.Typer(help="The figures' hourly rollups.", no_args_is_help=T
 app.add_typer(rollups_app, name="rollups")
 token_app = typer.Typer(help="Manage people's tokens for the JSON API.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
-
-console = Console(soft_wrap=True)  # whole lines: logs and pipes are read by grep, not by eye
-errors = Console(stderr=True, soft_wrap=True)
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        help="Configuration file \\[default: $SOCIAL_CARE_CONFIG, ./social-care.toml, the demo]",
-    ),
-]
-
-
-def config_path(given: Path | None) -> Path:
-    """The file to use: given, from the environment, in this folder, else the bundled demo."""
-    if given:
-        return given
-    if os.environ.get("SOCIAL_CARE_CONFIG"):
-        return Path(os.environ["SOCIAL_CARE_CONFIG"])
-    local = Path("social-care.toml")
-    return local if local.exists() else example_config()
-
-
-def load_or_exit(given: Path | None) -> tuple[Config, Path]:
-    """The valid configuration, whose reply templates all fit their platforms; else exit 2."""
-    from responders.reply_limits import check_reply_templates
-    from social_care.resources import bundled
-
-    path = config_path(given)
-    try:
-        config = load_config(path)
-    except ConfigError as error:
-        _print_problems(error)
-        raise typer.Exit(2) from None
-    too_long = check_reply_templates(config, bundled("templates") / "replies")
-    if too_long:
-        _print_problems(ConfigError(too_long))
-        raise typer.Exit(2)
-    return config, path
-
-
-def _print_problems(error: ConfigError) -> None:
-    count = len(error.problems)
-    errors.print(f"[bold red]The configuration has {count} problem{'s' if count != 1 else ''}:[/]")
-    for problem in error.problems:
-        errors.print(f"  - {problem}", markup=False, highlight=False)
+app.add_typer(labels_app, name="labels")
+app.add_typer(model_app, name="model")
+app.command()(learn)
 
 
 @app.command("check-config")
@@ -121,6 +84,14 @@ def classify(
     file: Annotated[
         str, typer.Argument(metavar="FILE|-", help="JSON Lines posts to read; - or nothing: standard input")
     ] = "-",
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            metavar="MODEL|active",
+            help="Decide with a trained model: a file from `learn --out`, or the database's active one",
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Classify JSON Lines posts as they arrive, writing one JSON line per post.
@@ -128,22 +99,25 @@ def classify(
     Each input line is {"id": ..., "text": ...} with optional "lang", "author_followers"
     and "direct". Each output line, in input order and flushed at once, is {"id",
     "category", "confidence", "cluster", "sentiment", "language", "priority",
-    "matched_terms", "reasons"}; matched_terms lists the configured watch terms found,
-    as {"term", "kind", "text", "start", "end", "score"} with character offsets.
+    "decided_by", "matched_terms", "reasons"}; matched_terms lists the configured watch
+    terms found, as {"term", "kind", "text", "start", "end", "score"} with character
+    offsets. With --model, the model decides the category ("decided_by" names it) and
+    the reasons name its strongest learned features.
 
     Empty lines are ignored. A bad line is reported on standard error as "line N: what is
     wrong" and skipped. Exit status: 0 when every line was classified, 1 when some lines
-    were skipped, 2 when the configuration or FILE cannot be read.
+    were skipped, 2 when the configuration, FILE or the model cannot be read.
     """
     from contextlib import nullcontext
 
-    from social_care.classify import RuleClassifier
     from social_care.classify_command import classify_stream
+    from social_care.learning.triage import Triage
     from social_care.matching import WatchMatcher
-    from social_care.watchlist import product_tiers, watch_terms
+    from social_care.watchlist import watch_terms
 
     settings, _ = load_or_exit(config)
-    matcher, classifier = WatchMatcher(watch_terms(settings)), RuleClassifier(product_tiers(settings))
+    matcher = WatchMatcher(watch_terms(settings))
+    triage = Triage(rules_for(settings), chosen_model(settings, model) if model else None)
     try:
         source = nullcontext(sys.stdin.buffer) if file == "-" else open(file, "rb")  # noqa: SIM115
     except OSError as error:
@@ -151,9 +125,7 @@ def classify(
         raise typer.Exit(2) from None
     with source as lines:
         try:
-            report = classify_stream(
-                lines, sys.stdout.buffer, sys.stderr, matcher=matcher, classifier=classifier
-            )
+            report = classify_stream(lines, sys.stdout.buffer, sys.stderr, matcher=matcher, triage=triage)
         except BrokenPipeError:
             # The reader went away (`| head`): stop quietly, as a Unix filter does.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -223,7 +195,7 @@ def pause(
 
     settings, _ = load_or_exit(config)
     with Session(open_database(settings, os.environ)) as session:
-        pause_automatic_replies(session, reason=reason.strip(), by=_operator(), now=system_clock())
+        pause_automatic_replies(session, reason=reason.strip(), by=operator(), now=system_clock())
     console.print(
         "Automatic replies are paused"
         + (f" ({reason.strip()})" if reason.strip() else "")
@@ -243,18 +215,8 @@ def resume(config: ConfigOption = None) -> None:
 
     settings, _ = load_or_exit(config)
     with Session(open_database(settings, os.environ)) as session:
-        resume_automatic_replies(session, by=_operator(), now=system_clock())
+        resume_automatic_replies(session, by=operator(), now=system_clock())
     console.print("Automatic replies resumed.")
-
-
-def _operator() -> str:
-    """Who flipped the switch from a terminal, for the record."""
-    import getpass
-
-    try:
-        return f"{getpass.getuser()} (command line)"
-    except (KeyError, OSError):
-        return "command line"
 
 
 @app.command()
@@ -335,7 +297,7 @@ def digest(
     if html:
         _write_html(made.mail, html)
     if send:
-        sent = send_now(engine, settings, request, made, at=now, by=_operator(), environ=os.environ)
+        sent = send_now(engine, settings, request, made, at=now, by=operator(), environ=os.environ)
         console.print(sent_message(sent, settings), markup=False, highlight=False)
         if not sent.now:
             raise typer.Exit(1)

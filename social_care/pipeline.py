@@ -20,9 +20,10 @@ from responders.alerts import CrisisAlert
 from responders.handoff import HandOff
 from social_care import events
 from social_care.cases import thread_into_case
-from social_care.classify import RuleClassifier, Verdict
+from social_care.classify import Verdict
 from social_care.config.models import Config
 from social_care.crisis import CrisisMonitor
+from social_care.learning.triage import RULES, Judgement, Triage
 from social_care.matching import Match, Matcher
 from social_care.routing import CaseFacts, choose_rule
 from social_care.sla.sweeper import refresh_clocks
@@ -45,7 +46,7 @@ class Pipeline:
         config: Config,
         *,
         matcher: Matcher,
-        classifier: RuleClassifier,
+        triage: Triage,
         acknowledger: Acknowledger,
         handoff: HandOff,
         crisis: CrisisMonitor,
@@ -55,7 +56,7 @@ class Pipeline:
     ) -> None:
         self._config = config
         self._matcher = matcher
-        self._classifier = classifier
+        self._triage = triage
         self._acknowledger = acknowledger
         self._handoff = handoff
         self._crisis = crisis
@@ -70,15 +71,17 @@ class Pipeline:
         author = session.get_one(Author, mention.author_id, with_for_update=True)
         tokens = tokenize(mention.text)
         matches = self._matcher.match_tokens(mention.text, tokens)
-        verdict = self._classifier.classify(
+        judgement = self._triage.judge(
             mention.text,
+            session=session,
             language=mention.language,
             followers=author.followers,
             direct=mention.direct,
             matches=matches,
             tokens=tokens,
         )
-        _store_verdict(session, mention, matches, verdict, now)
+        verdict = judgement.verdict
+        _store_verdict(session, mention, matches, judgement, now)
         mention.processed_at = now
         session.add(mention)
         if note_opt_out(author, mention, self._config.acknowledgement, self._own, now):
@@ -131,8 +134,10 @@ class Pipeline:
 
 
 def _store_verdict(
-    session: Session, mention: Mention, matches: list[Match], verdict: Verdict, now: datetime
+    session: Session, mention: Mention, matches: list[Match], judgement: Judgement, now: datetime
 ) -> None:
+    """The matches and the verdict acted on; beside it, the rules' own verdict when a model
+    decided, and a shadow model's (neither current: only the verdict acted on is)."""
     for match in matches:
         session.add(
             TermMatch(
@@ -150,17 +155,24 @@ def _store_verdict(
     for previous in session.exec(select(Classification).where(Classification.mention_id == mention.id)):
         previous.current = False
         session.add(previous)
-    session.add(
-        Classification(
-            mention_id=saved_id(mention),
-            category=verdict.category,
-            cluster=verdict.cluster,
-            sentiment=verdict.sentiment,
-            priority=verdict.priority,
-            language=verdict.language,
-            confidence=verdict.confidence,
-            reasons=verdict.reasons,
-            decided_by="rules",
-            decided_at=now,
+    kept = [(judgement.verdict, judgement.decided_by, True)]
+    if judgement.decided_by != RULES:
+        kept.append((judgement.rules, RULES, False))
+    if judgement.shadow is not None:
+        kept.append((judgement.shadow, f"{judgement.shadow_by} (shadow)", False))
+    for verdict, decided_by, current in kept:
+        session.add(
+            Classification(
+                mention_id=saved_id(mention),
+                category=verdict.category,
+                cluster=verdict.cluster,
+                sentiment=verdict.sentiment,
+                priority=verdict.priority,
+                language=verdict.language,
+                confidence=verdict.confidence,
+                reasons=verdict.reasons,
+                decided_by=decided_by,
+                decided_at=now,
+                current=current,
+            )
         )
-    )

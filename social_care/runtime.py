@@ -35,6 +35,8 @@ from social_care.digest.chat import chat_from
 from social_care.digest.sending import DigestSender
 from social_care.directory import sync_directory
 from social_care.job_threads import JobThreads
+from social_care.learning.triage import Triage
+from social_care.learning.versions import StoredModels
 from social_care.mail import Mailer, MailTemplates
 from social_care.matching import WatchMatcher
 from social_care.metrics import rollups
@@ -158,7 +160,7 @@ def build_service(
     pipeline = Pipeline(
         config,
         matcher=WatchMatcher(watch_terms(config)),
-        classifier=RuleClassifier(product_tiers(config)),
+        triage=Triage(RuleClassifier(product_tiers(config)), StoredModels()),
         acknowledger=Acknowledger(config, ReplyRenderer(bundled("templates") / "replies")),
         handoff=handoff,
         crisis=CrisisMonitor(config.acknowledgement.crisis),

@@ -298,6 +298,18 @@ class HandoffPolicy(Section):
     language: Language = "en"
 
 
+class LearningSettings(Section):
+    """When the desk retrains its triage model, and whether a better one takes over by itself."""
+
+    # Retrain once this many labels have come in since the last model; 0 never retrains on a schedule.
+    retrain_after_labels: int = Field(default=200, ge=0)
+    # How often a worker checks whether that many have come in.
+    check_interval_minutes: int = Field(default=60, ge=1)
+    # A retrained model that beats the rules on the folds becomes active without a person's command.
+    activate_when_better: bool = False
+    folds: int = Field(default=5, ge=2, le=20)
+
+
 class DigestRecipient(Section):
     """One manager's morning mail: their day, their language, their brands (and teams)."""
 
@@ -358,6 +370,7 @@ class Config(Section):
     smtp: SmtpSettings = SmtpSettings()
     digest: DigestSettings = DigestSettings()
     handoff: HandoffPolicy = HandoffPolicy()
+    learning: LearningSettings = LearningSettings()
 
     def source(self, source_id: str) -> Source:
         return next(source for source in self.sources if source.id == source_id)

@@ -476,30 +476,66 @@ class DigestRun(SQLModel, table=True):
 
 
 class TriageLabel(SQLModel, table=True):
-    """A person's correction of a case's triage: the label later triage learns from.
+    """What a post really is, by a person: the data triage learns from.
 
-    The rules' verdict on the same post is kept beside the person's (``rules_*``), so a
-    model can be measured against the rules, and each correction is its own row: the
-    latest one for a case is its current label.
+    A label comes from a correction in the inbox (``source`` "inbox": a case, its
+    first mention and the employee who corrected it) or from a company's labelled
+    examples (``source`` "import": the post's own text and the file's id for it,
+    which makes importing the same file twice replace, not duplicate). The rules'
+    verdict on the same post is kept beside the person's (``rules_*``), so a model
+    can be measured against the rules. Each correction is its own row: the latest
+    one for a case is its current label.
     """
 
     __tablename__ = "triage_labels"
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(foreign_key="cases.id", index=True)
+    source: str = "inbox"
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
     mention_id: int | None = Field(default=None, foreign_key="mentions.id", index=True)
-    employee_id: int = Field(foreign_key="employees.id")
+    employee_id: int | None = Field(default=None, foreign_key="employees.id")
+    external_id: str | None = Field(default=None, unique=True)
+    text: str = ""
+    imported_from: str = ""
+    imported_by: str = ""
     at: datetime = _when(nullable=False, index=True)
     reason: str = ""
     category: str
-    cluster: str
-    priority: str
+    cluster: str = ""
+    priority: str = ""
     product: str = ""
     team: str = ""
     language: str = ""
     rules_category: str = ""
     rules_cluster: str = ""
     rules_priority: str = ""
+
+
+class TriageModel(SQLModel, table=True):
+    """A trained triage model, one row per version.
+
+    ``status`` is "shadow" (its verdicts are stored beside the rules' and acted on by
+    nothing), "active" (it decides the category; at most one is), or "retired".
+    ``labels_through`` is the last label it was trained on: unique, so two workers
+    retraining on the same labels store one model. ``model`` is the gzipped JSON of
+    :class:`~social_care.learning.model.LearnedModel`, never pickled code.
+    """
+
+    __tablename__ = "triage_models"
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(default="shadow", index=True)
+    created_at: datetime = _when(nullable=False)
+    created_by: str = ""
+    labels: int = 0
+    labels_through: int = Field(default=0, unique=True)
+    wins: bool = False
+    model_macro_f1: float = 0.0
+    rules_macro_f1: float = 0.0
+    evaluation: dict[str, Any] = _json({})
+    activated_at: datetime | None = _when()
+    retired_at: datetime | None = _when()
+    model: bytes = Field(sa_type=LargeBinary, nullable=False)
 
 
 class CaseViewer(SQLModel, table=True):

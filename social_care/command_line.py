@@ -1,0 +1,70 @@
+"""What every ``social-care`` command shares: the consoles, the ``--config`` option, and loading
+the configuration or exiting with its problems listed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from social_care.config import Config, ConfigError, load_config
+from social_care.resources import example_config
+
+console = Console(soft_wrap=True)  # whole lines: logs and pipes are read by grep, not by eye
+errors = Console(stderr=True, soft_wrap=True)
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Configuration file \\[default: $SOCIAL_CARE_CONFIG, ./social-care.toml, the demo]",
+    ),
+]
+
+
+def config_path(given: Path | None) -> Path:
+    """The file to use: given, from the environment, in this folder, else the bundled demo."""
+    if given:
+        return given
+    if os.environ.get("SOCIAL_CARE_CONFIG"):
+        return Path(os.environ["SOCIAL_CARE_CONFIG"])
+    local = Path("social-care.toml")
+    return local if local.exists() else example_config()
+
+
+def load_or_exit(given: Path | None) -> tuple[Config, Path]:
+    """The valid configuration, whose reply templates all fit their platforms; else exit 2."""
+    from responders.reply_limits import check_reply_templates
+    from social_care.resources import bundled
+
+    path = config_path(given)
+    try:
+        config = load_config(path)
+    except ConfigError as error:
+        print_problems(error)
+        raise typer.Exit(2) from None
+    too_long = check_reply_templates(config, bundled("templates") / "replies")
+    if too_long:
+        print_problems(ConfigError(too_long))
+        raise typer.Exit(2)
+    return config, path
+
+
+def print_problems(error: ConfigError) -> None:
+    count = len(error.problems)
+    errors.print(f"[bold red]The configuration has {count} problem{'s' if count != 1 else ''}:[/]")
+    for problem in error.problems:
+        errors.print(f"  - {problem}", markup=False, highlight=False)
+
+
+def operator() -> str:
+    """Who flipped the switch from a terminal, for the record."""
+    import getpass
+
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except (KeyError, OSError):
+        return "command line"
