@@ -35,6 +35,7 @@ from social_care.digest.chat import chat_from
 from social_care.digest.sending import DigestSender
 from social_care.directory import sync_directory
 from social_care.job_threads import JobThreads
+from social_care.learning.retraining import retrain_if_due
 from social_care.learning.triage import Triage
 from social_care.learning.versions import StoredModels
 from social_care.mail import Mailer, MailTemplates
@@ -71,6 +72,7 @@ class Service:
     mail_sender: MailSender
     sweeper: Sweeper
     digests: DigestSender
+    triage: Triage
     clock: Clock = system_clock
     owner: str = ""  # the name this process holds leases under
     stopping: threading.Event = field(default_factory=threading.Event)  # set: jobs stop at their next step
@@ -157,10 +159,11 @@ def build_service(
     }
     mail_templates = MailTemplates(bundled("templates") / "mail")
     handoff = HandOff(config, mail_templates)
+    triage = Triage(RuleClassifier(product_tiers(config)), StoredModels(clock=clock))
     pipeline = Pipeline(
         config,
         matcher=WatchMatcher(watch_terms(config)),
-        triage=Triage(RuleClassifier(product_tiers(config)), StoredModels()),
+        triage=triage,
         acknowledger=Acknowledger(config, ReplyRenderer(bundled("templates") / "replies")),
         handoff=handoff,
         crisis=CrisisMonitor(config.acknowledgement.crisis),
@@ -201,6 +204,7 @@ def build_service(
             chat=chat_from(config.digest, environ),
             stopping=stopping,
         ),
+        triage=triage,
     )
 
 
@@ -271,6 +275,15 @@ def start_workers(service: Service, *, stop_within: float | None = None) -> Back
         every_few_seconds.append((_send_mail, OUTBOX_INTERVAL_SECONDS, "mail", "send mail"))
     else:
         log.warning("e-mail is off ([smtp] enabled = false): mails to colleagues wait in the mail outbox")
+    if service.config.learning.retrain_after_labels:
+        every_few_seconds.append(
+            (
+                _retrain,
+                service.config.learning.check_interval_minutes * 60,
+                "retrain",
+                "retrain the triage model on new labels",
+            )
+        )
     for job, seconds, job_id, name in every_few_seconds:
         scheduler.add_job(
             job, "interval", seconds=seconds, args=(service,), id=job_id, name=name, next_run_time=now
@@ -309,6 +322,13 @@ def _send_digests(service: Service) -> None:
             ", ".join(report.queued) or "nobody",
             f"; skipped for {', '.join(report.skipped)}" if report.skipped else "",
         )
+
+
+def _retrain(service: Service) -> None:
+    try:
+        retrain_if_due(service.engine, service.config.learning, service.triage.rules, at=service.clock())
+    except Exception:
+        log.exception("retraining the triage model failed")
 
 
 def _sweep_sla(service: Service) -> None:

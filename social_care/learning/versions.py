@@ -10,13 +10,12 @@ before it (or the rules alone, when there was none).
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from social_care.clock import Clock, system_clock
 from social_care.learning.model import LearnedModel
 from social_care.learning.training import Evaluation
 from social_care.storage.tables import TriageModel
@@ -135,13 +134,11 @@ class StoredModels:
     round trip per post.
     """
 
-    def __init__(
-        self, *, refresh_seconds: float = REFRESH_SECONDS, clock: Callable[[], float] = time.monotonic
-    ):
-        self._refresh = refresh_seconds
+    def __init__(self, *, refresh_seconds: float = REFRESH_SECONDS, clock: Clock = system_clock) -> None:
+        self._refresh = timedelta(seconds=refresh_seconds)
         self._clock = clock
         self._lock = threading.Lock()
-        self._checked_at: float | None = None
+        self._checked_at: datetime | None = None
         self._ids: dict[str, int] = {}
         self._loaded: dict[int, LearnedModel] = {}
 
@@ -149,7 +146,7 @@ class StoredModels:
         """(active, shadow)."""
         with self._lock:
             now = self._clock()
-            if self._checked_at is None or now - self._checked_at >= self._refresh:
+            if self._checked_at is None or not timedelta(0) <= now - self._checked_at < self._refresh:
                 rows = session.exec(
                     select(TriageModel.id, TriageModel.status).where(
                         col(TriageModel.status).in_([ACTIVE, SHADOW])
