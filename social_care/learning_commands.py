@@ -223,7 +223,7 @@ def _learn_from_database(settings: Config, folds: int, seed: int, activate: bool
             console.print(line, markup=False, highlight=False)
 
     engine = _database(settings)
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         trained = train_on_database(
             session,
             rules_for(settings),
@@ -288,7 +288,7 @@ def model_activate(
     settings, _ = load_or_exit(config)
     engine = _database(settings)
     try:
-        with Session(engine) as session:
+        with Session(engine, expire_on_commit=False) as session:
             row = activate(session, version, at=_now())
             session.commit()
     except Refused as problem:
@@ -309,7 +309,7 @@ def model_rollback(config: ConfigOption = None) -> None:
     settings, _ = load_or_exit(config)
     engine = _database(settings)
     try:
-        with Session(engine) as session:
+        with Session(engine, expire_on_commit=False) as session:
             retired, back = rollback(session, at=_now())
             session.commit()
     except Refused as problem:

@@ -168,6 +168,7 @@ def import_labels(
                 select(TriageLabel).where(col(TriageLabel.external_id).in_([line.id for line in chunk]))
             )
         }
+        fresh = []
         for line in chunk:
             verdict = rules.classify(line.text, language=line.language)
             values = {
@@ -184,15 +185,19 @@ def import_labels(
                 unchanged += 1
                 continue
             if label is None:
-                label = TriageLabel(external_id=line.id, at=at, **values)
                 added += 1
             else:
-                for key, value in values.items():
-                    setattr(label, key, value)
-                label.at = at
+                # A new row, not an update: a label's id says when it came in, which is what
+                # retraining counts and what a model's labels_through refers to.
+                session.delete(label)
                 replaced += 1
-            label.imported_from, label.imported_by = imported_from, imported_by
-            session.add(label)
+            fresh.append(
+                TriageLabel(
+                    external_id=line.id, at=at, imported_from=imported_from, imported_by=imported_by, **values
+                )
+            )
+        session.flush()  # the replaced rows go before their ids are taken again
+        session.add_all(fresh)
         session.flush()
     return ImportReport(added, replaced, unchanged)
 

@@ -69,7 +69,7 @@ def retrain_if_due(
     """Retrain when enough labels came in since the last model (see the module's docstring)."""
     if not settings.retrain_after_labels:
         return None
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         last = versions.latest(session)
         new = label_store.labels_since(session, last.labels_through if last else 0)
         if new < settings.retrain_after_labels:
