@@ -141,7 +141,7 @@ def _spans(written: list[str], text: str) -> tuple[list[int], list[int]]:
     return starts, ends
 
 
-def tag_bodies(text: str) -> list[tuple[str, int, int]]:
+def _tag_bodies(text: str) -> list[tuple[str, int, int]]:
     """Each @handle and #hashtag as (mark, where its body starts, where it ends) in ``text``; an
     "@" inside a word, as in an email address, marks none."""
     tags = []
@@ -166,7 +166,7 @@ def name_words(name: str) -> list[str]:
 def _tagged(text: str, starts: list[int]) -> list[tuple[str, int, int]]:
     """Each @handle and #hashtag as (mark, first word, word after the last)."""
     tags = []
-    for mark, start, end in tag_bodies(text):
+    for mark, start, end in _tag_bodies(text):
         first = last = bisect_left(starts, start)
         while last < len(starts) and starts[last] < end:
             last += 1
@@ -179,7 +179,7 @@ def _tagged_plainly(text: str, flat: str) -> list[tuple[str, int, int]]:
     """As :func:`_tagged`, for a post of plain words only (no compound to split): each tag is one
     word, the one after as many words as the flat text holds before its mark."""
     tags = []
-    for mark, start, _ in tag_bodies(text):
+    for mark, start, _ in _tag_bodies(text):
         index = len(flat[:start].split())
         tags.append((mark, index, index + 1))
     return tags

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -132,7 +132,9 @@ class Lexicon:
     _typos: DeletionIndex = field(default_factory=DeletionIndex)
     _unknown: dict[str, Cue | None] = field(default_factory=dict)
     _telling: set[str] = field(default_factory=set)
-    _names: dict[str, bool] = field(default_factory=dict)
+    # The @handles and #hashtags known to hold no cue ("@united", "#sxsw"): most posts name only these.
+    quiet_names: set[str] = field(default_factory=set)
+    _telling_names: dict[str, bool] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.heads = frozenset(self.cues)
@@ -171,30 +173,36 @@ class Lexicon:
         affix_lengths = [len(part) + 3 for parts in self.affixes.values() for part in parts]
         self._shortest_unknown = min([TYPO_MIN_LENGTH, *affix_lengths])
 
-    def read(self, tokens: Tokens, hidden: Collection[int] = ()) -> Reading:
+    def read(self, tokens: Tokens, instead: Mapping[int, str] | None = None) -> Reading:
         """Every cue, negator, lack word, cluster cue and question opening of a post, in one pass in C.
 
-        The words at the ``hidden`` positions (an account's name) are read as blanks: no key
-        holds them, and a phrase cannot run through them.
+        The words at the positions ``instead`` holds are read as the word it gives there: a
+        blank for a word of an account's name (no key holds it, and no phrase runs through it).
         """
         words, unique = tokens.words, tokens.unique
-        if hidden:
-            words = ["" if position in hidden else word for position, word in enumerate(words)]
+        if instead:
+            words = list(words)
+            for position, word in instead.items():
+                words[position] = word
             unique = set(words)
             unique.discard("")
         return Reading(words, unique, self._automaton.find(joined(words)))
 
-    def names_a_cue(self, name: str, mark: str) -> bool:
-        """Whether an @handle or a #hashtag (without its mark) holds a word that would be read as
-        a cue, a negator or a question's opening; a hashtag of one word is the writer's own."""
-        key = mark + name
-        known = self._names.get(key)
-        if known is None:
-            if len(self._names) >= _CACHE_LIMIT:
-                self._names.clear()
-            words = name_words(name)
-            known = (mark == "@" or len(words) > 1) and any(map(self.telling, words))
-            self._names[key] = known
+    def names_a_cue(self, name: str) -> bool:
+        """Whether an @handle or a #hashtag (mark included) holds a word that would be read as a
+        cue, a negator or a question's opening; a hashtag of one word is the writer's own. Known
+        once per name: a name that holds none joins :attr:`quiet_names`."""
+        known = self._telling_names.get(name)
+        if known is not None:
+            return known
+        if len(self._telling_names) >= _CACHE_LIMIT:
+            self._telling_names.clear()
+            self.quiet_names.clear()
+        words = name_words(name[1:])
+        known = (name[0] == "@" or len(words) > 1) and any(map(self.telling, words))
+        self._telling_names[name] = known
+        if not known:
+            self.quiet_names.add(name)
         return known
 
     def telling(self, word: str) -> bool:

@@ -26,7 +26,7 @@ from social_care.classify.lexicon import (
     load_lexicon,
 )
 from social_care.matching import Match
-from social_care.text import Tokens, fold_word, tag_bodies, tokenize, without_urls
+from social_care.text import Tokens, fold_word, tokenize, without_urls
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 NEGATION_REACH = 3
@@ -62,6 +62,11 @@ _UNHAPPY = re.compile(f"[:;={_UNHAPPY_EMOJI}](?:(?<=[:;=])-?\\(|(?<=[{_UNHAPPY_E
 _ASCII_HAPPY = re.compile(r"[:;=<](?:(?<=[:;=])-?[)D]|(?<=<)3)")
 _ASCII_UNHAPPY = re.compile(r"[:;=]-?\(")
 _EMOJI = re.compile("[\u2600-\U0010ffff]")
+# The kinds of cue that count as listed unless a negator or a lack word turns them.
+_PLAIN_KINDS = frozenset({"negative", "positive", "request", "question", "urgent"})
+# An @handle or a #hashtag: its mark and its body (an "@" inside a word, as in an email, is none).
+_NAMES = re.compile(r"(?<!\w)[@#][^\W_]+(?:_[^\W_]+)*")
+_HANDLE = re.compile(r"(?<!\w)@[^\W_]")
 # Punctuation that ends a negator's reach; a dash only as " - ", not inside "pop-up".
 _CLAUSE_MARKS = ",.;:!?()[]\u2013\u2014|"
 
@@ -120,8 +125,13 @@ class RuleReading(NamedTuple):
     evidence: _Evidence
     question: bool
     personal: bool
-    # Whether the post speaks to someone: an @handle or a second-person word ("you", "voi").
-    addressed: bool = False
+
+    def addressed(self) -> bool:
+        """Whether the post speaks to someone: an @handle or a second-person word ("you", "voi")."""
+        text = self.text
+        return bool("@" in text and _HANDLE.search(text)) or not self.lexicon.second_person.isdisjoint(
+            self.reading.unique
+        )
 
     def signals(self) -> dict[str, float]:
         """The cues as numbers, by kind (what a trained model weighs beside the words)."""
@@ -164,9 +174,9 @@ class RuleClassifier:
         if tokens is None:
             tokens = tokenize(text)
         lexicon, detected = self._lexicon_for(tokens.unique, language)
-        bodies = tag_bodies(text) if "@" in text or "#" in text else []
-        hidden = _names(text, bodies, tokens, lexicon) if bodies else []
-        reading = lexicon.read(tokens, hidden)
+        names = _NAMES.findall(text) if "@" in text or "#" in text else None
+        quiet = names is None or lexicon.quiet_names.issuperset(names)
+        reading = lexicon.read(tokens, None if quiet else _names(names, tokens, lexicon))
         unique = reading.unique
         evidence = _scan(reading, lexicon, text, tokens)
         _emoticons(text, evidence)
@@ -176,8 +186,7 @@ class RuleClassifier:
             or (lexicon.may_open_question(reading) and _opens_with_question(text, lexicon))
         )
         personal = not lexicon.first_person.isdisjoint(unique)
-        addressed = any(mark == "@" for mark, _, _ in bodies) or not lexicon.second_person.isdisjoint(unique)
-        return RuleReading(text, tokens, detected, lexicon, reading, evidence, question, personal, addressed)
+        return RuleReading(text, tokens, detected, lexicon, reading, evidence, question, personal)
 
     def judge(
         self,
@@ -302,22 +311,25 @@ def _spared(post: _Post, position: int, cue: Cue) -> bool:
     )
 
 
-def _names(text: str, bodies: list[tuple[str, int, int]], tokens: Tokens, lexicon: Lexicon) -> list[int]:
-    """The positions of the words that name an account (an @handle) or a topic (a #hashtag of
-    several words, as "#VeloraPulse") and would be read as cues: as the writer's own words,
-    "@HappyHelpDesk" would praise. A hashtag of one word ("#fail", "#servicefail") is the
-    writer's comment and counts. Most names hold no cue ("@united"): found so once per name,
-    the post's words are then never placed."""
-    if not any(lexicon.names_a_cue(text[start:end], mark) for mark, start, end in bodies):
-        return []
-    words, telling = tokens.words, lexicon.telling
-    return [
-        position
-        for mark, first, last in tokens.tags
-        if mark == "@" or last - first > 1
-        for position in range(first, last)
-        if telling(words[position])
-    ]
+def _names(names: list[str], tokens: Tokens, lexicon: Lexicon) -> dict[int, str] | None:
+    """How to read the words of @handles and #hashtags, by position, where they would be cues.
+
+    An @handle names an account: its words are blanks ("@HappyHelpDesk" would praise). A hashtag
+    of several words is read as one run-together word, as if written in lower case: a topic
+    ("#HappyHolidays") is no cue, a comment ("#UnitedFail") keeps its telling part. A hashtag
+    of one word ("#fail") is the writer's own. Most names hold no cue ("@united"): found so once
+    per name, their words are then never placed.
+    """
+    if not any([lexicon.names_a_cue(name) for name in names]):  # each name learnt once
+        return None
+    words, telling, instead = tokens.words, lexicon.telling, {}
+    for mark, first, last in tokens.tags:
+        if mark == "@":
+            instead.update((position, "") for position in range(first, last) if telling(words[position]))
+        elif last - first > 1:
+            instead.update((position, "") for position in range(first + 1, last))
+            instead[first] = "".join(words[first:last])
+    return instead
 
 
 def _scan(reading: Reading, lexicon: Lexicon, text: str, tokens: Tokens) -> _Evidence:
@@ -330,7 +342,6 @@ def _scan(reading: Reading, lexicon: Lexicon, text: str, tokens: Tokens) -> _Evi
     """
     evidence = _Evidence()
     words = reading.words
-    post = _Post(words, lexicon, text, tokens)
     negated_until, negator_at, covered_until, lack_at = -1, -1, 0, -1
     spots = lexicon.spots(reading)
     for index, (position, (cue, negator, lack, _, _)) in enumerate(spots):
@@ -342,16 +353,20 @@ def _scan(reading: Reading, lexicon: Lexicon, text: str, tokens: Tokens) -> _Evi
         if cue is None:
             if lack:
                 lack_at = position
-                _lacking(post, position, evidence)
+                _lacking(_Post(words, lexicon, text, tokens), position, evidence)
             continue
-        mild = cue.kind == "negative" and cue.weight == 1
-        _weigh(
-            evidence,
-            cue,
-            negator=negated and cue.words[0] not in lexicon.negators,
-            spared_by=words[lack_at] if lack_at == position - 1 and _spared(post, position, cue) else "",
-            degree=mild and not negated and _intensifies(spots, index, text, tokens),
-        )
+        spared = lack_at == position - 1 and _spared(_Post(words, lexicon, text, tokens), position, cue)
+        if not (negated or spared) and cue.kind in _PLAIN_KINDS:
+            if cue.weight > 1 or cue.kind != "negative" or not _intensifies(spots, index, text, tokens):
+                evidence.add(cue.kind, cue.text, cue.weight)  # the common case, weighed as listed
+        else:
+            _weigh(
+                evidence,
+                cue,
+                negator=negated and cue.words[0] not in lexicon.negators,
+                spared_by=words[lack_at] if spared else "",
+                degree=False,
+            )
         covered_until = position + len(cue.words)
     return evidence
 
@@ -502,7 +517,7 @@ def _aimed(
     came to our account, or speaks to someone (an @handle, "you"). Negative chatter that names
     no one ("Monday again, everything is broken") is nobody's case. Without ``matches`` (None:
     the caller did not look for watched terms) a post is taken to be about whom it was sent to."""
-    if direct or matches or read.addressed:
+    if direct or matches or read.addressed():
         return "complaint", confidence, reasons
     return "other", 0.5, [*reasons, "names no one: not a complaint against us"]
 
