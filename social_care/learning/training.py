@@ -37,6 +37,8 @@ DEFAULT_FOLDS = 5
 # Fewer labels than this in a language: its posts join the most labelled language's model.
 MIN_LANGUAGE_LABELS = 50
 REGULARISATION = 4.0
+# Words and pairs of words weigh this many letter groups: a word has a dozen of those.
+WORD_WEIGHT = 3.0
 _MIN_WEIGHT = 1e-6
 TWO = 2  # folds, categories: fewer says nothing
 
@@ -290,7 +292,14 @@ def _fit_language(reads: Sequence[Read], regularisation: float) -> LanguageModel
         counted = words.fit_transform(texts)
     scale = diags([1 / math.sqrt(len(features)) if features else 0.0 for features in texts])
     cues = CountVectorizer(analyzer=_same, lowercase=False, binary=True)
-    matrix = hstack([scale @ counted, cues.fit_transform(rules)]).tocsr()
+    cue_matrix = cues.fit_transform(rules)
+    # A word's column weighs WORD_WEIGHT; the factor is folded into the learned weights when
+    # the model is written, so that predicting needs no more than adding weights.
+    text_names = words.get_feature_names_out()
+    factors = np.concatenate(
+        [[WORD_WEIGHT if name[0] in "wb" else 1.0 for name in text_names], np.ones(cue_matrix.shape[1])]
+    )
+    matrix = hstack([scale @ counted, cue_matrix]).tocsr() @ diags(factors)
     regression = LogisticRegression(
         C=regularisation, class_weight="balanced", solver="newton-cg", max_iter=1000
     )
@@ -301,7 +310,7 @@ def _fit_language(reads: Sequence[Read], regularisation: float) -> LanguageModel
     if len(regression.classes_) == TWO:  # one row of weights for the second class against the first
         coefficients = np.vstack([np.zeros_like(coefficients[0]), coefficients[0]])
         intercept = np.array([0.0, intercept[0]])
-    coefficients, intercept = coefficients[order], intercept[order]
+    coefficients, intercept = coefficients[order] * factors, intercept[order]
     names = list(words.get_feature_names_out()) + list(cues.get_feature_names_out())
     weights = {
         str(name): tuple(float(value) for value in coefficients[:, column])

@@ -46,14 +46,21 @@ def test_each_language_with_labels_gets_its_own_model() -> None:
 
 
 def test_the_confidence_is_calibrated_to_how_often_the_model_is_right() -> None:
-    """A fifth of the labels are wrong, so about four calls in five agree with them: the model says so."""
-    model, evaluation = learn(reads_of(house_examples(300, noise=0.2)), folds=5)
+    """A fifth of the labels are wrong and the model, barely regularised, learns them by heart: its raw
+    scores claim more than nine calls in ten, but the confidence it states matches how often it is right."""
+    model, evaluation = learn(reads_of(house_examples(300, noise=0.2)), folds=5, regularisation=1000)
     assert evaluation.calibration_error < 0.1 < evaluation.rules_calibration_error
-    held_out = reads_of(house_examples(100, seed=99, noise=0.2))
+    held_out = reads_of(house_examples(300, seed=99, noise=0.2))
     predictions = [model.predict(read.reading, read.rules_category) for read in held_out]
     right = sum(p.category == read.example.category for p, read in zip(predictions, held_out, strict=True))
     stated = sum(prediction.confidence for prediction in predictions) / len(predictions)
-    assert abs(stated - right / len(held_out)) < 0.06, (stated, right / len(held_out))
+    assert abs(stated - right / len(held_out)) < 0.05, (stated, right / len(held_out))
+    for language_model in model.languages.values():
+        language_model.temperature = 1.0
+    raw = sum(model.predict(read.reading, read.rules_category).confidence for read in held_out) / len(
+        held_out
+    )
+    assert raw > right / len(held_out) + 0.15, "without its temperature it claims far more"
 
 
 def test_a_verdict_names_its_strongest_learned_features() -> None:
