@@ -4,6 +4,7 @@ of the watch list.
 
 Usage:
     .venv/bin/python bench/bench_matching.py [--posts N] [--terms 10,100,1000,10000] [--seed S]
+        [--no-compare] [--compare-posts N] [--compare-rounds R]
 
 For each watch-list size it generates that many watch terms (brands, companies,
 products and staff, each with aliases, a handle or a hashtag, fuzzy matching
@@ -22,7 +23,13 @@ the memory the built index holds (tracemalloc); and the peak memory, as the
 growth of the process's maximum resident set size (getrusage ru_maxrss) while
 building the index and matching + classifying every post. Each size runs in a
 fresh process so that one size's memory and caches do not colour the next.
-Everything is generated from the seed; nothing touches the network."""
+Everything is generated from the seed; nothing touches the network.
+
+Then, unless --no-compare, on the posts and watch terms of the size nearest 1,000,
+in a fresh process too: classification speed against VADER, for the rules alone,
+the rules plus a trained model, and `social-care classify`'s path with and without
+the model, with the issue's targets (see classifier_speed.py; the model is trained
+from ../shared/eval before timing)."""
 
 from __future__ import annotations
 
@@ -38,6 +45,8 @@ import tracemalloc
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+
+from classifier_speed import Speeds, compare, print_speeds
 
 from social_care.classify import RuleClassifier
 from social_care.deletions import one_letter_less
@@ -358,6 +367,16 @@ def measure_apart(count: int, settings: Settings) -> Row:
         return pool.submit(measure, count, settings).result()
 
 
+def speeds(count: int, settings: Settings, posts: int, rounds: int) -> Speeds:
+    load = workload(count, settings)
+    return compare(load.terms, load.warmup, load.timed[:posts], rounds=rounds)
+
+
+def speeds_apart(count: int, settings: Settings, posts: int, rounds: int) -> Speeds:
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(speeds, count, settings, posts, rounds).result()
+
+
 def reference(settings: Settings) -> str:
     """Tokenising and classifying alone, which no number of terms changes."""
     load = workload(10, settings)
@@ -427,6 +446,18 @@ def arguments() -> argparse.Namespace:
         metavar="SECONDS",
         help="stop timing the regex baseline after this long (then marked *; default 20)",
     )
+    parser.add_argument(
+        "--compare",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="classification speed against VADER and with a trained model (default on)",
+    )
+    parser.add_argument(
+        "--compare-posts", type=int, default=10_000, help="timed posts of the comparison (default 10,000)"
+    )
+    parser.add_argument(
+        "--compare-rounds", type=int, default=3, help="rounds of the comparison, best counts (default 3)"
+    )
     return parser.parse_args()
 
 
@@ -453,6 +484,10 @@ def main() -> None:
         "matching + classifying every post. matched / regex matched: share of posts with at least one hit "
         f"({MENTIONS['exact']:.0%} name a term exactly, {MENTIONS['misspelt']:.0%} misspell one)."
     )
+    if options.compare:
+        size = min((int(size) for size in options.terms.split(",")), key=lambda size: abs(size - 1_000))
+        found = speeds_apart(size, settings, options.compare_posts, options.compare_rounds)
+        print_speeds(found, size)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 Usage:
     python bench/eval_classifier.py FILE... [--map LABEL=CATEGORY ...] [--lang xx] [--errors N]
+    python bench/eval_classifier.py --learn [--folds 5] [--seed 0] FILE...
+    python bench/eval_classifier.py --curve 100,500,2000 [--seed 0] FILE...
 
 Each line needs "text" and "label"; labels are mapped to the product's
 categories (complaint, inquiry, praise, other) with the default mapping below,
@@ -9,6 +11,12 @@ which fits the development sets in shared/eval, plus any --map given. For each
 file it prints per-category precision, recall and F1 (each category against the
 rest), the confusion matrix, and the speed. --errors N prints N misclassified
 examples per category pair, for reading, never for writing rules aimed at them.
+
+--learn measures the rules alone against the rules plus a trained model on the
+same k folds (per-category precision, recall and F1, macro-F1, calibration
+error, time), then the issue's targets for each development set. --curve N,...
+trains on N labels of each file and scores a fixed held-out 20%, to show how
+many labels the model needs (see learning_figures.py).
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from learning_figures import curve_report, learn_report, print_targets
 
 from social_care.classify import RuleClassifier
 
@@ -118,6 +128,12 @@ def main() -> None:
         "--lang", help="language hint for every post (default: the file's 'lang' field, else detected)"
     )
     parser.add_argument("--errors", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--learn", action="store_true", help="the rules alone against rules + model, cross-validated"
+    )
+    parser.add_argument("--folds", type=int, default=5, help="folds of --learn (default 5)")
+    parser.add_argument("--curve", metavar="N,...", help="learning curve: train on N labels of each file")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the folds and samples (default 0)")
     options = parser.parse_args()
     mapping = dict(DEFAULT_MAP)
     for item in options.map:
@@ -126,8 +142,25 @@ def main() -> None:
             parser.error(f"--map {item}: the category must be one of {', '.join(CATEGORIES)}")
         mapping[label] = category
     classifier = RuleClassifier()
+    if options.learn or options.curve:
+        learned(options, mapping, classifier)
+        return
     for path in options.files:
         report(path, read(path, mapping), classifier, options.lang, options.errors)
+
+
+def learned(options: argparse.Namespace, mapping: dict[str, str], classifier: RuleClassifier) -> None:
+    sizes = [int(size) for size in options.curve.split(",")] if options.curve else []
+    evaluations = {}
+    for path in options.files:
+        rows = read(path, mapping)
+        if options.learn:
+            evaluations[path.stem] = learn_report(
+                path, rows, classifier, lang=options.lang, folds=options.folds, seed=options.seed
+            )
+        if sizes:
+            curve_report(path, rows, classifier, lang=options.lang, sizes=sizes, seed=options.seed)
+    print_targets(evaluations)
 
 
 if __name__ == "__main__":
