@@ -13,22 +13,28 @@ from itertools import pairwise
 
 from social_care.classify.rules import RuleReading
 
-LETTER_GROUPS = (3, 4, 5)
 # Signals count up to this; more weighs as much (three negative cues are as telling as five).
 SIGNAL_CAP = 3
 
 
 def word_features(word: str) -> list[str]:
-    """The word itself and its groups of three to five letters, with its ends marked
-    ("<refund>" holds "<re", "fun", "nd>"), so "rimborso" and "rimborsato" share most of theirs.
-    A number is only its length: "2024" and "1999" are the same kind of word."""
+    """The word itself ("w:refund") and its groups of three to five letters, with its ends marked
+    ("<re", "fun", "nd>"), so "rimborso" and "rimborsato" share most of theirs. A number is only
+    its length: "2024" and "1999" are the same kind of word.
+
+    Letter groups go unprefixed (no word holds ":", so none is taken for another kind of
+    feature): a post's new words are many, and each costs its groups.
+    """
     if word.isdigit():
         return [f"w:#{min(len(word), 5)}"]
     marked = f"<{word}>"
-    found = [f"w:{word}"]
-    for size in LETTER_GROUPS:
-        found.extend(f"c:{marked[start : start + size]}" for start in range(len(marked) - size + 1))
-    return found
+    last = len(marked) + 1
+    return [
+        f"w:{word}",
+        *[marked[start : start + 3] for start in range(last - 3)],
+        *[marked[start : start + 4] for start in range(last - 4)],
+        *[marked[start : start + 5] for start in range(last - 5)],
+    ]
 
 
 def pair_features(words: list[str]) -> list[str]:
@@ -54,11 +60,11 @@ def rule_features(read: RuleReading, rules_category: str) -> list[str]:
 
 def describe(feature: str) -> str:
     """How a reason names a feature: the words in quotes, a cue in plain words."""
-    kind, _, value = feature.partition(":")
+    kind, colon, value = feature.partition(":")
+    if not colon:
+        return f"'{feature.strip('<>')}' in a word"
     if kind in ("w", "b"):
         return f"'{value}'" if not value.startswith("#") else "a number"
-    if kind == "c":
-        return f"'{value.strip('<>')}' in a word"
     if kind == "r":
         return f"the rules' {value}"
     name, _, count = value.partition("=")

@@ -16,11 +16,13 @@ import gzip
 import json
 import math
 from dataclasses import dataclass, field
+from itertools import pairwise
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from social_care.classify.rules import RuleReading
-from social_care.learning.features import describe, pair_features, rule_features, word_features
+from social_care.learning.features import describe, rule_features, word_features
 
 FORMAT = "social-care-triage-model"
 VERSION = 1
@@ -46,6 +48,31 @@ class Prediction(NamedTuple):
         return [f"learned: {name} {weight:+.1f}" for name, weight in self.strongest]
 
 
+class Scored(NamedTuple):
+    """A post's scores, and the features behind them: (feature, weights) of the text, which count
+    against ``scale``, and of the rules, which do not. A word stands for its letter groups too."""
+
+    totals: list[float]
+    text: list[tuple[str, tuple[float, ...]]]
+    scale: float
+    rules: list[tuple[str, tuple[float, ...]]]
+
+    def strongest(self, index: int) -> list[tuple[str, float]]:
+        """The features that pushed class ``index`` up most, as a reason names them (a word said
+        twice counts twice)."""
+        scale = self.scale
+        items = self.text + self.rules
+        pushes = [vector[index] * scale for _, vector in self.text]
+        pushes += [vector[index] for _, vector in self.rules]
+        order = sorted(range(len(items)), key=pushes.__getitem__, reverse=True)[: EXPLAINED_FEATURES * 2]
+        pushed: dict[str, float] = {}
+        for at in order:
+            name = items[at][0]
+            pushed[name] = pushed.get(name, 0.0) + pushes[at]
+        top = sorted(pushed.items(), key=itemgetter(1), reverse=True)[:EXPLAINED_FEATURES]
+        return [(describe(name), weight) for name, weight in top if weight >= NOTABLE_WEIGHT]
+
+
 @dataclass
 class LanguageModel:
     """One language's linear model over named features."""
@@ -54,48 +81,39 @@ class LanguageModel:
     intercept: tuple[float, ...]
     weights: dict[str, tuple[float, ...]]
     temperature: float = 1.0
-    _words: dict[str, tuple[tuple[float, ...] | None, int]] = field(default_factory=dict, repr=False)
+    _words: dict[str, tuple[tuple[float, ...] | None, int, str]] = field(default_factory=dict, repr=False)
+    _pairs: dict[str, dict[str, tuple[float, ...]]] = field(default_factory=dict, repr=False)
 
-    def scores(self, read: RuleReading, rules_category: str) -> tuple[list[float], list[tuple[str, Any]]]:
-        """The raw score of each class, and each present feature with its weights and scale
-        (for explaining): a word stands for its letter groups too."""
-        weights, count, text = self.weights, 0, []
+    def scores(self, read: RuleReading, rules_category: str) -> Scored:
+        """The raw score of each class, with the present features that made it."""
+        weights, cache = self.weights, self._words
         words = read.tokens.words
-        for word in words:
-            vector, size = self._word(word)
-            count += size
-            if vector is not None:
-                text.append((f"w:{word}", vector))
-        for pair in pair_features(words):
-            count += 1
-            if (vector := weights.get(pair)) is not None:
-                text.append((pair, vector))
+        entries = [cache.get(word) or self._word(word) for word in words]
+        count = sum([entry[1] for entry in entries])
+        text = [(entry[2], entry[0]) for entry in entries if entry[0] is not None]
+        count += max(len(words) - 1, 0)
+        pairs = self._pairs or self._index_pairs()
+        for first, second in pairwise(words):
+            if (following := pairs.get(first)) is not None and (vector := following.get(second)) is not None:
+                text.append((f"b:{first} {second}", vector))
         scale = 1 / math.sqrt(count) if count else 0.0
-        items = [(name, (vector, scale)) for name, vector in text]
-        items.extend(
-            (feature, (vector, 1.0))
+        rules = [
+            (feature, vector)
             for feature in rule_features(read, rules_category)
             if (vector := weights.get(feature)) is not None
-        )
+        ]
         totals = list(self.intercept)
-        for _, (vector, factor) in items:
-            for index, weight in enumerate(vector):
-                totals[index] += factor * weight
-        return totals, items
+        for items, factor in ((text, scale), (rules, 1.0)):
+            if items:  # column sums in C: a post brings a few dozen vectors of a few classes
+                for index, total in enumerate(map(sum, zip(*(vector for _, vector in items), strict=True))):
+                    totals[index] += factor * total
+        return Scored(totals, text, scale, rules)
 
     def predict(self, read: RuleReading, rules_category: str) -> Prediction:
-        totals, items = self.scores(read, rules_category)
-        probabilities = softmax([score / self.temperature for score in totals])
+        scored = self.scores(read, rules_category)
+        probabilities = softmax([score / self.temperature for score in scored.totals])
         best = max(range(len(self.classes)), key=probabilities.__getitem__)
-        contributions: dict[str, float] = {}
-        for name, (vector, factor) in items:
-            label = describe(name)
-            contributions[label] = contributions.get(label, 0.0) + factor * vector[best]
-        strongest = sorted(
-            ((label, weight) for label, weight in contributions.items() if weight >= NOTABLE_WEIGHT),
-            key=lambda item: -item[1],
-        )[:EXPLAINED_FEATURES]
-        return Prediction(self.classes[best], round(probabilities[best], 3), strongest)
+        return Prediction(self.classes[best], round(probabilities[best], 3), scored.strongest(best))
 
     def settle(self, read: RuleReading, rules_category: str) -> tuple[str, Prediction]:
         """The category the desk acts on when this model is asked, and its prediction.
@@ -111,18 +129,27 @@ class LanguageModel:
             return rules_category, prediction
         return prediction.category, prediction
 
-    def _word(self, word: str) -> tuple[tuple[float, ...] | None, int]:
-        """A word's features summed once, then cached: posts repeat most of their words."""
-        known = self._words.get(word)
-        if known is not None:
-            return known
+    def _index_pairs(self) -> dict[str, dict[str, tuple[float, ...]]]:
+        """The pairs of words by their first word: most words start no learned pair, and are
+        passed over without making the pair's name."""
+        pairs: dict[str, dict[str, tuple[float, ...]]] = {"": {}}
+        for feature, vector in self.weights.items():
+            if feature.startswith("b:"):
+                first, _, second = feature[2:].partition(" ")
+                pairs.setdefault(first, {})[second] = vector
+        self._pairs = pairs
+        return pairs
+
+    def _word(self, word: str) -> tuple[tuple[float, ...] | None, int, str]:
+        """A word's features summed once, then cached with their number and the word's feature
+        name: posts repeat most of their words."""
         if len(self._words) >= _WORD_CACHE_LIMIT:
             self._words.clear()
         features = word_features(word)
-        vectors = [vector for feature in features if (vector := self.weights.get(feature)) is not None]
-        summed = tuple(map(math.fsum, zip(*vectors, strict=True))) if vectors else None
-        self._words[word] = summed, len(features)
-        return summed, len(features)
+        vectors = [vector for vector in map(self.weights.get, features) if vector is not None]
+        summed = tuple(map(sum, zip(*vectors, strict=True))) if vectors else None
+        known = self._words[word] = (summed, len(features), features[0])
+        return known
 
 
 def softmax(scores: list[float]) -> list[float]:

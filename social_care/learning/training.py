@@ -197,7 +197,7 @@ def cross_validate(
             language_model = model.for_language(read.language)
             category, _ = language_model.settle(read.reading, read.rules_category)
             guessed[index] = _within(category, categories)
-            totals, _ = language_model.scores(read.reading, read.rules_category)
+            totals = language_model.scores(read.reading, read.rules_category).totals
             truth = language_model.classes.index(gold[index]) if gold[index] in language_model.classes else -1
             raw[_group_of(model, read.language)].append((totals, truth, language_model.classes))
         fold_scores.append(
@@ -297,7 +297,10 @@ def _fit_language(reads: Sequence[Read], regularisation: float) -> LanguageModel
     # the model is written, so that predicting needs no more than adding weights.
     text_names = words.get_feature_names_out()
     factors = np.concatenate(
-        [[WORD_WEIGHT if name[0] in "wb" else 1.0 for name in text_names], np.ones(cue_matrix.shape[1])]
+        [
+            [WORD_WEIGHT if name.startswith(("w:", "b:")) else 1.0 for name in text_names],
+            np.ones(cue_matrix.shape[1]),
+        ]
     )
     matrix = hstack([scale @ counted, cue_matrix]).tocsr() @ diags(factors)
     regression = LogisticRegression(

@@ -64,8 +64,10 @@ class Triage:
         active, shadow = self._models.current(session)  # type: ignore[arg-type]
         verdict, decided_by = rules_verdict, RULES
         if active is not None:
-            verdict, decided_by = self._with_model(active, read, decided, context), active.name
-        shadow_verdict = self._with_model(shadow, read, decided, context) if shadow is not None else None
+            verdict, decided_by = self._with_model(active, read, decided, rules_verdict, context), active.name
+        shadow_verdict = (
+            self._with_model(shadow, read, decided, rules_verdict, context) if shadow is not None else None
+        )
         return Judgement(verdict, decided_by, rules_verdict, shadow_verdict, shadow.name if shadow else "")
 
     def _with_model(
@@ -73,20 +75,28 @@ class Triage:
         versioned: Versioned,
         read: RuleReading,
         decided: tuple[str, float, list[str]],
+        rules_verdict: Verdict,
         context: dict[str, object],
     ) -> Verdict:
         rules_category, rules_confidence, rules_reasons = decided
         category, prediction = versioned.model.settle(read, rules_category)
-        learned = prediction.reasons()
-        if category == rules_category and prediction.category != category:
-            reasons = [*rules_reasons, f"{versioned.name} has no {category} labels: the rules decide"]
-            call = (category, rules_confidence, reasons)
-        elif category == rules_category:
-            call = (category, prediction.confidence, [*rules_reasons, *learned])
-        else:
+        if category != rules_category:
             call = (
                 category,
                 prediction.confidence,
-                [f"{versioned.name} over the rules' {rules_category}", *learned],
+                [f"{versioned.name} over the rules' {rules_category}", *prediction.reasons()],
             )
-        return self.rules.judge(read, decided=call, **context)  # type: ignore[arg-type]
+            return self.rules.judge(read, decided=call, **context)  # type: ignore[arg-type]
+        # The same category: the rules' cluster and priority stand, only the confidence and reasons change.
+        if prediction.category != category:
+            confidence, reasons = (
+                rules_confidence,
+                [f"{versioned.name} has no {category} labels: the rules decide"],
+            )
+        else:
+            confidence, reasons = prediction.confidence, prediction.reasons()
+        at = len(rules_reasons)
+        return rules_verdict._replace(
+            confidence=confidence,
+            reasons=[*rules_verdict.reasons[:at], *reasons, *rules_verdict.reasons[at:]],
+        )
