@@ -52,6 +52,12 @@ def test_every_cli_command_is_in_the_readme() -> None:
         "token create",
         "token list",
         "token revoke",
+        "labels import",
+        "labels export",
+        "learn",
+        "model list",
+        "model activate",
+        "model rollback",
     ):
         assert f"social-care {command}" in README
 
