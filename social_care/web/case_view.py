@@ -28,6 +28,7 @@ from social_care.storage.tables import (
     Author,
     Case,
     CaseEvent,
+    Classification,
     Employee,
     Mention,
     OutboxEntry,
@@ -99,6 +100,7 @@ class CaseView:
     priorities: tuple[str, ...] = PRIORITIES
     products: list[str] = field(default_factory=list)
     teams: list[str] = field(default_factory=list)
+    verdicts: list[Classification] = field(default_factory=list)
 
 
 def viewer_zone(config: Config, employee: Employee) -> ZoneInfo:
@@ -130,6 +132,7 @@ def build(
         dismissed=case.status in DISMISSALS,
         products=products_of(config, case.brand),
         teams=[team.name for team in config.teams],
+        verdicts=verdicts(session, case),
     )
     if acting:
         view.teammates = teammates(session, config, case, now)
@@ -139,6 +142,25 @@ def build(
         resolution = csat.resolution_reply(config, secret_key, case, "", now)
         view.survey_length = platform.reply_length(resolution)
     return view
+
+
+def verdicts(session: Session, case: Case) -> list[Classification]:
+    """Why the case has its triage: the verdicts on the post that opened it, from its latest
+    triage, the one acted on first, then the rules' (when a model decided) and a shadow model's."""
+    first = session.exec(
+        select(Mention.id).where(Mention.case_id == case.id).order_by(col(Mention.id)).limit(1)
+    ).first()
+    if first is None:
+        return []
+    rows = list(
+        session.exec(
+            select(Classification)
+            .where(Classification.mention_id == first)
+            .order_by(col(Classification.id).desc())
+        )
+    )
+    latest = [row for row in rows if rows and row.decided_at == rows[0].decided_at]
+    return sorted(latest, key=lambda row: (not row.current, row.id))
 
 
 def _known(platform: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -18,10 +19,13 @@ from social_care.learning.retraining import retrain_if_due, train_on_database
 from social_care.runtime import build_service
 from social_care.storage.engine import make_engine
 from social_care.storage.tables import Case, Classification, Mention, TriageModel
+from social_care.users import set_employee_password
+from social_care.web.app import create_app
 from tests.learning.examples import house_examples, rules_examples, write_jsonl
 from tests.support.clock import FakeClock
 from tests.support.scenario import post, scenario_config
 from tests.test_cli import social_care
+from tests.web.support import ADMIN, DEMO_PASSWORD, log_in
 
 RULES = RuleClassifier()
 
@@ -81,6 +85,14 @@ def test_a_model_trained_on_the_database_waits_in_shadow_and_nothing_acts_on_it(
         "complaint",
     )
     assert any(reason.startswith("learned: 'blorked'") for reason in shadow.reasons)
+    config = scenario_config(tmp_path, [BLORKED])
+    set_employee_password(config, engine, ADMIN, DEMO_PASSWORD)
+    with TestClient(create_app(config, engine, secret_key="learning-test", clock=clock)) as client:
+        log_in(client)
+        page = client.get(f"/cases/{case.id}").text
+    why = page.split('id="why"')[1].split("</details>")[0]
+    assert "<b>rules</b> (acted on): other" in why
+    assert f"<b>model {model.id} (shadow)</b>: complaint" in why and "learned: &#39;blorked&#39; +" in why
 
 
 def test_only_a_model_that_beat_the_rules_may_become_active(
