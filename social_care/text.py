@@ -91,6 +91,17 @@ class Tokens:
         return self._ends  # type: ignore[return-value]
 
     @property
+    def narrow(self) -> bool:
+        """Whether the text was split as ASCII or Latin-1, so holds no emoji (known without looking)."""
+        return self._flat is not None
+
+    @property
+    def compounded(self) -> bool:
+        """Whether a word may have been split from a longer one ("iPhone", "@velora_help"): only a
+        post whose spans were needed can hold one."""
+        return self._starts is not None
+
+    @property
     def tags(self) -> list[tuple[str, int, int]]:
         """The @handles and #hashtags, as (mark, first word, word after the last): the name of an
         account or a topic, not the writer's own words."""
@@ -266,7 +277,7 @@ def tokenize(text: str) -> Tokens:
     words = _folded_plain(written)
     if all(words):
         return Tokens(words, text=text, written=written, flat=flat)
-    return _with_compounds(text, written, words)
+    return _with_compounds(text, written, words, flat)
 
 
 def _latin1(text: str) -> bytes | None:
@@ -280,7 +291,7 @@ def _latin1(text: str) -> bytes | None:
         return None
 
 
-def _with_compounds(text: str, written: list[str], words: list[str]) -> Tokens:
+def _with_compounds(text: str, written: list[str], words: list[str], flat: str | None) -> Tokens:
     """The plain path's words, with the few that may be compounds split as the full path would.
 
     A word is split when it is camel-cased or follows "@" or "#"; without
@@ -297,7 +308,7 @@ def _with_compounds(text: str, written: list[str], words: list[str]) -> Tokens:
         words[index : index + 1] = [fold_word(piece.group()) for piece in pieces]
         starts[index : index + 1] = [start + piece.start() for piece in pieces]
         ends[index : index + 1] = [start + piece.end() for piece in pieces]
-    return Tokens(words, starts, ends, text=text)
+    return Tokens(words, starts, ends, text=text, flat=flat)
 
 
 def _tokenize_fully(original: str) -> Tokens:

@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from social_care.classify import RuleClassifier
 from social_care.classify_command import StreamReport, classify_stream
+from social_care.learning.triage import Triage
 from social_care.matching import WatchMatcher
 from social_care.resources import example_config
 from social_care.watchlist import product_tiers, watch_terms
@@ -27,6 +28,7 @@ OUTPUT_KEYS = [
     "sentiment",
     "language",
     "priority",
+    "decided_by",
     "matched_terms",
     "reasons",
 ]
@@ -43,7 +45,7 @@ class Run:
             self.output,
             self.errors,
             matcher=matcher or WatchMatcher(watch_terms(config)),
-            classifier=RuleClassifier(product_tiers(config)),
+            triage=Triage(RuleClassifier(product_tiers(config))),
         )
 
     @property
@@ -60,7 +62,7 @@ def post(post_id: str, text: str, **extra: Any) -> str:
 
 
 def test_each_post_gets_one_result_line_in_input_order(tmp_path: Path) -> None:
-    texts = ["My Velora Pulse is not working", "Do you ship to Switzerland?", "Grazie mille, bravissimi"]
+    texts = ["My Velora Pulse is not working", "Do you ship to Switzerland?", "Grazie Velora, bravissimi"]
     run = Run([post(str(number), text) for number, text in enumerate(texts)], path=tmp_path)
     assert [record["id"] for record in run.records] == ["0", "1", "2"]
     assert [record["category"] for record in run.records] == ["complaint", "inquiry", "praise"]
@@ -184,7 +186,7 @@ def test_each_result_is_written_before_the_next_line_is_read(tmp_path: Path) -> 
         output,
         io.StringIO(),
         matcher=WatchMatcher(watch_terms(config)),
-        classifier=RuleClassifier(product_tiers(config)),
+        triage=Triage(RuleClassifier(product_tiers(config))),
     )
     assert written_when_asked == [0, 1, 2]
 

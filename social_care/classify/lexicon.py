@@ -128,6 +128,7 @@ class Lexicon:
     second_person: frozenset[str] = frozenset()
     excess: frozenset[str] = frozenset()
     remedies: frozenset[str] = frozenset()
+    asked: frozenset[str] = frozenset()
     negating_prefixes: tuple[str, ...] = ()
     _typos: DeletionIndex = field(default_factory=DeletionIndex)
     _unknown: dict[str, Cue | None] = field(default_factory=dict)
@@ -135,6 +136,9 @@ class Lexicon:
     # The @handles and #hashtags known to hold no cue ("@united", "#sxsw"): most posts name only these.
     quiet_names: set[str] = field(default_factory=set)
     _telling_names: dict[str, bool] = field(default_factory=dict)
+    _name_words: dict[str, list[str]] = field(default_factory=dict)
+    # The names that hold a first-person word ("us" in "@USAirways"): not the writer speaking.
+    self_naming: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.heads = frozenset(self.cues)
@@ -189,21 +193,42 @@ class Lexicon:
         return Reading(words, unique, self._automaton.find(joined(words)))
 
     def names_a_cue(self, name: str) -> bool:
-        """Whether an @handle or a #hashtag (mark included) holds a word that would be read as a
-        cue, a negator or a question's opening; a hashtag of one word is the writer's own. Known
-        once per name: a name that holds none joins :attr:`quiet_names`."""
+        """Whether an @handle or a #hashtag (mark included) holds what :meth:`read` would find in
+        its words alone: a cue, a negator or a question's opening ("@HappyHelpDesk"), never a word
+        that is only part of a phrase ("us" in "@USAirways", of "let us know"); a hashtag of one
+        word is the writer's own. Known once per name: a name that holds none joins
+        :attr:`quiet_names`."""
         known = self._telling_names.get(name)
         if known is not None:
             return known
         if len(self._telling_names) >= _CACHE_LIMIT:
             self._telling_names.clear()
+            self._name_words.clear()
             self.quiet_names.clear()
+            self.self_naming.clear()
         words = name_words(name[1:])
-        known = (name[0] == "@" or len(words) > 1) and any(map(self.telling, words))
+        self._name_words[name] = words
+        if not self.first_person.isdisjoint(words):
+            self.self_naming.add(name)
+        known = (name[0] == "@" or len(words) > 1) and self._holds_cue(words)
         self._telling_names[name] = known
         if not known:
             self.quiet_names.add(name)
         return known
+
+    def words_of(self, name: str) -> list[str]:
+        """The folded words of an @handle or a #hashtag (mark included), as :meth:`read` sees them."""
+        words = self._name_words.get(name)
+        if words is None:
+            self.names_a_cue(name)
+            words = self._name_words[name]
+        return words
+
+    def _holds_cue(self, words: list[str]) -> bool:
+        if self._automaton.find(joined(words)):
+            return True
+        self._learn(set(words))
+        return not self._telling.isdisjoint(words)
 
     def telling(self, word: str) -> bool:
         """Whether a word is part of a key of the automaton or a cue all the same: whether it
@@ -386,6 +411,7 @@ def load_lexicon(language: str, folder: Path = FOLDER) -> Lexicon:
         second_person=_words(person.get("second", [])),
         excess=_words(data.get("excess", [])),
         remedies=_words(data.get("remedies", [])),
+        asked=_words(data.get("asked", [])),
         negating_prefixes=tuple(data.get("negating_prefixes", [])),
     )
     lexicon.index_typos()

@@ -36,6 +36,8 @@ ENTHUSIASM = 2
 _BASE_PRIORITY = {"complaint": 1, "inquiry": 1, "praise": 0, "other": 0}
 _BOOSTED_TIERS = {"premium", "critical"}
 _WITH_CLUSTER = {"complaint", "inquiry"}
+# The categories that are about someone: without a target they are nobody's case.
+_AIMED = {"complaint", "praise"}
 _RETWEET = re.compile(r"^\s*RT\s+@", re.IGNORECASE)
 # Where a sentence may start after the text's start.
 _SENTENCE_ENDS = ".!?\n"
@@ -47,13 +49,16 @@ _OPENERS = re.compile(
 # frowns, anger, eye-rolls and the upside-down face of irony ("Great start to the week \U0001f643").
 _HAPPY_EMOJI = (
     "\u2764\u2728\U0001f600\U0001f601\U0001f603\U0001f604\U0001f606-\U0001f60d\U0001f618\U0001f44d\U0001f44c\U0001f44f\U0001f64c"
-    "\U0001f389\U0001f64f\U0001f970\U0001f929\U0001f973\U0001f4aa\U0001f4af\U0001f525\U0001f60e"
+    "\U0001f64f\U0001f970\U0001f929\U0001f973\U0001f4aa\U0001f60e"
     "\U0001f493-\U0001f49f\U0001f9e1\u263a\u2665\u2705\u270c"
 )
 _UNHAPPY_EMOJI = (
-    "\U0001f620-\U0001f624\U0001f612\U0001f61e\U0001f629\U0001f62b\U0001f62d\U0001f44e"
-    "\U0001f644\U0001f92c\U0001f494\U0001f643"
+    "\U0001f620-\U0001f627\U0001f610-\U0001f616\U0001f61e\U0001f61f\U0001f629\U0001f62b\U0001f62d\U0001f630"
+    "\U0001f44e\U0001f641\u2639\U0001f644\U0001f92c\U0001f494\U0001f643"
 )
+# Emoji that, like "!", stress a mood rather than carry one: a party popper, fire, a hundred
+# points ("\U0001f525 OFFERTA LAMPO \U0001f525" is an advert, "love it \U0001f525" praise).
+_STRESS = re.compile("[\U0001f389\U0001f525\U0001f4af]")
 # Each pattern opens with one character class, so that re skips ahead to a candidate
 # character instead of trying every branch at every position (":-)", "<3", an emoji).
 _HAPPY = re.compile(f"[:;=<{_HAPPY_EMOJI}](?:(?<=[:;=])-?[)D]|(?<=<)3|(?<=[{_HAPPY_EMOJI}]))")
@@ -65,8 +70,13 @@ _EMOJI = re.compile("[\u2600-\U0010ffff]")
 # The kinds of cue that count as listed unless a negator or a lack word turns them.
 _PLAIN_KINDS = frozenset({"negative", "positive", "request", "question", "urgent"})
 # An @handle or a #hashtag: its mark and its body (an "@" inside a word, as in an email, is none).
-_NAMES = re.compile(r"(?<!\w)[@#][^\W_]+(?:_[^\W_]+)*")
-_HANDLE = re.compile(r"(?<!\w)@[^\W_]")
+# The mark comes first and the look back after it, so that re skips ahead to a mark (a pattern
+# opening with a look back is tried at every position, at twice the cost).
+_NAMES = re.compile(r"[@#](?<!\w[@#])[^\W_]+(?:_[^\W_]+)*")
+_HANDLE = re.compile(r"@(?<!\w@)[^\W_]")
+# "I" as a word of its own, not the start of a brand's name ("iPhone", "iPad").
+_I = {"i"}
+_ALONE_I = re.compile(r"[iI](?<![^\W_][iI])(?![^\W_])")
 # Punctuation that ends a negator's reach; a dash only as " - ", not inside "pop-up".
 _CLAUSE_MARKS = ",.;:!?()[]\u2013\u2014|"
 
@@ -112,6 +122,14 @@ class _Evidence:
 
     def cues(self, kind: str) -> list[str]:
         return list(dict.fromkeys(self.found.get(kind, ())))
+
+
+class Decision(NamedTuple):
+    """The rules' own call on a read post; another judge's call (a trained model's) is a plain tuple."""
+
+    category: str
+    confidence: float
+    reasons: list[str]
 
 
 class RuleReading(NamedTuple):
@@ -179,13 +197,13 @@ class RuleClassifier:
         reading = lexicon.read(tokens, None if quiet else _names(names, tokens, lexicon))
         unique = reading.unique
         evidence = _scan(reading, lexicon, text, tokens)
-        _emoticons(text, evidence)
+        _emoticons(text, evidence, narrow=tokens.narrow)
         question = (
             _asks(text)
             or evidence.has("question")
             or (lexicon.may_open_question(reading) and _opens_with_question(text, lexicon))
         )
-        personal = not lexicon.first_person.isdisjoint(unique)
+        personal = _personal(text, tokens, lexicon, unique, names)
         return RuleReading(text, tokens, detected, lexicon, reading, evidence, question, personal)
 
     def judge(
@@ -197,12 +215,14 @@ class RuleClassifier:
         matches: list[Match] | None = None,
         decided: tuple[str, float, list[str]] | None = None,
     ) -> Verdict:
-        """The verdict on a read post; ``decided`` (category, confidence, reasons) is another
-        judge's call on the category (a trained model's), which the cluster and priority follow."""
+        """The verdict on a read post; ``decided`` (category, confidence, reasons) is the call on
+        the category, which the cluster and priority follow: the rules' own (a :class:`Decision`,
+        from :meth:`decide`) is checked for a target as the rules check it, another judge's (a
+        trained model's) is taken as it is."""
         evidence = read.evidence
-        category, confidence, reasons = decided or _decide(read)
-        if decided is None and category == "complaint" and matches is not None:
-            category, confidence, reasons = _aimed(read, confidence, reasons, direct, matches)
+        category, confidence, reasons = decided = decided or _decide(read)
+        if isinstance(decided, Decision) and category in _AIMED and matches is not None:
+            category, confidence, reasons = _aimed(read, (category, confidence, reasons), direct, matches)
         cluster = _cluster(read.reading, read.lexicon) if category in _WITH_CLUSTER else ("other", [])
         priority, priority_reasons = self._priority(category, evidence, followers, direct, matches or [])
         sentiment = _sentiment(evidence.totals.get("positive", 0), evidence.totals.get("negative", 0))
@@ -222,7 +242,7 @@ class RuleClassifier:
         )
 
     @staticmethod
-    def decide(read: RuleReading) -> tuple[str, float, list[str]]:
+    def decide(read: RuleReading) -> Decision:
         """The rules' own call on a read post: category, confidence and the cues that decided it."""
         return _decide(read)
 
@@ -289,7 +309,7 @@ def _lacking(post: _Post, position: int, evidence: _Evidence) -> None:
         lacking
         and lacking not in lexicon.stopwords
         and _same_clause(text, tokens, position, position + 1)
-        and not _in_question(text, tokens.ends[position + 1])
+        and (words[position] not in lexicon.asked or not _in_question(text, tokens.ends[position + 1]))
     ):
         evidence.add("negative", f"{words[position]} {lacking}")
 
@@ -309,6 +329,20 @@ def _spared(post: _Post, position: int, cue: Cue) -> bool:
         and cue.words[0] not in post.lexicon.remedies
         and _same_clause(post.text, post.tokens, position - 1, position)
     )
+
+
+def _personal(text: str, tokens: Tokens, lexicon: Lexicon, unique: set[str], names: list[str] | None) -> bool:
+    """Whether the writer speaks of their own experience: a first-person word of their own, not
+    one of an account's name ("us" in "@USAirways") nor the "i" of a brand ("iPhone")."""
+    if lexicon.first_person.isdisjoint(unique):
+        return False
+    selves = lexicon.first_person.intersection(unique)
+    if selves == _I and tokens.compounded:
+        return _ALONE_I.search(text) is not None
+    if not names or lexicon.self_naming.isdisjoint(names):
+        return True
+    named = [word for name in names for word in lexicon.words_of(name) if word in selves]
+    return not named or any(tokens.words.count(word) > named.count(word) for word in selves)
 
 
 def _names(names: list[str], tokens: Tokens, lexicon: Lexicon) -> dict[int, str] | None:
@@ -418,17 +452,21 @@ def _same_clause(text: str, tokens: Tokens, first: int, second: int) -> bool:
     return not any(mark in between for mark in _CLAUSE_MARKS) and " -" not in between
 
 
-def _emoticons(text: str, evidence: _Evidence) -> None:
+def _emoticons(text: str, evidence: _Evidence, *, narrow: bool = False) -> None:
     """Faces and emoji that carry a mood; an exclamation only stresses a positive mood already
     there ("great service!"), since alone it is as often news or anger as joy."""
-    _faces(text, evidence)
-    if "!" in text and evidence.has("positive") and not evidence.has("negative"):
-        evidence.add("positive", "!")
+    _faces(text, evidence, narrow=narrow)
+    if evidence.has("positive") and not evidence.has("negative"):
+        if "!" in text:
+            evidence.add("positive", "!")
+        elif not narrow and (stress := _STRESS.search(text)) is not None:
+            evidence.add("positive", stress.group())
 
 
-def _faces(text: str, evidence: _Evidence) -> None:
+def _faces(text: str, evidence: _Evidence, *, narrow: bool) -> None:
+    """``narrow``: the text is known to hold ASCII and Latin-1 alone, so its faces are ASCII ones."""
     signs = ":" in text or ";" in text or "=" in text or "<" in text
-    if text.isascii():
+    if narrow or text.isascii():
         if not signs:
             return  # the common case, decided without looking for faces
         happy, unhappy = _ASCII_HAPPY.search(text), _ASCII_UNHAPPY.search(text)
@@ -477,7 +515,7 @@ def _openings(text: str) -> list[tuple[str, str]]:
     return found
 
 
-def _decide(read: RuleReading) -> tuple[str, float, list[str]]:
+def _decide(read: RuleReading) -> Decision:
     """Complaint, inquiry, praise or other, with the cues that decided it.
 
     A strong failure (a phrase like "not working" or a word like "broken")
@@ -494,32 +532,34 @@ def _decide(read: RuleReading) -> tuple[str, float, list[str]]:
     if (question and not enthusiastic) or (requests and requests >= evidence.count("positive")):
         cues = evidence.cues("request") + evidence.cues("question")
         reason = f"asks for something ('{cues[0]}')" if cues else "asks a question"
-        return "inquiry", 0.6 if positive or negative else 0.75, [reason]
+        return Decision("inquiry", 0.6 if positive or negative else 0.75, [reason])
     if negative and negative >= positive:
         return _complaint(evidence, negative, positive)
     if positive:
         reasons = [f"positive cue '{cue}'" for cue in evidence.cues("positive")]
-        return "praise", min(0.55 + 0.1 * (positive - negative), 0.95), reasons
-    return "other", 0.5, ["no complaint, question or praise cues"]
+        return Decision("praise", min(0.55 + 0.1 * (positive - negative), 0.95), reasons)
+    return Decision("other", 0.5, ["no complaint, question or praise cues"])
 
 
-def _complaint(evidence: _Evidence, negative: int, positive: int) -> tuple[str, float, list[str]]:
+def _complaint(evidence: _Evidence, negative: int, positive: int) -> Decision:
     reasons = [f"negative cue '{cue}'" for cue in evidence.cues("negative")]
     if positive:
         reasons.append(f"outweighs positive cue '{evidence.cues('positive')[0]}'")
-    return "complaint", min(0.5 + 0.1 * (negative - positive + 1), 0.95), reasons
+    return Decision("complaint", min(0.5 + 0.1 * (negative - positive + 1), 0.95), reasons)
 
 
 def _aimed(
-    read: RuleReading, confidence: float, reasons: list[str], direct: bool, matches: list[Match]
+    read: RuleReading, decided: tuple[str, float, list[str]], direct: bool, matches: list[Match]
 ) -> tuple[str, float, list[str]]:
-    """A complaint is against us only when the post names someone: it matched a watched term,
-    came to our account, or speaks to someone (an @handle, "you"). Negative chatter that names
-    no one ("Monday again, everything is broken") is nobody's case. Without ``matches`` (None:
-    the caller did not look for watched terms) a post is taken to be about whom it was sent to."""
+    """A complaint or a praise is about us only when the post names someone: it matched a watched
+    term, came to our account, or speaks to someone (an @handle, "you"). Chatter that names no one
+    ("Monday again, everything is broken", "the view from the terrace is unreal") is nobody's case,
+    whoever decided its category. Without ``matches`` (None: the caller did not look for watched
+    terms) a post is taken to be about whom it was sent to."""
     if direct or matches or read.addressed():
-        return "complaint", confidence, reasons
-    return "other", 0.5, [*reasons, "names no one: not a complaint against us"]
+        return decided
+    category, _, reasons = decided
+    return "other", 0.5, [*reasons, f"names no one: not a {category} about us"]
 
 
 def _cluster(reading: Reading, lexicon: Lexicon) -> tuple[str, list[str]]:
