@@ -40,7 +40,7 @@ REGULARISATION = 4.0
 # Words and pairs of words weigh this many letter groups: a word has a dozen of those.
 WORD_WEIGHT = 3.0
 _MIN_WEIGHT = 1e-6
-TWO = 2  # folds, categories: fewer says nothing
+MIN_FOLDS = MIN_CATEGORIES = 2
 
 
 class TrainingError(ValueError):
@@ -230,11 +230,15 @@ def cross_validate(
 
 def check_enough(counts: Counter[str], folds: int) -> None:
     """:class:`TrainingError` unless every category has a label in each fold, and there are two."""
-    if folds < TWO:
+    if folds < MIN_FOLDS:
         raise TrainingError(f"cross-validation needs at least 2 folds, not {folds}")
-    if len(counts) < TWO:
-        only = next(iter(counts), "nothing")
-        raise TrainingError(f"the labels are all {only}: a model needs two categories or more")
+    if not counts:
+        raise TrainingError(
+            "no labels yet: correct cases on their page in the inbox, "
+            "or `social-care labels import FILE.jsonl`"
+        )
+    if len(counts) < MIN_CATEGORIES:
+        raise TrainingError(f"the labels are all {next(iter(counts))}: a model needs two categories or more")
     short = sorted(category for category, count in counts.items() if count < folds)
     if short:
         listed = ", ".join(f"{category} ({counts[category]})" for category in short)
@@ -268,7 +272,7 @@ def _language_groups(reads: Sequence[Read]) -> dict[str, list[int]]:
     merged: dict[str, list[int]] = defaultdict(list)
     for language, indexes in groups.items():
         enough = len(indexes) >= MIN_LANGUAGE_LABELS and language != "und"
-        enough = enough and len({reads[index].example.category for index in indexes}) >= TWO
+        enough = enough and len({reads[index].example.category for index in indexes}) >= MIN_CATEGORIES
         merged[language if enough or language == largest else largest].extend(indexes)
     return dict(merged)
 
@@ -282,7 +286,7 @@ def _fit_language(reads: Sequence[Read], regularisation: float) -> LanguageModel
     rules = [rule_features(read.reading, read.rules_category) for read in reads]
     labels = [read.example.category for read in reads]
     classes = sorted(set(labels), key=CATEGORIES.index)
-    if len(classes) < TWO:
+    if len(classes) < MIN_CATEGORIES:
         return LanguageModel((classes[0],), (0.0,), {})
     words = CountVectorizer(analyzer=_same, min_df=2, lowercase=False)
     try:
@@ -310,7 +314,7 @@ def _fit_language(reads: Sequence[Read], regularisation: float) -> LanguageModel
     order = [list(regression.classes_).index(category) for category in classes]
     coefficients = np.asarray(regression.coef_)
     intercept = np.asarray(regression.intercept_)
-    if len(regression.classes_) == TWO:  # one row of weights for the second class against the first
+    if len(regression.classes_) == MIN_CATEGORIES:  # one row of weights for the second class against the first
         coefficients = np.vstack([np.zeros_like(coefficients[0]), coefficients[0]])
         intercept = np.array([0.0, intercept[0]])
     coefficients, intercept = coefficients[order] * factors, intercept[order]

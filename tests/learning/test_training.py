@@ -92,6 +92,8 @@ def test_too_few_labels_of_a_category_is_a_clear_error() -> None:
         TrainingError, match=r"5-fold cross-validation needs 5 labels of each category; praise \(1\)"
     ):
         cross_validate(reads_of(rows), folds=5)
+    with pytest.raises(TrainingError, match="no labels yet"):
+        cross_validate([], folds=5)
     with pytest.raises(TrainingError, match="two categories or more"):
         cross_validate(reads_of([dict(row, label="other") for row in rows]), folds=5)
 
