@@ -314,7 +314,7 @@ def _fit_language(reads: Sequence[Read], regularisation: float) -> LanguageModel
     order = [list(regression.classes_).index(category) for category in classes]
     coefficients = np.asarray(regression.coef_)
     intercept = np.asarray(regression.intercept_)
-    if len(regression.classes_) == MIN_CATEGORIES:  # one row of weights for the second class against the first
+    if len(regression.classes_) == MIN_CATEGORIES:  # one row: the second class against the first
         coefficients = np.vstack([np.zeros_like(coefficients[0]), coefficients[0]])
         intercept = np.array([0.0, intercept[0]])
     coefficients, intercept = coefficients[order] * factors, intercept[order]
