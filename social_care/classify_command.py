@@ -5,18 +5,22 @@ feed, another tool's output), so each line is parsed, matched, classified,
 written and flushed before the next one is read. A bad line must not stop the
 stream: it is reported on the error stream with its line number and skipped.
 Input is read as bytes so that a line in a broken encoding is one bad line,
-not the end of the run.
+not the end of the run; so is a line nested too deeply for the JSON parser, a
+number too long to read, or a text longer than :data:`MAX_POST_TEXT` (skipped,
+not cut: a verdict on part of a post would pass for a verdict on all of it).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, BinaryIO, TextIO, TypeVar
 
 from social_care.learning.triage import Triage
 from social_care.matching import Match, Matcher
+from social_care.posts import MAX_POST_TEXT, TextTooLong
 from social_care.text import tokenize
 
 T = TypeVar("T")
@@ -117,11 +121,15 @@ def parse_line(raw: bytes) -> PostLine:
         raise BadLine(f"not UTF-8 (byte {error.start + 1} cannot be decoded)") from None
     except json.JSONDecodeError as error:
         raise BadLine(f"not JSON ({error.msg} at column {error.colno})") from None
+    except RecursionError:
+        raise BadLine("nested too deeply to read") from None
+    except ValueError:  # the only other refusal: an integer longer than Python converts
+        raise BadLine(f"a number has more than {sys.get_int_max_str_digits():,} digits") from None
     if not isinstance(data, dict):
         raise BadLine(f"expected a JSON object, found {_json_type(data)}")
     return PostLine(
         id=_required_string(data, "id"),
-        text=_required_string(data, "text"),
+        text=_text(data),
         lang=_optional(data, "lang", str, "a string"),
         author_followers=_followers(data),
         direct=_optional(data, "direct", bool, "true or false") or False,
@@ -154,6 +162,13 @@ def _required_string(data: dict[str, Any], key: str) -> str:
     if not isinstance(value, str):
         raise BadLine(f'"{key}" must be a string, found {_json_type(value)}')
     return value
+
+
+def _text(data: dict[str, Any]) -> str:
+    text = _required_string(data, "text")
+    if len(text) > MAX_POST_TEXT:
+        raise BadLine(f'"text": {TextTooLong(len(text))}')
+    return text
 
 
 def _optional(data: dict[str, Any], key: str, kind: type[T], wanted: str) -> T | None:

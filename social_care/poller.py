@@ -39,6 +39,7 @@ from social_care.switches import current_pause
 log = logging.getLogger(__name__)
 DEFAULT_RETRY_BASE_SECONDS = 30.0
 REPLIES_FIRST_SECONDS = 5.0  # how long a poll waits for due replies when few requests are left
+KEPT_PAYLOAD = 100_000  # characters of a rejected payload kept for a person to inspect
 
 
 @dataclass(frozen=True)
@@ -231,7 +232,10 @@ class Poller:
             for rejected in batch.rejected:
                 session.add(
                     RejectedPayload(
-                        source_id=source_id, received_at=now, reason=rejected.reason, payload=rejected.payload
+                        source_id=source_id,
+                        received_at=now,
+                        reason=rejected.reason,
+                        payload=rejected.payload[:KEPT_PAYLOAD],
                     )
                 )
             state = session.get_one(SourceState, source_id)

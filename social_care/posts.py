@@ -7,6 +7,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+#: The longest post text the desk takes in, in characters. No platform we read allows more (a Reddit
+#: submission's body holds 40,000, a long X post 25,000); a longer one is a malformed payload, or an
+#: attempt to make matching and classification slow. Connectors reject it, ``classify`` skips it.
+MAX_POST_TEXT = 40_000
+
+
+class TextTooLong(ValueError):
+    """A post's text is longer than :data:`MAX_POST_TEXT`."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"the text is {length:,} characters long, more than the {MAX_POST_TEXT:,} allowed")
+
 
 @dataclass(frozen=True)
 class Author:
@@ -36,6 +48,11 @@ class Post:
     direct: bool = False
     is_retweet: bool = False
     raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Every connector builds its posts here and rejects a payload whose post raises ValueError.
+        if len(self.text) > MAX_POST_TEXT:
+            raise TextTooLong(len(self.text))
 
 
 @dataclass(frozen=True)

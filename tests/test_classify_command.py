@@ -15,6 +15,7 @@ from social_care.classify import RuleClassifier
 from social_care.classify_command import StreamReport, classify_stream
 from social_care.learning.triage import Triage
 from social_care.matching import WatchMatcher
+from social_care.posts import MAX_POST_TEXT
 from social_care.resources import example_config
 from social_care.watchlist import product_tiers, watch_terms
 from tests.support.configs import demo_config
@@ -241,3 +242,33 @@ def test_the_command_reads_a_file_and_exits_1_when_it_skipped_lines(tmp_path: Pa
     assert result.stderr == "line 2: not JSON (Expecting value at column 1)\n"
     missing = social_care("classify", str(tmp_path / "nowhere.jsonl"), cwd=tmp_path)
     assert missing.returncode == 2 and "Cannot read" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_a_line_nested_too_deeply_or_holding_a_huge_number_is_one_bad_line(tmp_path: Path) -> None:
+    run = Run(
+        [
+            post("1", "fine"),
+            "[" * 100_000 + "]" * 100_000 + "\n",
+            '{"id": "3", "text": "x", "extra": ' + '{"a": ' * 50_000 + "1" + "}" * 50_000 + "}\n",
+            '{"id": "4", "text": "x", "author_followers": ' + "9" * 5_000 + "}\n",
+            post("5", "still fine"),
+        ],
+        path=tmp_path,
+    )
+    assert [record["id"] for record in run.records] == ["1", "5"]
+    assert run.error_lines == [
+        "line 2: nested too deeply to read",
+        "line 3: nested too deeply to read",
+        "line 4: a number has more than 4,300 digits",
+    ]
+
+
+def test_a_text_longer_than_the_documented_cap_is_skipped_and_one_at_the_cap_is_classified(
+    tmp_path: Path,
+) -> None:
+    at_cap = ("Velora is down. " * MAX_POST_TEXT)[:MAX_POST_TEXT]
+    run = Run([post("long", at_cap + "!"), post("capped", at_cap)], path=tmp_path)
+    assert [record["id"] for record in run.records] == ["capped"]
+    assert run.error_lines == [
+        'line 1: "text": the text is 40,001 characters long, more than the 40,000 allowed'
+    ]

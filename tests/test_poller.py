@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from connectors.base import ConnectorError
-from social_care.poller import Poller
+from social_care.poller import KEPT_PAYLOAD, Poller
 from social_care.runtime import build_service
 from social_care.storage import migrate
 from social_care.storage.engine import make_engine
@@ -93,6 +93,23 @@ def test_a_malformed_payload_is_recorded_and_the_rest_of_the_batch_stored(
         assert len(session.exec(select(Mention)).all()) == 2
 
 
+def test_of_a_huge_rejected_payload_the_first_hundred_thousand_characters_are_kept(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    config = scenario_config(tmp_path, POSTS)
+    posts_file = tmp_path / "posts.jsonl"
+    huge = '{"broken": "' + "x" * 1_000_000
+    posts_file.write_text(huge + "\n" + posts_file.read_text(encoding="utf-8"), encoding="utf-8")
+    source = config.sources[0]
+    burst = source.model_copy(update={"options": {**source.options, "initial_burst": 3}})
+    service = build_service(config.model_copy(update={"sources": [burst]}), engine, clock=clock)
+    report = service.poller.poll("demo")
+    assert (report.new, report.rejected) == (2, 1)
+    with Session(engine) as session:
+        [rejected] = session.exec(select(RejectedPayload)).all()
+        assert rejected.payload == huge[:KEPT_PAYLOAD] and "line 1" in rejected.reason
+
+
 def test_a_database_that_fills_up_in_the_middle_of_a_poll_does_not_hold_the_source(
     tmp_path: Path, clock: FakeClock
 ) -> None:
@@ -107,7 +124,7 @@ def test_a_database_that_fills_up_in_the_middle_of_a_poll_does_not_hold_the_sour
         pages = connection.execute("PRAGMA page_count").fetchone()[0]
         connection.execute(f"PRAGMA max_page_count = {pages if disk['full'] else 1_000_000}")
 
-    long_post = post("p3", "Velora Pulse review, part one of many. " * 5000, handle="carl")
+    long_post = post("p3", "Velora Pulse review, part one of many. " * 1000, handle="carl")
     service = build_service(scenario_config(tmp_path, [*POSTS, long_post]), engine, clock=clock)
     disk["full"] = True
     with pytest.raises(OperationalError):  # "database or disk is full", whatever it surfaces as

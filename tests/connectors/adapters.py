@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
+from social_care.posts import MAX_POST_TEXT
 from tests.fakes.feed_server import Entry, FakeFeeds
 from tests.fakes.reddit_api import FakeReddit
 from tests.fakes.x_api import FakeX, Scripted
@@ -26,6 +27,8 @@ SUBJECT = "subject"
 #: connector waits, and a refusal no retry will cure (revoked credentials, a feed that is gone).
 FAILURES = ("rate_limit", "server_error", "timeout", "permanent")
 RATE_LIMIT_WAIT = 120
+#: A post's text one character longer than the desk takes in.
+OVERSIZED = ("Velora Casa is broken. " * MAX_POST_TEXT)[: MAX_POST_TEXT + 1]
 SEARCH = "/2/tweets/search/recent"
 
 
@@ -40,6 +43,8 @@ class Platform:
     #: Whether the platform's listings come in pages, and more posts than fit on one.
     paginated: ClassVar[bool] = True
     page_overflow: ClassVar[int] = 25
+    #: Whether the adapter can publish a post longer than the desk takes in.
+    oversized_posts: ClassVar[bool] = True
     #: The seconds a scripted 429 asks the client to wait.
     rate_limit_wait: ClassVar[int] = RATE_LIMIT_WAIT
 
@@ -69,6 +74,10 @@ class Platform:
 
     def publish_malformed(self) -> str:
         """A post the connector must reject; something that appears in its rejection."""
+        raise NotImplementedError
+
+    def publish_oversized(self) -> str:
+        """A post whose text is longer than the desk takes in; something that appears in its rejection."""
         raise NotImplementedError
 
     def publish_addressed(self) -> str:
@@ -137,6 +146,9 @@ class XPlatform(Platform):
 
     def publish_malformed(self) -> str:
         return self.fake.add_tweet("mangled", "Velora Casa without an author", drop=("author_id",))
+
+    def publish_oversized(self) -> str:
+        return self.fake.add_tweet("loud", OVERSIZED)
 
     def publish_addressed(self) -> str:
         tweet = self.fake.add_tweet("anna", "@velora my Velora Pulse is not working since the update")
@@ -222,6 +234,9 @@ class RedditPlatform(Platform):
     def publish_malformed(self) -> str:
         return self.fake.add_submission("velora", "Velora Casa from nowhere", created_utc="yesterday")
 
+    def publish_oversized(self) -> str:
+        return self.fake.add_submission("velora", "Velora Casa essay", OVERSIZED, author="loud")
+
     def publish_addressed(self) -> str:
         # A thread of its own: a comment would join the case of the thread it is in.
         submission = self.fake.add_submission(
@@ -305,6 +320,11 @@ class FeedPlatform(Platform):
         self.fake.add_entry(self.PATHS[0], Entry(id=None, title=None, link=None, summary="Velora Casa"))
         return "no id, link or title"
 
+    def publish_oversized(self) -> str:
+        entry = Entry(id="tag:forum.example,2026:long", title="Velora Casa", link=None, summary=OVERSIZED)
+        self.fake.add_entry(self.PATHS[0], entry)
+        return "tag:forum.example,2026:long"
+
     def fail(self, failure: str, *, midway: bool = False) -> None:
         for path in self.PATHS[1:] if midway else self.PATHS:
             if failure == "rate_limit":
@@ -328,6 +348,7 @@ class DemoPlatform(Platform):
     paginated = False
     failures = frozenset()
     refuses_replies = False
+    oversized_posts = False  # a file replayed in order: tested in test_demo.py instead
     page_overflow = 5
     MINUTES_PER_POST = 64
     MALFORMED_AT = 20
@@ -412,7 +433,9 @@ PLATFORMS: dict[str, type[Platform]] = {
 }
 
 
-def names_with(*, failure: str | None = None, replies: bool = False, refusals: bool = False) -> list[str]:
+def names_with(
+    *, failure: str | None = None, replies: bool = False, refusals: bool = False, oversized: bool = False
+) -> list[str]:
     """The platforms a scenario applies to."""
     return [
         name
@@ -420,4 +443,5 @@ def names_with(*, failure: str | None = None, replies: bool = False, refusals: b
         if (failure is None or failure in kind.failures)
         and (not replies or kind.replies_supported)
         and (not refusals or kind.refuses_replies)
+        and (not oversized or kind.oversized_posts)
     ]

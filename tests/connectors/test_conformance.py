@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from connectors import registry
 from social_care.poller import PollReport
+from social_care.posts import MAX_POST_TEXT
 from social_care.runtime import Service, build_service, clear_failures
 from social_care.storage.tables import Mention, OutboxEntry, RejectedPayload, SourceState
 from tests.connectors.adapters import PLATFORMS, SUBJECT, Platform, names_with
@@ -86,10 +87,10 @@ def world(platform: Platform, engine: Engine, clock: FakeClock, tmp_path: Path) 
 
 
 def platforms(
-    *, failure: str | None = None, replies: bool = False, refusals: bool = False
+    *, failure: str | None = None, replies: bool = False, refusals: bool = False, oversized: bool = False
 ) -> pytest.MarkDecorator:
     """Run the scenario for every platform it applies to."""
-    names = names_with(failure=failure, replies=replies, refusals=refusals)
+    names = names_with(failure=failure, replies=replies, refusals=refusals, oversized=oversized)
     return pytest.mark.parametrize("platform", names, indirect=True)
 
 
@@ -231,6 +232,23 @@ def test_a_malformed_post_is_recorded_and_skipped_while_the_rest_is_stored(world
     assert telltale in rejected.reason + rejected.payload
     assert_each_published_post_stored_once(world)
     assert world.poll().rejected == 0, "the malformed post was rejected again"
+
+
+@platforms(oversized=True)
+def test_a_post_longer_than_the_desk_takes_in_is_recorded_and_skipped_while_the_rest_is_stored(
+    world: World,
+) -> None:
+    world.platform.publish(1)
+    telltale = world.platform.publish_oversized()
+    world.platform.publish(1)
+
+    report = world.poll()
+
+    assert not report.error and report.rejected == 1
+    [rejected] = world.rejected()
+    assert telltale in rejected.reason + rejected.payload
+    assert f"more than the {MAX_POST_TEXT:,} allowed" in rejected.reason
+    assert_each_published_post_stored_once(world)
 
 
 @platforms(failure="permanent")

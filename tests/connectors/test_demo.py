@@ -10,6 +10,7 @@ from connectors.base import SourceContext
 from connectors.demo import DemoConnector, DemoOptions
 from social_care.classify import RuleClassifier
 from social_care.matching import WatchMatcher
+from social_care.posts import MAX_POST_TEXT
 from social_care.resources import bundled
 from social_care.text import tokenize
 from social_care.watchlist import product_tiers, watch_terms
@@ -117,6 +118,21 @@ def test_a_malformed_line_is_rejected_and_the_rest_released(tmp_path: Path, cloc
     assert [post.external_id for post in batch.posts] == ["d0001", "d0002", "d0003"]
     assert [rejected.reason.split(":")[0] for rejected in batch.rejected] == ["demo line 2", "demo line 4"]
     assert batch.rejected[0].payload == "{not json"
+
+
+def test_a_line_whose_text_is_longer_than_the_desk_takes_in_is_rejected(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    posts = tmp_path / "posts.jsonl"
+    good = POSTS.read_text(encoding="utf-8").splitlines()[:2]
+    author = {"id": "a", "handle": "a"}
+    oversized = json.dumps({"id": "long", "author": author, "text": "x" * (MAX_POST_TEXT + 1)})
+    posts.write_text("\n".join([good[0], oversized, good[1]]) + "\n", encoding="utf-8")
+    batch = demo(tmp_path, clock, posts_file=str(posts), initial_burst=3, loop=False).fetch(None)
+    assert [post.external_id for post in batch.posts] == ["d0001", "d0002"]
+    [rejected] = batch.rejected
+    assert rejected.reason == "demo line 2: the text is 40,001 characters long, more than the 40,000 allowed"
+    assert rejected.payload == oversized
 
 
 def test_the_demo_platform_records_replies_and_finds_them_again(tmp_path: Path, clock: FakeClock) -> None:
