@@ -17,7 +17,7 @@ from social_care.config.models import Config
 from social_care.config.secrets import MissingSecret, read_secret
 from social_care.runtime import STOP_SECONDS, build_service, clear_failures, open_database, start_workers
 from social_care.storage.engine import database_url, redacted
-from social_care.users import first_admin_password
+from social_care.users import FirstSignIn, first_admin_password
 from social_care.web.app import create_app
 
 
@@ -51,10 +51,11 @@ def serve(
             if workers:
                 clear_failures(service)
                 scheduler = start_workers(service, stop_within=STOP_SECONDS)
-            login = first_admin_password(config, engine)  # before the greeting says Ctrl-C stops:
-            # an interrupt inside its transaction would leave the workers waiting on its lock
+            # Before the greeting says Ctrl-C stops: an interrupt inside its transaction would leave
+            # the workers waiting on its lock. A password is made only where a person reads it.
+            login = first_admin_password(config, engine, generate=web and on_a_terminal(console))
             _greet(console, config, path, url, f"http://{host}:{port}" if web else None)
-            _explain_login(console, login)
+            explain_login(console, login)
             if web:
                 app = create_app(config, engine, secret_key=session_secret(config))
                 uvicorn.run(app, host=host, port=port, log_level="warning")
@@ -102,20 +103,38 @@ def _greet(console: Console, config: Config, path: Path, url: str, address: str 
     console.print(f"Inbox: [bold]{address}/queue[/]  (Ctrl-C stops)", highlight=False)
 
 
-def _explain_login(console: Console, login: tuple[str, str | None] | None) -> None:
+def on_a_terminal(console: Console) -> bool:
+    """Whether the console writes to a terminal a person reads, rather than to a log or a pipe.
+
+    Asked of the file itself: rich takes ``FORCE_COLOR`` for a terminal, and a
+    service's coloured output still ends in its log.
+    """
+    isatty = getattr(console.file, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def explain_login(console: Console, login: FirstSignIn | None) -> None:
+    """How to sign in; a generated password is printed here, once, and only on a terminal."""
     if login is None:
         console.print('Nobody can sign in: add an employee with role = "admin" to the configuration.')
         return
-    email, password = login
-    if password is None:
+    email = login.admin
+    if login.password is not None:
+        console.print(
+            f"Log in as [bold]{email}[/] with password [bold]{login.password}[/] "
+            f"(generated now and shown once; change it with: social-care user set-password {email})",
+            highlight=False,
+        )
+    elif login.ready:
         console.print(
             f"Log in as {email} (or another employee) with the password set earlier; "
             f"reset it with: social-care user set-password {email}",
             markup=False,
         )
-        return
-    console.print(
-        f"Log in as [bold]{email}[/] with password [bold]{password}[/] "
-        f"(generated now and shown once; change it with: social-care user set-password {email})",
-        highlight=False,
-    )
+    else:
+        console.print(
+            f"Nobody can sign in yet. Set the first admin's password with: "
+            f"social-care user set-password {email} (a password is generated and shown only when "
+            "the inbox starts on a terminal, never in a log)",
+            markup=False,
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -43,11 +45,21 @@ def set_availability(config: Config, engine: Engine, email: str, *, available: b
         session.commit()
 
 
-def first_admin_password(config: Config, engine: Engine) -> tuple[str, str | None] | None:
-    """When nobody can sign in yet, give the first admin a generated password.
+@dataclass(frozen=True)
+class FirstSignIn:
+    """Whether anyone can sign in, and the first admin's password if it was generated just now."""
 
-    Returns the admin's email and the new password (shown once), the email and
-    ``None`` when sign-in is already set up, or ``None`` when there is no admin.
+    admin: str  # the first admin in the configuration
+    ready: bool  # someone could already sign in
+    password: str | None = None  # generated now: to be shown once, on a terminal, never logged
+
+
+def first_admin_password(config: Config, engine: Engine, *, generate: bool = True) -> FirstSignIn | None:
+    """When nobody can sign in yet, give the first admin a generated password (with ``generate``).
+
+    ``None`` when the configuration names no admin. A process that cannot show the
+    password to a person (its output is not a terminal, or it serves no inbox) passes
+    ``generate=False``: nobody is given a password, and the admin sets one.
     """
     admins = [person.email for person in config.employees if person.role == "admin"]
     if not admins:
@@ -57,12 +69,12 @@ def first_admin_password(config: Config, engine: Engine) -> tuple[str, str | Non
         ready = session.exec(
             select(Employee).where(col(Employee.active), col(Employee.password_hash).is_not(None))
         ).first()
-        if ready is not None:
+        if ready is not None or not generate:
             session.commit()
-            return admins[0], None
+            return FirstSignIn(admins[0], ready=ready is not None)
         admin = session.exec(select(Employee).where(Employee.email == admins[0])).one()
         password = generate_password()
         admin.password_hash = hash_password(password)
         session.add(admin)
         session.commit()
-    return admins[0], password
+    return FirstSignIn(admins[0], ready=False, password=password)

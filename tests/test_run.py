@@ -16,6 +16,7 @@ from tests.support.processes import STARTUP_SECONDS, Service
 from tests.web.support import ADMIN, QueuePage, csrf_of
 
 PASSWORD_LINE = re.compile(r"Log in as (\S+) with password (\S+) ")
+NOBODY_YET = re.compile(rf"Nobody can sign in yet\. .* social-care user set-password {re.escape(ADMIN)} ")
 SET_EARLIER = re.compile(rf"Log in as {re.escape(ADMIN)} .*with the password set earlier")
 POLLED = re.compile(r"demo: \d+ fetched")
 SENT = re.compile(r"outbox: [1-9]\d* sent")
@@ -27,8 +28,8 @@ def start(tmp_path: Path) -> Iterator[Callable[..., Service]]:
     """Starts ``social-care run`` in ``tmp_path``; every process started is ended after the test."""
     started: list[Service] = []
 
-    def starter(*options: str) -> Service:
-        started.append(Service(tmp_path, *options))
+    def starter(*options: str, terminal: bool = False) -> Service:
+        started.append(Service(tmp_path, *options, terminal=terminal))
         return started[-1]
 
     yield starter
@@ -63,7 +64,7 @@ def cases_in_queue(client: httpx2.Client) -> int:
 def test_the_demo_shows_a_case_within_ten_seconds_and_ctrl_c_stops_it_cleanly(
     start: Callable[..., Service], tmp_path: Path
 ) -> None:
-    service = start()
+    service = start(terminal=True)
     email, password = service.wait_for(PASSWORD_LINE).groups()
     assert email == ADMIN
     with httpx2.Client(base_url=service.url, timeout=5) as client:
@@ -92,7 +93,7 @@ def test_sigterm_stops_it_as_cleanly_as_ctrl_c(start: Callable[..., Service], tm
 
 
 def test_a_second_start_keeps_the_password_and_the_cases(start: Callable[..., Service]) -> None:
-    first = start()
+    first = start(terminal=True)
     _, password = first.wait_for(PASSWORD_LINE).groups()
     first.wait_for(POLLED)
     assert first.stop() == 0, first.output
@@ -124,15 +125,29 @@ def test_a_configuration_routing_to_an_unknown_team_stops_the_start_with_exit_co
 
 
 def test_web_and_workers_can_run_as_separate_processes(start: Callable[..., Service]) -> None:
-    workers = start("--no-web")
+    workers = start("--no-web", terminal=True)
     workers.wait_for(re.compile(r"Workers only"))
-    _, password = workers.wait_for(PASSWORD_LINE).groups()
     workers.wait_for(POLLED)
-    web = start("--no-workers")
+    web = start("--no-workers", terminal=True)
     web.wait_for(re.compile(r"Inbox: "))
+    _, password = web.wait_for(PASSWORD_LINE).groups()
     with httpx2.Client(base_url=web.url, timeout=5) as client:
         eventually(lambda: serving(client), by=web.started + STARTUP_SECONDS, what="the inbox never served")
         log_in(client, password)
         assert cases_in_queue(client) > 0
     assert workers.stop() == 0 and web.stop() == 0
     assert not POLLED.search(web.output), "the web process polled"
+    assert not PASSWORD_LINE.search(workers.output), "a process serving no inbox made the password"
+
+
+def test_a_generated_password_is_shown_only_on_a_terminal_never_in_a_log(
+    start: Callable[..., Service],
+) -> None:
+    logged = start()  # its output goes to a pipe, as under a service manager that keeps a log
+    logged.wait_for(NOBODY_YET)
+    logged.wait_for(POLLED)
+    assert logged.stop() == 0, logged.output
+    assert not PASSWORD_LINE.search(logged.output)
+    shown = start(terminal=True)
+    shown.wait_for(PASSWORD_LINE)  # not "set earlier": the first process made none
+    assert shown.stop() == 0, shown.output

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from social_care.config import Config
-from social_care.users import first_admin_password, set_employee_password
+from social_care.users import FirstSignIn, first_admin_password, set_employee_password
 from tests.support.configs import Raw, demo_config
 
 FIRST_ADMIN = "admin@velora.example"
@@ -15,9 +15,15 @@ NEXT_ADMIN = "chiara.conti@velora.example"
 
 
 def test_the_first_admin_gets_a_password_once(config: Config, engine: Engine) -> None:
-    email, password = first_admin_password(config, engine) or ("", None)
-    assert email == FIRST_ADMIN and password
-    assert first_admin_password(config, engine) == (FIRST_ADMIN, None)
+    first = first_admin_password(config, engine)
+    assert first is not None and first.admin == FIRST_ADMIN and first.password
+    assert first_admin_password(config, engine) == FirstSignIn(FIRST_ADMIN, ready=True)
+
+
+def test_a_process_that_cannot_show_a_password_makes_none(config: Config, engine: Engine) -> None:
+    assert first_admin_password(config, engine, generate=False) == FirstSignIn(FIRST_ADMIN, ready=False)
+    shown = first_admin_password(config, engine)
+    assert shown is not None and shown.password, "the first admin still gets one where it can be shown"
 
 
 def test_a_removed_persons_password_does_not_count_as_sign_in_being_set_up(
@@ -29,5 +35,5 @@ def test_a_removed_persons_password_does_not_count_as_sign_in_being_set_up(
         raw["employees"] = [person for person in raw["employees"] if person["email"] != FIRST_ADMIN]
         next(person for person in raw["employees"] if person["email"] == NEXT_ADMIN)["role"] = "admin"
 
-    email, password = first_admin_password(demo_config(tmp_path, change=hand_over), engine) or ("", None)
-    assert email == NEXT_ADMIN and password
+    first = first_admin_password(demo_config(tmp_path, change=hand_over), engine)
+    assert first is not None and first.admin == NEXT_ADMIN and first.password

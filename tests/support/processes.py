@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import re
 import shutil
 import signal
@@ -24,7 +25,11 @@ STOP_SECONDS = 10
 class Service:
     """A ``social-care run`` process, and its output read line by line as it comes."""
 
-    def __init__(self, cwd: Path, *options: str, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, cwd: Path, *options: str, environ: Mapping[str, str] | None = None, terminal: bool = False
+    ) -> None:
+        """With ``terminal``, standard output is a pseudo-terminal, as when a person starts it by hand;
+        otherwise a pipe, as under a service manager that keeps it in a log."""
         self.port = free_port()
         inherited = {
             key: value
@@ -33,32 +38,46 @@ class Service:
         }
         environ = {**inherited, **(environ or {})}
         environ.update(COLUMNS="60", PYTHONUNBUFFERED="1")  # narrow: no line may be wrapped
+        reading = writing = -1
+        if terminal:
+            environ.update(TERM="dumb")  # a terminal without colours: the output reads as plain text
+            reading, writing = pty.openpty()
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             [COMMAND, "run", "--port", str(self.port), *options],
             cwd=cwd,
             env=environ,
-            stdout=subprocess.PIPE,
+            stdout=writing if terminal else subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        assert self.process.stdout is not None and self.process.stderr is not None
+        if terminal:
+            os.close(writing)
+            stdout: IO[str] = open(reading, encoding="utf-8", errors="replace", newline=None)  # noqa: SIM115
+        else:
+            assert self.process.stdout is not None
+            stdout = self.process.stdout
+        assert self.process.stderr is not None
+        self._streams = (stdout, self.process.stderr)
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         self._arrived = threading.Condition()
         self._ended = 0
         self._readers = [
-            threading.Thread(target=self._read, args=(self.process.stdout, self.stdout), daemon=True),
+            threading.Thread(target=self._read, args=(stdout, self.stdout), daemon=True),
             threading.Thread(target=self._read, args=(self.process.stderr, self.stderr), daemon=True),
         ]
         for reader in self._readers:
             reader.start()
 
     def _read(self, stream: IO[str], into: list[str]) -> None:
-        for line in stream:
-            with self._arrived:
-                into.append(line)
-                self._arrived.notify_all()
+        try:
+            for line in stream:
+                with self._arrived:
+                    into.append(line)
+                    self._arrived.notify_all()
+        except OSError:
+            pass  # a pseudo-terminal's reader is told so (EIO) once the process has closed it
         with self._arrived:
             self._ended += 1
             self._arrived.notify_all()
@@ -100,6 +119,5 @@ class Service:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=STOP_SECONDS)
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
+        for stream in self._streams:
+            stream.close()
