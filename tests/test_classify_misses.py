@@ -178,3 +178,66 @@ def test_the_cues_a_model_learns_from_keep_their_names() -> None:
     assert list(signals) == ["negative", "positive", "request", "urgent", "question", "personal"]
     assert signals["negative"] >= 2 and signals["positive"] == 0
     assert signals["question"] == 1.0 and signals["personal"] == 1.0 and signals["urgent"] == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "personal"),
+    [
+        ("@USAirways flight delayed again", False),
+        ("iPhone screen cracked, any idea?", False),
+        ("I dropped my iPhone", True),
+        ("@USAirways they lost us", True),
+        ("@AssistenzaNoi il pacco è in ritardo", False),
+    ],
+)
+def test_a_name_or_a_brand_is_not_the_writer_speaking(text: str, personal: bool) -> None:
+    assert CLASSIFIER.read(text).personal is personal
+
+
+@pytest.mark.parametrize("text", ["my 5 hour flight and no food?", "il mio volo, ancora nessuna notizia?"])
+def test_a_lack_asked_about_with_no_is_still_a_failure(text: str) -> None:
+    assert CLASSIFIER.classify(text).category == "complaint"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("\U0001f389 New store opening in Milan", "other"),
+        ("\U0001f525 OFFERTA LAMPO \U0001f525 Pulse a 99 euro", "other"),
+        ("love the new app \U0001f389", "praise"),
+        ("ordered a black one, received a pink one \U0001f610", "complaint"),
+    ],
+)
+def test_a_celebrating_emoji_stresses_a_mood_and_a_flat_face_is_displeasure(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the view from the terrace is unreal, highly recommend", "la vista dalla terrazza è stupenda"],
+)
+def test_praise_that_names_no_one_is_no_praise_of_us(text: str) -> None:
+    assert CLASSIFIER.classify(text, matches=[]).category == "other"
+    assert CLASSIFIER.classify(text, matches=[VELORA]).category == "praise"
+    assert CLASSIFIER.classify(text).category == "praise"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Selling my Velora Pulse 2, great condition, DM me", "Vendo Velora Pulse 2 usato, perfetto, scrivetemi"],
+)
+def test_an_offer_for_sale_is_no_case(text: str) -> None:
+    assert CLASSIFIER.classify(text).category == "other"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Velora results: no listing this year. https://example.com/velora-results", "other"),
+        ("How Velora builds its watches in Italy https://example.com/podcast", "other"),
+        ("is my Velora router hacked?? https://example.com/redirect", "complaint"),
+        ("@velora is this offer real? https://example.com/offer", "inquiry"),
+    ],
+)
+def test_a_link_passed_on_without_a_word_of_the_writers_own_is_news(text: str, category: str) -> None:
+    assert CLASSIFIER.classify(text, matches=[VELORA]).category == category

@@ -41,6 +41,7 @@ KINDS = (
     "question",
     "urgent",
     "working",
+    "offer",
 )
 STRONG = 2
 _TWO_DIGITS = re.compile(r"\d.*\d")
@@ -138,7 +139,7 @@ class Lexicon:
     _telling_names: dict[str, bool] = field(default_factory=dict)
     _name_words: dict[str, list[str]] = field(default_factory=dict)
     # The names that hold a first-person word ("us" in "@USAirways"): not the writer speaking.
-    self_naming: set[str] = field(default_factory=set)
+    self_naming: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.heads = frozenset(self.cues)
@@ -209,7 +210,7 @@ class Lexicon:
         words = name_words(name[1:])
         self._name_words[name] = words
         if not self.first_person.isdisjoint(words):
-            self.self_naming.add(name)
+            self.self_naming[name] = tuple(word for word in words if word in self.first_person)
         known = (name[0] == "@" or len(words) > 1) and self._holds_cue(words)
         self._telling_names[name] = known
         if not known:

@@ -68,7 +68,7 @@ _ASCII_HAPPY = re.compile(r"[:;=<](?:(?<=[:;=])-?[)D]|(?<=<)3)")
 _ASCII_UNHAPPY = re.compile(r"[:;=]-?\(")
 _EMOJI = re.compile("[\u2600-\U0010ffff]")
 # The kinds of cue that count as listed unless a negator or a lack word turns them.
-_PLAIN_KINDS = frozenset({"negative", "positive", "request", "question", "urgent"})
+_PLAIN_KINDS = frozenset({"negative", "positive", "request", "question", "urgent", "offer"})
 # An @handle or a #hashtag: its mark and its body (an "@" inside a word, as in an email, is none).
 # The mark comes first and the look back after it, so that re skips ahead to a mark (a pattern
 # opening with a look back is tried at every position, at twice the cost).
@@ -143,6 +143,11 @@ class RuleReading(NamedTuple):
     evidence: _Evidence
     question: bool
     personal: bool
+
+    @property
+    def links(self) -> bool:
+        """Whether the post holds a link."""
+        return "://" in self.text or "www." in self.text
 
     def addressed(self) -> bool:
         """Whether the post speaks to someone: an @handle or a second-person word ("you", "voi")."""
@@ -221,8 +226,8 @@ class RuleClassifier:
         trained model's) is taken as it is."""
         evidence = read.evidence
         category, confidence, reasons = decided = decided or _decide(read)
-        if isinstance(decided, Decision) and category in _AIMED and matches is not None:
-            category, confidence, reasons = _aimed(read, (category, confidence, reasons), direct, matches)
+        if isinstance(decided, Decision) and category != "other" and matches is not None:
+            category, confidence, reasons = _aimed(read, decided, direct, matches)
         cluster = _cluster(read.reading, read.lexicon) if category in _WITH_CLUSTER else ("other", [])
         priority, priority_reasons = self._priority(category, evidence, followers, direct, matches or [])
         sentiment = _sentiment(evidence.totals.get("positive", 0), evidence.totals.get("negative", 0))
@@ -334,15 +339,19 @@ def _spared(post: _Post, position: int, cue: Cue) -> bool:
 def _personal(text: str, tokens: Tokens, lexicon: Lexicon, unique: set[str], names: list[str] | None) -> bool:
     """Whether the writer speaks of their own experience: a first-person word of their own, not
     one of an account's name ("us" in "@USAirways") nor the "i" of a brand ("iPhone")."""
-    if lexicon.first_person.isdisjoint(unique):
-        return False
     selves = lexicon.first_person.intersection(unique)
+    if not selves:
+        return False
     if selves == _I and tokens.compounded:
         return _ALONE_I.search(text) is not None
-    if not names or lexicon.self_naming.isdisjoint(names):
+    naming = lexicon.self_naming
+    if not names or naming.keys().isdisjoint(names):
         return True
-    named = [word for name in names for word in lexicon.words_of(name) if word in selves]
-    return not named or any(tokens.words.count(word) > named.count(word) for word in selves)
+    named = [word for name in names if name in naming for word in naming[name]]
+    for word in selves:  # noqa: SIM110 (any() over a generator costs twice as much)
+        if word not in named or tokens.words.count(word) > named.count(word):
+            return True
+    return False
 
 
 def _names(names: list[str], tokens: Tokens, lexicon: Lexicon) -> dict[int, str] | None:
@@ -527,6 +536,8 @@ def _decide(read: RuleReading) -> Decision:
     negative, positive = evidence.weight("negative"), evidence.weight("positive")
     if negative >= positive and (negative >= STRONG or (negative and personal)):
         return _complaint(evidence, negative, positive)
+    if evidence.has("offer"):
+        return Decision("other", 0.6, [f"an offer for sale ('{evidence.cues('offer')[0]}')"])
     requests = evidence.count("request")
     enthusiastic = not requests and not negative and positive >= ENTHUSIASM
     if (question and not enthusiastic) or (requests and requests >= evidence.count("positive")):
@@ -551,14 +562,22 @@ def _complaint(evidence: _Evidence, negative: int, positive: int) -> Decision:
 def _aimed(
     read: RuleReading, decided: tuple[str, float, list[str]], direct: bool, matches: list[Match]
 ) -> tuple[str, float, list[str]]:
-    """A complaint or a praise is about us only when the post names someone: it matched a watched
+    """Whether a post is a case for us, when the caller looked for watched terms (``matches`` is
+    None when it did not: a post is then taken to be about whom it was sent to).
+
+    A complaint or a praise is about us only when the post names someone: it matched a watched
     term, came to our account, or speaks to someone (an @handle, "you"). Chatter that names no one
-    ("Monday again, everything is broken", "the view from the terrace is unreal") is nobody's case,
-    whoever decided its category. Without ``matches`` (None: the caller did not look for watched
-    terms) a post is taken to be about whom it was sent to."""
-    if direct or matches or read.addressed():
-        return decided
+    ("Monday again, everything is broken", "the view from the terrace is unreal") is nobody's case.
+    A link passed on without a word of the writer's own (no "I", no "you", no @handle, not sent to
+    us) is news or an advert, whatever its headline says: no complaint, question or praise of the
+    writer's."""
     category, _, reasons = decided
+    if direct or read.addressed():
+        return decided
+    if read.links and not read.personal:
+        return "other", 0.5, [*reasons, "a link passed on, with no word of the writer's own"]
+    if matches or category not in _AIMED:
+        return decided
     return "other", 0.5, [*reasons, f"names no one: not a {category} about us"]
 
 

@@ -9,17 +9,18 @@ from pathlib import Path
 from connectors.base import SourceContext
 from connectors.demo import DemoConnector, DemoOptions
 from social_care.classify import RuleClassifier
+from social_care.learning.triage import Triage
 from social_care.matching import WatchMatcher
 from social_care.posts import MAX_POST_TEXT
 from social_care.resources import bundled
 from social_care.text import tokenize
-from social_care.watchlist import product_tiers, watch_terms
+from social_care.watchlist import bare_handle, own_handles, product_tiers, watch_terms
 from tests.support.clock import FakeClock
 from tests.support.configs import demo_config
 
 POSTS = bundled("config") / "demo" / "posts.jsonl"
 # The share of bundled posts the rules must triage as the set expects.
-EXPECTED_AGREEMENT = 0.85
+EXPECTED_AGREEMENT = 0.9
 
 
 def demo(tmp_path: Path, clock: FakeClock, **options: object) -> DemoConnector:
@@ -40,15 +41,17 @@ def test_the_bundled_set_is_large_bilingual_and_varied() -> None:
 
 
 def test_the_rules_triage_the_bundled_posts_as_the_set_expects(tmp_path: Path) -> None:
-    """Each post classified as the pipeline classifies a mention: its language, reach, directness
-    and watched terms (the demo configuration's) go with it."""
+    """Each post triaged as the pipeline triages a mention (``Pipeline.process``): the same watch
+    terms, matches, language, reach and directness, through the same Triage without a model.
+    A post of our own accounts is set aside by the pipeline before any case: nothing for the desk."""
     config = demo_config(tmp_path)
-    matcher, classifier = WatchMatcher(watch_terms(config)), RuleClassifier(product_tiers(config))
+    matcher, triage = WatchMatcher(watch_terms(config)), Triage(RuleClassifier(product_tiers(config)))
+    own = own_handles(config)
     records = [json.loads(line) for line in POSTS.read_text(encoding="utf-8").splitlines()]
     agreed = 0
     for record in records:
         tokens = tokenize(record["text"])
-        verdict = classifier.classify(
+        judgement = triage.judge(
             record["text"],
             language=record["lang"],
             followers=record["author"].get("followers"),
@@ -56,7 +59,8 @@ def test_the_rules_triage_the_bundled_posts_as_the_set_expects(tmp_path: Path) -
             matches=matcher.match_tokens(record["text"], tokens),
             tokens=tokens,
         )
-        agreed += verdict.category == record["expect"]
+        ours = bare_handle(record["author"]["handle"]) in own
+        agreed += ("other" if ours else judgement.verdict.category) == record["expect"]
     assert agreed / len(records) >= EXPECTED_AGREEMENT
 
 
