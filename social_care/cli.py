@@ -15,7 +15,9 @@ from social_care.command_line import (
     console,
     errors,
     load_or_exit,
+    open_database_or_exit,
     operator,
+    reachable_database_or_exit,
 )
 from social_care.config import config_warnings
 from social_care.learning_commands import chosen_model, labels_app, learn, model_app, rules_for
@@ -140,7 +142,7 @@ def poll(
     config: ConfigOption = None,
 ) -> None:
     """Poll one source (one cycle with --once) and print what was fetched and queued."""
-    from social_care.runtime import build_service, open_database
+    from social_care.runtime import build_service
 
     settings, _ = load_or_exit(config)
     if source not in {item.id for item in settings.sources if item.enabled}:
@@ -150,7 +152,7 @@ def poll(
     if not once:
         errors.print("Continuous polling runs inside `social-care run`; use --once here.")
         raise typer.Exit(2)
-    service = build_service(settings, open_database(settings, os.environ))
+    service = build_service(settings, open_database_or_exit(settings))
     report = service.poller.poll(source)
     sent = service.sender.run_once()
     if report.skipped:
@@ -190,11 +192,10 @@ def pause(
     from sqlmodel import Session
 
     from social_care.clock import system_clock
-    from social_care.runtime import open_database
     from social_care.switches import pause_automatic_replies
 
     settings, _ = load_or_exit(config)
-    with Session(open_database(settings, os.environ)) as session:
+    with Session(open_database_or_exit(settings)) as session:
         pause_automatic_replies(session, reason=reason.strip(), by=operator(), now=system_clock())
     console.print(
         "Automatic replies are paused"
@@ -210,11 +211,10 @@ def resume(config: ConfigOption = None) -> None:
     from sqlmodel import Session
 
     from social_care.clock import system_clock
-    from social_care.runtime import open_database
     from social_care.switches import resume_automatic_replies
 
     settings, _ = load_or_exit(config)
-    with Session(open_database(settings, os.environ)) as session:
+    with Session(open_database_or_exit(settings)) as session:
         resume_automatic_replies(session, by=operator(), now=system_clock())
     console.print("Automatic replies resumed.")
 
@@ -243,7 +243,6 @@ def report(
 
     from social_care.metrics import measure, measure_by
     from social_care.report_command import BadReportRequest, breakdown, report_filters, report_period, tables
-    from social_care.runtime import open_database
 
     settings, _ = load_or_exit(config)
     try:
@@ -254,7 +253,7 @@ def report(
     except BadReportRequest as error:
         errors.print(str(error), markup=False)
         raise typer.Exit(2) from None
-    with Session(open_database(settings, os.environ)) as session:
+    with Session(open_database_or_exit(settings)) as session:
         figures = measure(session, settings, period, filters)
         groups = measure_by(session, settings, period, by, filters) if by else None
     for table in tables(figures, ZoneInfo(settings.service.timezone)):
@@ -278,7 +277,6 @@ def digest(
     """Preview a recipient's daily digest (their yesterday) as text, write its HTML, or send it now."""
     from social_care.clock import system_clock
     from social_care.digest_command import BadDigestRequest, digest_request, preview, send_now, sent_message
-    from social_care.runtime import open_database
 
     settings, _ = load_or_exit(config)
     now = system_clock()
@@ -287,7 +285,7 @@ def digest(
     except BadDigestRequest as error:
         errors.print(str(error), markup=False)
         raise typer.Exit(2) from None
-    engine = open_database(settings, os.environ)
+    engine = open_database_or_exit(settings)
     made = preview(engine, settings, request, now)
     if not (html or send):
         typer.echo(made.mail.text)
@@ -318,10 +316,10 @@ def _write_html(mail: Mail, path: Path) -> None:
 def db_upgrade(config: ConfigOption = None) -> None:
     """Create or migrate the database to the newest schema."""
     from social_care.storage import migrate
-    from social_care.storage.engine import database_url, make_engine, redacted
+    from social_care.storage.engine import make_engine, redacted
 
     settings, _ = load_or_exit(config)
-    url = database_url(settings.database, os.environ)
+    url = reachable_database_or_exit(settings)
     engine = make_engine(url)
     migrate.upgrade(engine)
     console.print(f"{redacted(url)} is at revision {migrate.current_revision(engine)}", markup=False)
@@ -333,11 +331,10 @@ def rollups_rebuild(config: ConfigOption = None) -> None:
     import time
 
     from social_care.metrics import rollups
-    from social_care.runtime import open_database
 
     settings, _ = load_or_exit(config)
     started = time.monotonic()
-    cases = rollups.rebuild(open_database(settings, os.environ))
+    cases = rollups.rebuild(open_database_or_exit(settings))
     console.print(f"Rollups rebuilt from the events of {cases:,} cases in {time.monotonic() - started:.1f} s")
 
 
@@ -348,7 +345,6 @@ def set_password(
     password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input")] = False,
 ) -> None:
     """Set the password someone signs in to the inbox with."""
-    from social_care.runtime import open_database
     from social_care.users import UnknownEmployee, set_employee_password
 
     settings, _ = load_or_exit(config)
@@ -357,7 +353,7 @@ def set_password(
     else:
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
     try:
-        set_employee_password(settings, open_database(settings, os.environ), email, password)
+        set_employee_password(settings, open_database_or_exit(settings), email, password)
     except (UnknownEmployee, ValueError) as error:
         errors.print(str(error), markup=False)
         raise typer.Exit(2) from None
@@ -385,12 +381,11 @@ def user_back(
 
 
 def _set_availability(email: str, config: Path | None, *, available: bool) -> None:
-    from social_care.runtime import open_database
     from social_care.users import UnknownEmployee, set_availability
 
     settings, _ = load_or_exit(config)
     try:
-        set_availability(settings, open_database(settings, os.environ), email, available=available)
+        set_availability(settings, open_database_or_exit(settings), email, available=available)
     except UnknownEmployee as error:
         errors.print(str(error), markup=False)
         raise typer.Exit(2) from None
@@ -405,11 +400,10 @@ def token_create(
     """Make an API token that acts as someone, with their scope; it is printed this once."""
     from social_care.api_tokens import create_token
     from social_care.clock import system_clock
-    from social_care.runtime import open_database
     from social_care.users import UnknownEmployee
 
     settings, _ = load_or_exit(config)
-    engine = open_database(settings, os.environ)
+    engine = open_database_or_exit(settings)
     try:
         token, secret = create_token(settings, engine, email, name, system_clock())
     except (UnknownEmployee, ValueError) as error:
@@ -433,10 +427,9 @@ def token_list(
 ) -> None:
     """List the API tokens: whose, what for, when made and last used, and whether they work."""
     from social_care.api_tokens import list_tokens
-    from social_care.runtime import open_database
 
     settings, _ = load_or_exit(config)
-    engine = open_database(settings, os.environ)
+    engine = open_database_or_exit(settings)
     listed = list_tokens(engine, email)
     engine.dispose()
     for item in listed:
@@ -460,10 +453,9 @@ def token_revoke(
     """Revoke an API token: it stops working at once."""
     from social_care.api_tokens import revoke_token
     from social_care.clock import system_clock
-    from social_care.runtime import open_database
 
     settings, _ = load_or_exit(config)
-    engine = open_database(settings, os.environ)
+    engine = open_database_or_exit(settings)
     token = revoke_token(engine, token_id, system_clock())
     engine.dispose()
     if token is None:

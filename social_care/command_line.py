@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from social_care.config import Config, ConfigError, load_config
 from social_care.resources import example_config
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 console = Console(soft_wrap=True)  # whole lines: logs and pipes are read by grep, not by eye
 errors = Console(stderr=True, soft_wrap=True)
@@ -51,6 +54,51 @@ def load_or_exit(given: Path | None) -> tuple[Config, Path]:
         print_problems(ConfigError(too_long))
         raise typer.Exit(2)
     return config, path
+
+
+def reachable_database_or_exit(config: Config) -> str:
+    """The configured database's URL, once a connection to it has opened; else exit 2 saying which
+    database, where its address came from, and what went wrong."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    from social_care.storage.engine import database_url, make_engine
+
+    url = database_url(config.database, os.environ)
+    try:
+        probe = make_engine(url)
+        try:
+            with probe.connect():
+                pass
+        finally:
+            probe.dispose()
+    except (DBAPIError, ArgumentError, OSError) as error:
+        errors.print(_unreachable(config, url, error), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    return url
+
+
+def open_database_or_exit(config: Config) -> Engine:
+    """The configured database, migrated, once it is known to be reachable (else exit 2)."""
+    from social_care.runtime import open_database
+
+    reachable_database_or_exit(config)
+    return open_database(config, os.environ)
+
+
+def _unreachable(config: Config, url: str, error: Exception) -> str:
+    from sqlalchemy.exc import DBAPIError
+
+    from social_care.storage.engine import redacted
+
+    given = os.environ.get(config.database.url_env, "").strip()
+    origin = f"${config.database.url_env}" if given else "[database] path"
+    try:
+        address = redacted(url)
+    except Exception:
+        address = "the database"
+    reason = " ".join(str(error.orig if isinstance(error, DBAPIError) else error).split())
+    expected = "a database server accepting connections" if given else "a SQLite file that can be written"
+    return f"Cannot open the database {address} (from {origin}): {reason}; expected {expected}"
 
 
 def print_problems(error: ConfigError) -> None:

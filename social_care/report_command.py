@@ -11,6 +11,10 @@ from social_care.config.models import Config
 from social_care.metrics import Durations, Filters, Period, Report
 from social_care.metrics.measure import UNROUTED
 
+# The years a period may fall in: the figures start from 1970 at the earliest, and a moment near the
+# ends of the calendar cannot be moved to UTC and widened to whole days.
+YEARS = range(1970, 9999)
+
 
 class BadReportRequest(ValueError):
     """A request a person can fix: said in words, never as a traceback."""
@@ -24,6 +28,9 @@ def parse_moment(value: str, option: str, zone: ZoneInfo) -> datetime:
     except ValueError:
         expected = "a date such as 2026-11-23 or a time such as 2026-11-23T09:00"
         raise BadReportRequest(f"{option}: expected {expected}, found {value!r}") from None
+    if moment.year not in YEARS:
+        expected = f"a date from {YEARS.start}-01-01 to {YEARS.stop - 1}-12-31"
+        raise BadReportRequest(f"{option}: expected {expected}, found {value!r}")
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import uvicorn
 from rich.console import Console
 
+from social_care.command_line import open_database_or_exit
 from social_care.config.models import Config
 from social_care.config.secrets import MissingSecret, read_secret
-from social_care.runtime import STOP_SECONDS, build_service, clear_failures, open_database, start_workers
+from social_care.runtime import STOP_SECONDS, build_service, clear_failures, start_workers
 from social_care.storage.engine import database_url, redacted
 from social_care.users import FirstSignIn, first_admin_password
 from social_care.web.app import create_app
@@ -43,7 +44,7 @@ def serve(
 ) -> None:
     """Run the inbox, the workers, or both, until Ctrl-C or SIGTERM."""
     url = database_url(config.database, os.environ)
-    engine = open_database(config, os.environ)
+    engine = open_database_or_exit(config)
     scheduler = None
     try:
         with _sigterm_like_ctrl_c():

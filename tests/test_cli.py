@@ -20,11 +20,19 @@ from social_care.storage.engine import make_engine
 from social_care.storage.tables import MailEntry
 from tests.fakes.smtp_server import MailServer
 from tests.support.processes import COMMAND, STARTUP_SECONDS, Service
+from tests.web.support import free_port
 
 
-def social_care(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def social_care(
+    *args: str, cwd: Path, stdin: str = "", environ: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environ = {
-        key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "SOCIAL_CARE_CONFIG"}
+        **{
+            key: value
+            for key, value in os.environ.items()
+            if key not in {"DATABASE_URL", "SOCIAL_CARE_CONFIG"}
+        },
+        **(environ or {}),
     }
     environ["COLUMNS"] = "200"
     return subprocess.run(
@@ -269,3 +277,36 @@ def test_rollups_rebuild_says_how_many_cases_it_read(tmp_path: Path) -> None:
     result = social_care("rollups", "rebuild", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert re.search(r"Rollups rebuilt from the events of 0 cases in \d", result.stdout)
+
+
+@pytest.mark.parametrize(
+    "command", [("run", "--no-web"), ("db", "upgrade"), ("pause",), ("report", "--since", "2026-11-01")]
+)
+def test_an_unreachable_database_is_named_with_where_its_address_came_from(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    nobody_listens = f"postgresql://care:s3cret@127.0.0.1:{free_port()}/care"
+    result = social_care(*command, cwd=tmp_path, environ={"DATABASE_URL": nobody_listens})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(
+        f"Cannot open the database postgresql+psycopg://care:***@127.0.0.1:{nobody_listens.split(':')[3]}"
+        " (from $DATABASE_URL): connection failed"
+    )
+    assert result.stderr.rstrip().endswith("expected a database server accepting connections")
+    assert "s3cret" not in result.stderr + result.stdout
+
+
+def test_a_sqlite_file_that_cannot_be_made_is_named_with_its_setting(tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    config = tmp_path / "social-care.toml"
+    example = example_config().read_text(encoding="utf-8")
+    config.write_text(
+        example.replace('path = "social-care.db"', f'path = "{blocked}/care.db"', 1), encoding="utf-8"
+    )
+    result = social_care("db", "upgrade", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(
+        f"Cannot open the database sqlite:///{blocked}/care.db (from [database] path): "
+    )
+    assert result.stderr.rstrip().endswith("expected a SQLite file that can be written")

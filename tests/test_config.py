@@ -97,6 +97,23 @@ def test_invalid_toml_says_where(tmp_path: Path) -> None:
     assert problem.startswith(f"{path}: expected valid TOML, found") and "line 1" in problem
 
 
+def test_a_file_that_is_not_utf8_is_a_problem_naming_where(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('[service]\ntimezone = "Europe/Zürich"\n'.encode("latin-1"))
+    assert problems_of(path) == [
+        f"{path}: expected UTF-8 text (TOML files are UTF-8), found byte 0xfc at line 2, column 21, "
+        "which is not UTF-8"
+    ]
+
+
+def test_toml_nested_too_deeply_to_read_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "deep.toml"
+    path.write_text("a = " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    assert problems_of(path) == [
+        f"{path}: expected valid TOML, found arrays or tables nested too deeply to read"
+    ]
+
+
 def test_a_missing_file_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
     assert problems_of(tmp_path / "nowhere.toml") == [
         f"{tmp_path / 'nowhere.toml'}: expected a configuration file, found no such file"

@@ -117,6 +117,12 @@ def test_bad_dates_and_names_are_explained_without_a_traceback(tmp_path: Path) -
             "--by",
             "mood",
         ): "--by: expected one of team, source, category, found 'mood'",
+        (
+            "--since",
+            "0001-01-01",
+        ): "--since: expected a date from 1970-01-01 to 9998-12-31, found '0001-01-01'",
+        ("--since", "2026-11-23", "--until", "9999-12-31T23:00"): "--until: expected a date from 1970-01-01 "
+        "to 9998-12-31, found '9999-12-31T23:00'",
     }
     for arguments, message in cases.items():
         result = social_care("report", *arguments, "-c", config, cwd=tmp_path)

@@ -47,12 +47,28 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
 
 def _parse(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError([Problem(str(path), "", "a configuration file", "no such file")]) from None
     except OSError as error:
         raise ConfigError([Problem(str(path), "", "a readable file", str(error.strerror))]) from None
     try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            [Problem(str(path), "", "UTF-8 text (TOML files are UTF-8)", _not_utf8(data, error))]
+        ) from None
+    try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError([Problem(str(path), "", "valid TOML", str(error))]) from None
+    except RecursionError:
+        raise ConfigError(
+            [Problem(str(path), "", "valid TOML", "arrays or tables nested too deeply to read")]
+        ) from None
+
+
+def _not_utf8(data: bytes, error: UnicodeDecodeError) -> str:
+    line = data.count(b"\n", 0, error.start) + 1
+    column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+    return f"byte 0x{data[error.start]:02x} at line {line}, column {column}, which is not UTF-8"
