@@ -45,12 +45,18 @@ app.command()(learn)
 
 
 @app.command("check-config")
-def check_config(path: Annotated[Path | None, typer.Argument(help="The file to check")] = None) -> None:
+def check_config(
+    path: Annotated[Path | None, typer.Argument(help="The file to check (or give it with --config)")] = None,
+    config: ConfigOption = None,
+) -> None:
     """Validate a configuration file and list every problem in it, then every warning."""
-    config, used = load_or_exit(path)
-    sources = ", ".join(source.id for source in config.sources if source.enabled)
-    console.print(f"{used}: valid ({len(config.brands)} brands, enabled sources: {sources or 'none'})")
-    found = config_warnings(config, file=str(used))
+    if path and config and path != config:
+        errors.print(f"Two files to check: {path} and --config {config}; give one.", markup=False)
+        raise typer.Exit(2)
+    settings, used = load_or_exit(path or config)
+    sources = ", ".join(source.id for source in settings.sources if source.enabled)
+    console.print(f"{used}: valid ({len(settings.brands)} brands, enabled sources: {sources or 'none'})")
+    found = config_warnings(settings, file=str(used))
     if found:
         count = f"{len(found)} warning{'s' if len(found) != 1 else ''}"
         console.print(f"[bold yellow]{count}[/] (valid, but probably not doing what was meant):")
@@ -61,8 +67,8 @@ def check_config(path: Annotated[Path | None, typer.Argument(help="The file to c
 @app.command()
 def run(
     config: ConfigOption = None,
-    host: Annotated[str, typer.Option(help="Address to serve the inbox on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to serve the inbox on")] = 8000,
+    host: Annotated[str, typer.Option(metavar="HOST", help="Address to serve the inbox on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port to serve the inbox on")] = 8000,
     web: Annotated[bool, typer.Option(help="Serve the web inbox in this process")] = True,
     workers: Annotated[
         bool, typer.Option(help="Run the pollers and the outbox sender in this process")
@@ -185,7 +191,7 @@ def poll(
 
 @app.command()
 def pause(
-    reason: Annotated[str, typer.Option(help="Why, shown in the inbox to everyone")] = "",
+    reason: Annotated[str, typer.Option(metavar="TEXT", help="Why, shown in the inbox to everyone")] = "",
     config: ConfigOption = None,
 ) -> None:
     """Stop every automatic reply now; they wait, and go out after `resume`."""
@@ -223,13 +229,23 @@ def resume(config: ConfigOption = None) -> None:
 def report(
     *,
     since: Annotated[
-        str, typer.Option(help="Start of the period: a date (2026-11-23) or a time (2026-11-23T09:00)")
+        str,
+        typer.Option(
+            metavar="DATE", help="Start of the period: a date (2026-11-23) or a time (2026-11-23T09:00)"
+        ),
     ],
-    until: Annotated[str, typer.Option(help="End of the period, excluded \\[default: now]")] = "",
-    team: Annotated[str | None, typer.Option(help="Only cases of this team")] = None,
-    source: Annotated[str | None, typer.Option(help="Only cases from this source")] = None,
-    category: Annotated[str | None, typer.Option(help="Only cases of this category")] = None,
-    by: Annotated[str | None, typer.Option(help="Also one row per team, source or category")] = None,
+    until: Annotated[
+        str, typer.Option(metavar="DATE", help="End of the period, excluded \\[default: now]")
+    ] = "",
+    team: Annotated[str | None, typer.Option(metavar="TEAM", help="Only cases of this team")] = None,
+    source: Annotated[str | None, typer.Option(metavar="SOURCE", help="Only cases from this source")] = None,
+    category: Annotated[
+        str | None, typer.Option(metavar="complaint|inquiry|praise|other", help="Only cases of this category")
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(metavar="team|source|category", help="Also one row per team, source or category"),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Print the service figures of a period: response times, SLA attainment, backlog, CSAT.
@@ -266,11 +282,18 @@ def report(
 def digest(
     *,
     date: Annotated[
-        str | None, typer.Option("--date", help="The recipient's local day: 2026-12-03, today or yesterday")
+        str | None,
+        typer.Option(
+            "--date", metavar="DATE", help="The recipient's local day: 2026-12-03, today or yesterday"
+        ),
     ] = None,
-    brand: Annotated[str | None, typer.Option(help="Only this brand")] = None,
-    to: Annotated[str | None, typer.Option(help="The recipient \\[default: the first configured]")] = None,
-    html: Annotated[Path | None, typer.Option(help="Write the HTML, charts inlined, to this file")] = None,
+    brand: Annotated[str | None, typer.Option(metavar="BRAND", help="Only this brand")] = None,
+    to: Annotated[
+        str | None, typer.Option(metavar="EMAIL", help="The recipient \\[default: the first configured]")
+    ] = None,
+    html: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Write the HTML, charts inlined, to this file")
+    ] = None,
     send: Annotated[bool, typer.Option("--send", help="Queue it in the mail outbox now")] = False,
     config: ConfigOption = None,
 ) -> None:
@@ -342,7 +365,9 @@ def rollups_rebuild(config: ConfigOption = None) -> None:
 def set_password(
     email: Annotated[str, typer.Argument(help="The employee's email, as in the configuration")],
     config: ConfigOption = None,
-    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
 ) -> None:
     """Set the password someone signs in to the inbox with."""
     from social_care.users import UnknownEmployee, set_employee_password
@@ -394,7 +419,7 @@ def _set_availability(email: str, config: Path | None, *, available: bool) -> No
 @token_app.command("create")
 def token_create(
     email: Annotated[str, typer.Argument(help="The employee's email, as in the configuration")],
-    name: Annotated[str, typer.Option(help="What the token is for (a script, a tool)")],
+    name: Annotated[str, typer.Option(metavar="TEXT", help="What the token is for (a script, a tool)")],
     config: ConfigOption = None,
 ) -> None:
     """Make an API token that acts as someone, with their scope; it is printed this once."""

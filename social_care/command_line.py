@@ -16,6 +16,29 @@ from social_care.resources import example_config
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+
+def _flags_take_no_value() -> None:
+    """Help names no type for a flag.
+
+    typer 0.29's rich help shows each option's Python annotation as its type, so every
+    flag, ``--help`` included, reads ``<bool>`` as if it took a value (its plain help leaves
+    the type out, as click always did). Here the rich help does the same, for every
+    command, whatever module defines it; typer versions without the method are left alone.
+    """
+    from typer.core import TyperOption
+
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "flags_take_no_value", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: typer.Context) -> str | None:
+        return None if self.is_flag or self.count else shown(self, ctx)
+
+    display_type_rich.flags_take_no_value = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign,assignment]
+
+
+_flags_take_no_value()
 console = Console(soft_wrap=True)  # whole lines: logs and pipes are read by grep, not by eye
 errors = Console(stderr=True, soft_wrap=True)
 ConfigOption = Annotated[
@@ -23,6 +46,7 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         "-c",
+        metavar="PATH",
         help="Configuration file \\[default: $SOCIAL_CARE_CONFIG, ./social-care.toml, the demo]",
     ),
 ]

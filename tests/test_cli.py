@@ -9,11 +9,15 @@ import subprocess
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from sqlmodel import Session, select
 
+from social_care.cli import app
 from social_care.resources import example_config
 from social_care.storage import migrate
 from social_care.storage.engine import make_engine
@@ -310,3 +314,42 @@ def test_a_sqlite_file_that_cannot_be_made_is_named_with_its_setting(tmp_path: P
         f"Cannot open the database sqlite:///{blocked}/care.db (from [database] path): "
     )
     assert result.stderr.rstrip().endswith("expected a SQLite file that can be written")
+
+
+def test_help_names_a_type_for_each_option_that_takes_a_value_and_none_for_a_flag(tmp_path: Path) -> None:
+    top, run = social_care("--help", cwd=tmp_path).stdout, social_care("run", "--help", cwd=tmp_path).stdout
+    assert "<bool>" not in top + run
+    lines = {line.split()[1]: " ".join(line.split()) for line in run.splitlines() if line.startswith("│ --")}
+    assert lines["--port"].startswith("│ --port PORT Port to serve the inbox on [default: 8000]")
+    assert lines["--config"].startswith("│ --config -c PATH Configuration file")
+    assert lines["--web"].startswith("│ --web --no-web Serve the web inbox in this process [default: web]")
+    assert lines["--help"].startswith("│ --help Show this message and exit.")
+
+
+def every_command(group: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Each command of the ``social-care`` tree, by its words on the command line."""
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from every_command(command, (*prefix, name))
+        else:
+            yield (*prefix, name), command
+
+
+def test_every_command_takes_the_configuration_with_config() -> None:
+    commands = dict(every_command(typer.main.get_command(app)))
+    assert ("check-config",) in commands and ("labels", "import") in commands
+    takes = {
+        name: any("--config" in param.opts for param in command.params) for name, command in commands.items()
+    }
+    assert [" ".join(name) for name, config in takes.items() if not config] == []
+
+
+def test_check_config_takes_its_file_with_config_or_as_its_argument(tmp_path: Path) -> None:
+    example = str(example_config())
+    for arguments in (("--config", example), ("-c", example), (example,), (example, "--config", example)):
+        result = social_care("check-config", *arguments, cwd=tmp_path)
+        assert result.returncode == 0 and result.stdout.startswith(f"{example}: valid"), arguments
+    other = tmp_path / "other.toml"
+    both = social_care("check-config", example, "--config", str(other), cwd=tmp_path)
+    assert both.returncode == 2
+    assert both.stderr.strip() == f"Two files to check: {example} and --config {other}; give one."
