@@ -59,7 +59,9 @@ def serve(
             explain_login(console, login)
             if web:
                 app = create_app(config, engine, secret_key=session_secret(config))
-                uvicorn.run(app, host=host, port=port, log_level="warning")
+                # Forwarded headers are believed only from the configured proxies, by the app itself:
+                # uvicorn's own default believes any client on 127.0.0.1.
+                uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
             else:
                 _wait_for_stop()
     except KeyboardInterrupt:

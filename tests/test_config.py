@@ -120,6 +120,20 @@ def test_a_missing_file_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
     ]
 
 
+def test_a_trusted_proxy_must_be_an_address_or_a_network(tmp_path: Path) -> None:
+    path = tmp_path / "proxies.toml"
+    example = example_config().read_text(encoding="utf-8")
+    path.write_text(
+        example.replace("trusted_proxies = []", 'trusted_proxies = ["10.0.0.5", "10.0.1.0/24", "proxy.lan"]'),
+        encoding="utf-8",
+    )
+    [problem] = problems_of(path)
+    assert problem == (
+        f"{path}: service.trusted_proxies[2]: expected an IP address or network such as '10.0.0.5' or "
+        "'10.0.0.0/24', found 'proxy.lan'"
+    )
+
+
 def test_production_refuses_to_run_without_a_secret_key(tmp_path: Path) -> None:
     path = tmp_path / "prod.toml"
     text = (

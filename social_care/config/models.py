@@ -7,6 +7,7 @@ the environment variable (or ``NAME_FILE``) that holds the secret.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import date, time
 from typing import Annotated, Literal
@@ -38,6 +39,15 @@ def _time_zone(name: str) -> str:
     return name
 
 
+def _proxy(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        expected = "an IP address or network such as '10.0.0.5' or '10.0.0.0/24'"
+        raise ValueError(f"{expected}, found {value!r}") from None
+    return value
+
+
 def _matching(pattern: re.Pattern[str], what: str):  # type: ignore[no-untyped-def]
     def check(value: str) -> str:
         if not pattern.match(value):
@@ -48,6 +58,7 @@ def _matching(pattern: re.Pattern[str], what: str):  # type: ignore[no-untyped-d
 
 
 TimeZone = Annotated[str, AfterValidator(_time_zone)]
+ProxyAddress = Annotated[str, AfterValidator(_proxy)]
 Slug = Annotated[str, _matching(_SLUG, "lower-case letters, digits, '-' or '_'")]
 EnvName = Annotated[str, _matching(_ENV_NAME, "an environment variable name like 'X_TOKEN'")]
 Email = Annotated[str, _matching(_EMAIL, "an email address"), AfterValidator(str.lower)]
@@ -65,6 +76,8 @@ class ServiceSettings(Section):
     public_url: str = "http://127.0.0.1:8000"
     timezone: TimeZone = "UTC"
     secret_key_env: EnvName = "SOCIAL_CARE_SECRET_KEY"  # noqa: S105 (a variable name, not a secret)
+    # The reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed; none by default.
+    trusted_proxies: list[ProxyAddress] = []
 
 
 class DatabaseSettings(Section):

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from responders.handoff import HandOff
 from social_care.clock import Clock, system_clock
@@ -45,7 +46,7 @@ from social_care.web.security import (
     LoginRequired,
     signed_in,
 )
-from social_care.web.throttle import LoginThrottle
+from social_care.web.throttle import Attempt, LoginThrottle
 
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -89,6 +90,9 @@ def create_app(
         https_only=https,
         max_age=12 * 3600,
     )
+
+    if config.service.trusted_proxies:  # outermost: every part below sees the client the proxy named
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(config.service.trusted_proxies))
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -160,7 +164,7 @@ def _add_login_routes(app: FastAPI) -> None:
         password: Annotated[str, Form()] = "",
     ) -> Response:
         email, now = email.strip().lower(), request.app.state.clock()
-        attempt = (email, request.client.host if request.client else "")
+        attempt = Attempt(email, request.client.host if request.client else "")
         throttle: LoginThrottle = request.app.state.login_throttle
         if until := throttle.blocked_until(attempt, now):
             wait = f"Too many wrong passwords: try again in {_minutes(until - now)} minutes."
