@@ -78,25 +78,26 @@ class Triage:
         rules_verdict: Verdict,
         context: dict[str, object],
     ) -> Verdict:
-        rules_category, rules_confidence, rules_reasons = decided
+        # The model reads the rules' own call, as in training; the desk compares it with the
+        # rules' verdict, which may have found that a post names no one of ours.
+        rules_category, _, rules_reasons = decided
         category, prediction = versioned.model.settle(read, rules_category)
-        if category != rules_category:
+        at = len(rules_reasons)
+        if prediction.category != category:  # its labels never had this category
+            note = f"{versioned.name} has no {category} labels: the rules decide"
+            return rules_verdict._replace(
+                reasons=[*rules_verdict.reasons[:at], note, *rules_verdict.reasons[at:]]
+            )
+        learned = prediction.reasons()
+        if category != rules_verdict.category:
             call = (
                 category,
                 prediction.confidence,
-                [f"{versioned.name} over the rules' {rules_category}", *prediction.reasons()],
+                [f"{versioned.name} over the rules' {rules_verdict.category}", *learned],
             )
             return self.rules.judge(read, decided=call, **context)  # type: ignore[arg-type]
         # The same category: the rules' cluster and priority stand, only the confidence and reasons change.
-        if prediction.category != category:
-            confidence, reasons = (
-                rules_confidence,
-                [f"{versioned.name} has no {category} labels: the rules decide"],
-            )
-        else:
-            confidence, reasons = prediction.confidence, prediction.reasons()
-        at = len(rules_reasons)
         return rules_verdict._replace(
-            confidence=confidence,
-            reasons=[*rules_verdict.reasons[:at], *reasons, *rules_verdict.reasons[at:]],
+            confidence=prediction.confidence,
+            reasons=[*rules_verdict.reasons[:at], *learned, *rules_verdict.reasons[at:]],
         )
