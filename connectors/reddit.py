@@ -46,6 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from connectors.base import Connector, ConnectorError
 from connectors.reddit_session import TrafficMeter, requestor_class, translated_errors
 from connectors.reddit_window import Window
+from social_care.config.models import ApiAddress
 from social_care.posts import Author, Batch, Post, Rejected, ThreadRef
 
 REDDIT_WEB = "https://www.reddit.com"
@@ -61,7 +62,7 @@ class RedditOptions(BaseModel):
     app_id: str = Field(default="social-care", pattern=r"^[\w.-]+$")
     app_version: str = Field(default="0.1.0", pattern=r"^v?[\w.-]+$")
     contact: str = Field(default="", description="Reddit username in the User-Agent; default: the account")
-    auth_url: str = Field(
+    auth_url: ApiAddress = Field(
         default="", description="sign-in address; default: api_base_url when set, else www.reddit.com"
     )
     search_all: bool = False

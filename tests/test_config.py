@@ -134,6 +134,25 @@ def test_a_trusted_proxy_must_be_an_address_or_a_network(tmp_path: Path) -> None
     )
 
 
+def test_an_api_address_is_https_or_http_to_this_machine_only(tmp_path: Path) -> None:
+    path = tmp_path / "addresses.toml"
+    example = example_config().read_text(encoding="utf-8")
+    lines = example.splitlines(keepends=True)
+    x_source, reddit_source = (lines.index(f'id = "{name}"\n') for name in ("x-velora", "reddit"))
+    addresses = iter(["http://api.x.example", "https://proxy.example/reddit"])
+    for index, line in enumerate(lines):
+        if line == 'api_base_url = ""\n' and index > x_source:
+            lines[index] = f'api_base_url = "{next(addresses, "http://127.0.0.1:8080")}"\n'
+        if line == '  auth_url = ""\n' and index > reddit_source:
+            lines[index] = '  auth_url = "http://auth.example"\n'
+    path.write_text("".join(lines), encoding="utf-8")
+    expected = "expected an https:// address (http:// only for this machine: localhost, 127.0.0.1, ::1)"
+    assert problems_of(path) == [
+        f"{path}: sources[1].api_base_url: {expected}, found 'http://api.x.example'",
+        f"{path}: sources[2].options.auth_url: {expected}, found 'http://auth.example'",
+    ]
+
+
 def test_production_refuses_to_run_without_a_secret_key(tmp_path: Path) -> None:
     path = tmp_path / "prod.toml"
     text = (

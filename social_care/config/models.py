@@ -11,6 +11,7 @@ import ipaddress
 import re
 from datetime import date, time
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import TemplateSyntaxError
@@ -48,6 +49,29 @@ def _proxy(value: str) -> str:
     return value
 
 
+def _api_address(value: str) -> str:
+    """An address a connector sends credentials to: https, or http to this machine only (a local
+    fake or proxy), never in clear over a network."""
+    parts = urlsplit(value)
+    if (
+        not value
+        or (parts.scheme == "https" and parts.hostname)
+        or (parts.scheme == "http" and _loopback(parts.hostname))
+    ):
+        return value
+    expected = "an https:// address (http:// only for this machine: localhost, 127.0.0.1, ::1)"
+    raise ValueError(f"{expected}, found {value!r}")
+
+
+def _loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
 def _matching(pattern: re.Pattern[str], what: str):  # type: ignore[no-untyped-def]
     def check(value: str) -> str:
         if not pattern.match(value):
@@ -59,6 +83,7 @@ def _matching(pattern: re.Pattern[str], what: str):  # type: ignore[no-untyped-d
 
 TimeZone = Annotated[str, AfterValidator(_time_zone)]
 ProxyAddress = Annotated[str, AfterValidator(_proxy)]
+ApiAddress = Annotated[str, AfterValidator(_api_address)]
 Slug = Annotated[str, _matching(_SLUG, "lower-case letters, digits, '-' or '_'")]
 EnvName = Annotated[str, _matching(_ENV_NAME, "an environment variable name like 'X_TOKEN'")]
 Email = Annotated[str, _matching(_EMAIL, "an email address"), AfterValidator(str.lower)]
@@ -131,7 +156,7 @@ class Source(Section):
     account: str = ""
     poll_interval_seconds: int = Field(default=120, ge=5)
     auto_reply: bool = False
-    api_base_url: str = ""
+    api_base_url: ApiAddress = ""
     monthly_read_quota: int | None = Field(default=None, gt=0)
     rate_limit: RateLimit | None = None
     credentials: dict[str, EnvName] = {}
