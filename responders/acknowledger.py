@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from connectors.base import Connector
-from responders.replies import ReplyRenderer, describe_due, describe_window, neutralise
+from responders.replies import ReplyRenderer, describe_due, describe_window, greeting_name
 from responders.reply_limits import NAME_MAX_LENGTH
 from social_care import events, lifecycle
 from social_care.cases import customer_time
@@ -181,10 +181,10 @@ def reply_language(case: Case) -> str:
 
 
 def reply_values(config: Config, case: Case, author: Author, now: datetime) -> dict[str, str]:
-    """The variables of a reply template (acknowledgements, saved replies): every stranger's value
-    neutralised."""
+    """The variables of a reply template (acknowledgements, saved replies): the stranger's name only
+    as :func:`greeting_name` allows it."""
     return {
-        "name": (neutralise(author.name) or neutralise(author.handle))[:NAME_MAX_LENGTH],
+        "name": greeting_name(author.name, author.handle, max_length=NAME_MAX_LENGTH),
         "product": case.product,
         "reference": case.reference,
         "window": _promise(config, case, reply_language(case), now),

@@ -2,14 +2,20 @@
 
 Templates are chosen from ``templates/replies/`` by platform, purpose, category
 and language, falling back to less specific ones and then to English. They are
-rendered in a sandbox with strict undefined variables, and every value that
-came from a stranger (a display name) is neutralised first: no @-mentions that
-would notify someone else, no links.
+rendered in a sandbox with strict undefined variables.
+
+A stranger's display name is made safe first. Control, bidirectional and
+invisible characters are removed, so none can reorder or hide what the reply
+says. A name that then reads as a web address or a handle ("velora-refunds.com",
+"@velora_help", "u/velora") is not used at all: the platform would make it a
+link or a mention in our public reply, under our name. The template greets
+without a name instead (``Hi{% if name %} {{ name }}{% endif %},``).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,8 +23,18 @@ from zoneinfo import ZoneInfo
 from jinja2 import StrictUndefined, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
 
-_LINK = re.compile(r"(?:https?://|www\.)\S*", re.IGNORECASE)
-_MENTION_SIGN = re.compile("[@\uff20]")  # "@" and its full-width twin
+# Read after NFKC folding, so that full-width and look-alike dots, slashes and signs count too.
+_ADDRESS_OR_HANDLE = re.compile(
+    r"""
+      [a-z0-9]://                          # a URL of any scheme
+    | \bwww\.
+    | [a-z0-9-]\.[a-z][a-z0-9-]+\b          # a domain: velora-refunds.com, bit.ly, x.co
+    | [@#$]\w                              # a mention, a hashtag, a cashtag
+    | (?:^|[^\w/])/?[ur]/\w                # Reddit's u/name and r/name
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_ZERO_WIDTH_JOINER = "\u200d"  # holds emoji sequences (families, flags) together: kept
 
 
 class ReplyTooLong(ValueError):
@@ -29,9 +45,31 @@ class ReplyTooLong(ValueError):
         self.path, self.template, self.length, self.limit = path, path.name, length, limit
 
 
-def neutralise(value: str) -> str:
-    """A stranger's text made safe to repeat in public: no mentions, no links."""
-    return _MENTION_SIGN.sub("", _LINK.sub("", value)).strip()
+def greeting_name(name: str, handle: str, *, max_length: int) -> str:
+    """What to call someone in a public reply: their display name, else their handle without its
+    sign; "" (greet without a name) when that would read as an address or a handle."""
+    candidate = visible(name) or visible(handle.lstrip("@\uff20"))
+    if not candidate or looks_like_address_or_handle(candidate):
+        return ""
+    return candidate[:max_length].strip()
+
+
+def visible(value: str) -> str:
+    """``value`` without control, bidirectional or invisible formatting characters, its spaces
+    made single spaces."""
+    kept = (
+        " " if char.isspace() else char
+        for char in value
+        if char.isspace()
+        or char == _ZERO_WIDTH_JOINER
+        or unicodedata.category(char) not in {"Cc", "Cf", "Cs", "Co", "Cn"}
+    )
+    return " ".join("".join(kept).split())
+
+
+def looks_like_address_or_handle(value: str) -> bool:
+    """Whether a platform could turn ``value`` into a link or a mention."""
+    return bool(_ADDRESS_OR_HANDLE.search(unicodedata.normalize("NFKC", value)))
 
 
 def describe_window(window: timedelta | None, language: str) -> str:

@@ -2,7 +2,7 @@
 
 They are the configuration's ``[[saved_replies]]`` that fit the case's team,
 language and category, rendered in a sandbox with the acknowledgements'
-variables (the customer's name neutralised). A person edits the text before
+variables (the customer's name made safe). A person edits the text before
 sending it, so a template that fails to render is offered with why, not hidden.
 """
 
