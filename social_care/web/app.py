@@ -56,6 +56,9 @@ _SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+# Served over https, browsers are told to come back only over https, for a year (no subdomains: the
+# company's other hosts are not ours to decide for).
+_HSTS = {"Strict-Transport-Security": "max-age=31536000"}
 
 
 def create_app(
@@ -91,13 +94,15 @@ def create_app(
         max_age=12 * 3600,
     )
 
-    if config.service.trusted_proxies:  # outermost: every part below sees the client the proxy named
+    if config.service.trusted_proxies:  # from here on, a proxy's request has its client's address
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(config.service.trusted_proxies))
+
+    headers_sent = {**_SECURITY_HEADERS, **(_HSTS if https else {})}
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response: Response = await call_next(request)
-        for name, value in _SECURITY_HEADERS.items():  # a page may set a stricter policy of its own
+        for name, value in headers_sent.items():  # a page may set a stricter policy
             response.headers.setdefault(name, value)
         response.headers.setdefault("Cache-Control", "no-store")
         return response

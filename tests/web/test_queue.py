@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -208,6 +208,21 @@ def test_every_answer_carries_the_security_headers(client: TestClient) -> None:
         assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
         assert answer.headers["x-frame-options"] == "DENY"
         assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_service_reached_over_https_tells_browsers_to_keep_to_https(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    def over(url: str) -> Callable[[Raw], None]:
+        def change(raw: Raw) -> None:
+            raw["service"]["public_url"] = url
+
+        return change
+
+    for url, hsts in (("https://care.velora.example", "max-age=31536000"), ("http://127.0.0.1:8000", None)):
+        app = create_app(demo_config(tmp_path, over(url)), engine, secret_key=SECRET_KEY, clock=clock)
+        with TestClient(app) as client:
+            assert client.get("/login").headers.get("strict-transport-security") == hsts, url
 
 
 def test_after_five_wrong_passwords_that_address_waits_before_trying_that_account_again(
