@@ -7,6 +7,7 @@ import pytest
 from social_care.classify import RuleClassifier
 from social_care.classify.lexicon import available_languages, load_lexicon
 from social_care.matching import Match
+from social_care.text import tokenize
 
 CLASSIFIER = RuleClassifier({"Velora Pay": "critical"})
 
@@ -428,3 +429,17 @@ def test_liking_and_not_liking(text: str, category: str) -> None:
 )
 def test_excitement_before_a_launch_is_praise(text: str) -> None:
     assert CLASSIFIER.classify(text).category == "praise"
+
+
+def test_a_long_posts_cues_are_found_at_the_words_where_they_stand() -> None:
+    """A post past a few thousand characters finds its cues' words without counting from its start
+    for each one, and finds the same words."""
+    filler = "the weather was fine and we walked along the river " * 400
+    text = f"{filler}my phone is not working {filler}thank you"
+    tokens = tokenize(text)
+    hits = {(position, size) for position, size, _ in load_lexicon("en").read(tokens).hits}
+    working = tokens.words.index("working")
+    assert (working - 1, 2) in hits, "'not working' starts at 'not'"
+    thank = len(tokens.words) - 2
+    assert tokens.words[thank] == "thank" and any(position == thank for position, _ in hits)
+    assert RuleClassifier().classify(text).category == "complaint"
