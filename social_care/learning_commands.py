@@ -3,7 +3,6 @@ training with the figures printed first, and which model decides."""
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +10,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from social_care.command_line import ConfigOption, console, errors, load_or_exit, operator
+from social_care.command_line import (
+    ConfigOption,
+    console,
+    errors,
+    load_or_exit,
+    open_database_or_exit,
+    operator,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -47,9 +53,7 @@ def rules_for(settings: Config | None = None) -> RuleClassifier:
 
 
 def _database(settings: Config) -> Engine:
-    from social_care.runtime import open_database
-
-    return open_database(settings, os.environ)
+    return open_database_or_exit(settings)
 
 
 def _read_labels(file: Path, mapping: list[str] | None) -> list[LabelLine]:
@@ -163,7 +167,8 @@ def learn(
     out: Annotated[Path | None, typer.Option("--out", help="With --labels: where to write the model")] = None,
     mapping: MapOption = None,
     folds: Annotated[
-        int | None, typer.Option(help="Cross-validation folds [default: [learning] folds]")
+        int | None,
+        typer.Option(help="Cross-validation folds (default: the configuration's \\[learning] folds, 5)"),
     ] = None,
     seed: Annotated[int, typer.Option(help="How the folds are shuffled")] = 0,
     activate: Annotated[

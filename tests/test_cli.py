@@ -284,7 +284,16 @@ def test_rollups_rebuild_says_how_many_cases_it_read(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [("run", "--no-web"), ("db", "upgrade"), ("pause",), ("report", "--since", "2026-11-01")]
+    "command",
+    [
+        ("run", "--no-web"),
+        ("db", "upgrade"),
+        ("pause",),
+        ("report", "--since", "2026-11-01"),
+        ("learn",),
+        ("model", "list"),
+        ("labels", "export"),
+    ],
 )
 def test_an_unreachable_database_is_named_with_where_its_address_came_from(
     tmp_path: Path, command: tuple[str, ...]
