@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from learning_figures import curve_report, learn_report, print_targets
 
 from social_care.classify import RuleClassifier
+from social_care.learning.training import Scores
 
 CATEGORIES = ("complaint", "inquiry", "praise", "other")
 DEFAULT_MAP = {
@@ -65,17 +66,12 @@ def read(path: Path, mapping: dict[str, str]) -> list[tuple[str, str, str | None
 def scores(
     pairs: Iterable[tuple[str, str]],
 ) -> tuple[dict[str, tuple[float, float, float, int]], Counter[tuple[str, str]]]:
+    """Per category (each against the rest) precision, recall, F1 and support, as training
+    measures them, and the confusion counts."""
     confusion: Counter[tuple[str, str]] = Counter(pairs)
-    table = {}
-    for category in CATEGORIES:
-        true_positive = confusion[(category, category)]
-        predicted = sum(count for (_, guess), count in confusion.items() if guess == category)
-        actual = sum(count for (gold, _), count in confusion.items() if gold == category)
-        precision = true_positive / predicted if predicted else 0.0
-        recall = true_positive / actual if actual else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        table[category] = (precision, recall, f1, actual)
-    return table, confusion
+    gold = [truth for (truth, _), count in confusion.items() for _ in range(count)]
+    guessed = [guess for (_, guess), count in confusion.items() for _ in range(count)]
+    return Scores.of(gold, guessed, CATEGORIES).per_category, confusion
 
 
 def report(

@@ -4,9 +4,10 @@ training with the figures printed first, and which model decides."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -21,6 +22,7 @@ from social_care.command_line import (
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+    from sqlmodel import Session
 
     from social_care.classify import RuleClassifier
     from social_care.config import Config
@@ -278,6 +280,29 @@ def model_list(config: ConfigOption = None) -> None:
         )
 
 
+T = TypeVar("T")
+
+
+def _change_models(config: Path | None, change: Callable[[Session], T]) -> T:
+    """Make one change of which model decides, committed; a refused change exits 2 with why."""
+    from sqlmodel import Session
+
+    from social_care.learning.versions import Refused
+
+    settings, _ = load_or_exit(config)
+    engine = _database(settings)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            done = change(session)
+            session.commit()
+            return done
+    except Refused as problem:
+        errors.print(str(problem), markup=False)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+
+
 @model_app.command("activate")
 def model_activate(
     version: Annotated[
@@ -286,41 +311,17 @@ def model_activate(
     config: ConfigOption = None,
 ) -> None:
     """Let a model decide the category of new posts; only one that beat the rules may."""
-    from sqlmodel import Session
+    from social_care.learning.versions import activate
 
-    from social_care.learning.versions import Refused, activate
-
-    settings, _ = load_or_exit(config)
-    engine = _database(settings)
-    try:
-        with Session(engine, expire_on_commit=False) as session:
-            row = activate(session, version, at=_now())
-            session.commit()
-    except Refused as problem:
-        errors.print(str(problem), markup=False)
-        raise typer.Exit(2) from None
-    finally:
-        engine.dispose()
+    row = _change_models(config, lambda session: activate(session, version, at=_now()))
     console.print(f"Model {row.id} is active: every worker uses it within seconds.")
 
 
 @model_app.command("rollback")
 def model_rollback(config: ConfigOption = None) -> None:
     """Retire the active model: the one active before it, or the rules alone, decide again."""
-    from sqlmodel import Session
+    from social_care.learning.versions import rollback
 
-    from social_care.learning.versions import Refused, rollback
-
-    settings, _ = load_or_exit(config)
-    engine = _database(settings)
-    try:
-        with Session(engine, expire_on_commit=False) as session:
-            retired, back = rollback(session, at=_now())
-            session.commit()
-    except Refused as problem:
-        errors.print(str(problem), markup=False)
-        raise typer.Exit(2) from None
-    finally:
-        engine.dispose()
+    retired, back = _change_models(config, lambda session: rollback(session, at=_now()))
     now = f"model {back.id} decides again" if back else "the rules alone decide"
     console.print(f"Model {retired.id} is retired: {now}.")
