@@ -177,10 +177,6 @@ class LearnedModel:
     def settle(self, read: RuleReading, rules_category: str) -> tuple[str, Prediction]:
         return self.for_language(read.language).settle(read, rules_category)
 
-    @property
-    def categories(self) -> set[str]:
-        return {category for model in self.languages.values() for category in model.classes}
-
     def to_bytes(self) -> bytes:
         document = {
             "format": FORMAT,
