@@ -77,6 +77,23 @@ def quota_pause(
     return now + timedelta(seconds=left * per_poll / remaining)
 
 
+@dataclass(frozen=True)
+class PostsChecked:
+    """What the platform said of the posts a connector was asked about.
+
+    ``gone`` maps each post that can no longer be seen to why: "deleted" (its
+    author deleted it), "protected" (its author made their account private) or
+    "removed" (the platform or a moderator took it down). A post the platform
+    still shows is in ``present``. A post in neither was not answered for (a
+    failure on the platform's side): it is asked about again later, never taken
+    as gone. ``reads`` is what the look-up cost against the source's read budget.
+    """
+
+    present: frozenset[str] = frozenset()
+    gone: Mapping[str, str] = field(default_factory=dict)
+    reads: int = 0
+
+
 class NoOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -113,6 +130,9 @@ class Connector(ABC):
     # The platform's own request limit per client (requests, per seconds), used when a source sets no
     # ``rate_limit`` of its own; None when the platform states none that applies to a source as a whole.
     default_rate_limit: ClassVar[tuple[int, int] | None] = None
+    # How many posts one :meth:`check_posts` request asks about; 0 when the platform cannot be asked
+    # whether a post still stands (a feed): its posts are kept only as long as the retention says.
+    check_batch: ClassVar[int] = 0
 
     def __init__(
         self,
@@ -167,3 +187,8 @@ class Connector(ABC):
         reply): the outbox names the replies it already recorded, so an earlier one is
         not taken for the reply whose outcome it is checking.
         """
+
+    def check_posts(self, external_ids: Collection[str]) -> PostsChecked:
+        """Whether each of ``external_ids`` (at most ``check_batch`` of them) still stands on the
+        platform, for deletion compliance: one request, its failures raised as ``ConnectorError``."""
+        raise NotImplementedError(f"{self.platform} cannot be asked whether a post still stands")

@@ -348,6 +348,34 @@ class LearningSettings(Section):
     folds: int = Field(default=5, ge=2, le=20)
 
 
+class ComplianceSettings(Section):
+    """Deletion compliance: asking the platforms, in batches, whether the posts kept still stand."""
+
+    enabled: bool = True
+    # How often a worker looks for posts due a check; each post is checked once per ``recheck_hours``.
+    check_interval_minutes: int = Field(default=60, ge=5, le=1440)
+    recheck_hours: int = Field(default=24, ge=1, le=24)
+    # The most posts one run asks about per source (in requests of the platform's batch size).
+    max_posts_per_run: int = Field(default=20_000, ge=100)
+    # The share of a source's monthly read quota that checks never touch, so polling goes on.
+    keep_for_polling: float = Field(default=0.5, ge=0, lt=1)
+
+
+class RetentionSettings(Section):
+    """How many days each kind of data is kept; 0 keeps it for ever. Figures live in the rollups and
+    outlive every purge."""
+
+    post_text_days: int = Field(default=365, ge=0)  # a post's text and address
+    raw_payload_days: int = Field(default=30, ge=0)  # the platform's payload of a post, and rejected ones
+    author_profile_days: int = Field(default=365, ge=0)  # handle, name, followers, after their last post
+    closed_case_days: int = Field(default=730, ge=0)  # resolved or dismissed cases, with their events
+    mail_days: int = Field(default=90, ge=0)  # mails sent or given up (the digest archive is apart)
+    audit_days: int = Field(default=730, ge=0)  # the audit log
+    purge_interval_minutes: int = Field(default=60, ge=5, le=1440)
+    batch_size: int = Field(default=500, ge=10, le=10_000)  # rows per statement and transaction
+    max_batches_per_run: int = Field(default=40, ge=1)
+
+
 class DigestRecipient(Section):
     """One manager's morning mail: their day, their language, their brands (and teams)."""
 
@@ -409,6 +437,8 @@ class Config(Section):
     digest: DigestSettings = DigestSettings()
     handoff: HandoffPolicy = HandoffPolicy()
     learning: LearningSettings = LearningSettings()
+    compliance: ComplianceSettings = ComplianceSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     def source(self, source_id: str) -> Source:
         return next(source for source in self.sources if source.id == source_id)

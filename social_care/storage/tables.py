@@ -44,6 +44,9 @@ class Author(SQLModel, table=True):
     followers: int | None = None
     blocked: bool = False
     opted_out_at: datetime | None = _when()
+    # When the profile (handle, name, followers) was blanked: no post of theirs kept, or the person
+    # asked to be forgotten (see :mod:`social_care.compliance.scrubbing`).
+    erased_at: datetime | None = _when()
 
 
 class Mention(SQLModel, table=True):
@@ -69,7 +72,13 @@ class Mention(SQLModel, table=True):
     raw: dict[str, Any] = _json({})
     case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
     processed_at: datetime | None = _when(index=True)
+    # When its text, address and raw payload were blanked, and why (``removed``): "deleted" or
+    # "protected" by its author, "removed" by the platform, "erased" at the person's request, or
+    # "expired" under the retention policy. "" while the post is kept whole.
     deleted_at: datetime | None = _when()
+    removed: str = ""
+    # When the platform last said the post still stands (deletion compliance's daily check).
+    checked_at: datetime | None = _when(index=True)
 
 
 class TermMatch(SQLModel, table=True):
@@ -566,3 +575,24 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = _when(nullable=False)
     last_used_at: datetime | None = _when()
     revoked_at: datetime | None = _when()
+
+
+class AuditEvent(SQLModel, table=True):
+    """Something done that an administrator must be able to account for: a sign-in, an export or
+    an erasure of a person's data, the kill switch, a model or a token made or withdrawn.
+
+    Kept apart from the case events (which are the figures' truth and go with their case):
+    ``subject`` names what was acted on without repeating personal data (an erased author is
+    "x author #12", never their handle), ``address`` is the client's, when there was one.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when(nullable=False, index=True)
+    kind: str = Field(index=True)
+    actor: str
+    employee_id: int | None = Field(default=None, foreign_key="employees.id")
+    subject: str = ""
+    address: str = ""
+    detail: dict[str, Any] = _json({})

@@ -1,0 +1,1 @@
+"""What the platforms and the law require of the data kept: deletion checks, retention, a person's data."""
