@@ -8,7 +8,6 @@ transaction as what it records, so the log never claims what did not happen.
 
 from __future__ import annotations
 
-import getpass
 from datetime import datetime
 from typing import Any
 
@@ -50,14 +49,6 @@ WORDS = {
 }
 
 
-def at_the_command_line() -> str:
-    """Who acts from the command line: the operating system's user, as the log names them."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
 def record(
     session: Session,
     kind: str,
@@ -69,7 +60,11 @@ def record(
     address: str = "",
     **detail: Any,
 ) -> None:
-    """Add one row to the audit log; the caller commits it with what it records."""
+    """Add one row to the audit log; the caller commits it with what it records.
+
+    ``actor`` is the person's e-mail in the inbox, :func:`social_care.command_line.operator` at
+    the command line, or the worker for a scheduled run.
+    """
     session.add(
         AuditEvent(
             at=at,
