@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 SMOOTHING = 0.2  # weight of the latest poll in the running average of reads per poll
 
@@ -27,6 +28,21 @@ class ReadBudget:
 
 def month_of(now: datetime) -> str:
     return now.astimezone(UTC).strftime("%Y-%m")
+
+
+class CountsReads(Protocol):
+    reads_month: str
+    reads_used: int
+
+
+def count_reads(state: CountsReads, reads: int, now: datetime) -> bool:
+    """Add ``reads`` to this month's count (a new month starts from zero); whether it is the first
+    count ever made for the source."""
+    month, first = month_of(now), state.reads_month == ""
+    if state.reads_month != month:
+        state.reads_month, state.reads_used = month, 0
+    state.reads_used += reads
+    return first
 
 
 def seconds_left_in_month(now: datetime) -> float:

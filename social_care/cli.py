@@ -19,6 +19,7 @@ from social_care.command_line import (
     operator,
     reachable_database_or_exit,
 )
+from social_care.compliance_commands import compliance_app, person_app, retention_app
 from social_care.config import config_warnings
 from social_care.learning_commands import chosen_model, labels_app, learn, model_app, rules_for
 
@@ -41,6 +42,9 @@ token_app = typer.Typer(help="Manage people's tokens for the JSON API.", no_args
 app.add_typer(token_app, name="token")
 app.add_typer(labels_app, name="labels")
 app.add_typer(model_app, name="model")
+app.add_typer(compliance_app, name="compliance")
+app.add_typer(retention_app, name="retention")
+app.add_typer(person_app, name="person")
 app.command()(learn)
 
 
@@ -430,7 +434,7 @@ def token_create(
     settings, _ = load_or_exit(config)
     engine = open_database_or_exit(settings)
     try:
-        token, secret = create_token(settings, engine, email, name, system_clock())
+        token, secret = create_token(settings, engine, email, name, system_clock(), by=operator())
     except (UnknownEmployee, ValueError) as error:
         errors.print(str(error), markup=False)
         raise typer.Exit(2) from None
@@ -481,7 +485,7 @@ def token_revoke(
 
     settings, _ = load_or_exit(config)
     engine = open_database_or_exit(settings)
-    token = revoke_token(engine, token_id, system_clock())
+    token = revoke_token(engine, token_id, system_clock(), by=operator())
     engine.dispose()
     if token is None:
         errors.print(f"No API token {token_id}: `social-care token list` shows them.", markup=False)

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from connectors.base import Connector, ConnectorError
 from responders.outbox import due_now
 from social_care.backoff import retry_delay
-from social_care.budget import ReadBudget, month_of, paced_interval, projected_spend, updated_average
+from social_care.budget import ReadBudget, count_reads, paced_interval, projected_spend, updated_average
 from social_care.clock import Clock
 from social_care.pipeline import Pipeline
 from social_care.posts import Batch, Post
@@ -252,10 +252,7 @@ class Poller:
 
     def _spend(self, state: SourceState, reads: int, now: datetime, report: PollReport) -> None:
         """Count the reads against this month and, under a quota, space out the next poll."""
-        month, first = month_of(now), state.reads_month == ""
-        if state.reads_month != month:
-            state.reads_month, state.reads_used = month, 0
-        state.reads_used += reads
+        first = count_reads(state, reads, now)
         state.reads_per_poll = updated_average(state.reads_per_poll, reads, first)
         state.next_poll_at = None
         report.reads_used = state.reads_used
@@ -347,7 +344,7 @@ def _author(session: Session, platform: str, post: Post) -> Author:
     author = session.exec(statement).first() or Author(
         platform=platform, external_id=post.author.id, handle=""
     )
-    author.handle, author.name = post.author.handle, post.author.name
+    author.handle, author.name, author.erased_at = post.author.handle, post.author.name, None
     if post.author.followers is not None:
         author.followers = post.author.followers
     session.add(author)

@@ -28,6 +28,8 @@ from responders.outbox import OutboxSender
 from responders.replies import ReplyRenderer
 from social_care.classify import RuleClassifier
 from social_care.clock import Clock, sleeper, system_clock
+from social_care.compliance.checks import DeletionChecks
+from social_care.compliance.retention import RetentionPurge
 from social_care.config.models import Config, Source
 from social_care.config.secrets import read_secret
 from social_care.crisis import CrisisMonitor
@@ -73,6 +75,8 @@ class Service:
     sweeper: Sweeper
     digests: DigestSender
     triage: Triage
+    deletion_checks: DeletionChecks
+    retention: RetentionPurge
     clock: Clock = system_clock
     owner: str = ""  # the name this process holds leases under
     stopping: threading.Event = field(default_factory=threading.Event)  # set: jobs stop at their next step
@@ -205,6 +209,16 @@ def build_service(
             stopping=stopping,
         ),
         triage=triage,
+        deletion_checks=DeletionChecks(
+            engine,
+            connectors,
+            config.compliance,
+            clock=clock,
+            owner=owner,
+            quotas={source.id: source.monthly_read_quota for source in config.sources},
+            keep_text_days=config.retention.post_text_days,
+        ),
+        retention=RetentionPurge(engine, config.retention, clock=clock),
     )
 
 
@@ -284,6 +298,23 @@ def start_workers(service: Service, *, stop_within: float | None = None) -> Back
                 "retrain the triage model on new labels",
             )
         )
+    if service.config.compliance.enabled:
+        every_few_seconds.append(
+            (
+                _check_posts,
+                service.config.compliance.check_interval_minutes * 60,
+                "compliance",
+                "check the posts kept with their platforms",
+            )
+        )
+    every_few_seconds.append(
+        (
+            _purge,
+            service.config.retention.purge_interval_minutes * 60,
+            "retention",
+            "purge data past retention",
+        )
+    )
     for job, seconds, job_id, name in every_few_seconds:
         scheduler.add_job(
             job, "interval", seconds=seconds, args=(service,), id=job_id, name=name, next_run_time=now
@@ -329,6 +360,24 @@ def _retrain(service: Service) -> None:
         retrain_if_due(service.engine, service.config.learning, service.triage.rules, at=service.clock())
     except Exception:
         log.exception("retraining the triage model failed")
+
+
+def _check_posts(service: Service) -> None:
+    try:
+        report = service.deletion_checks.run_once()
+    except Exception:
+        log.exception("checking the posts kept with their platforms failed")
+        return
+    for source in report.sources:
+        if source.asked:
+            log.info("compliance: %s", source.line())
+
+
+def _purge(service: Service) -> None:
+    try:
+        service.retention.run_once()
+    except Exception:
+        log.exception("purging data past its retention failed")
 
 
 def _sweep_sla(service: Service) -> None:

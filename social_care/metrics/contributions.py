@@ -25,7 +25,8 @@ OUR_REPLIES = ("acknowledged", "responded")
 DISMISSED = DISMISSALS
 CLOSED = CLOSED_STATES
 SATISFIED = 4  # a CSAT score of 4 or 5
-UNCOUNTED = frozenset({"sla_warning"})  # events no figure reads: a case's share cannot change by them
+# Events no figure reads: a case's share cannot change by them.
+UNCOUNTED = frozenset({"sla_warning", "post_removed"})
 CARE, MENTIONS = "care", "mentions"
 ACKNOWLEDGEMENT, RESPONSE, RESOLUTION = "acknowledgement", "response", "resolution"
 

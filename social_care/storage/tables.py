@@ -79,6 +79,8 @@ class Mention(SQLModel, table=True):
     removed: str = ""
     # When the platform last said the post still stands (deletion compliance's daily check).
     checked_at: datetime | None = _when(index=True)
+    # When the raw payload alone was dropped (``[retention] raw_payload_days``), the text still kept.
+    raw_dropped_at: datetime | None = _when()
 
 
 class TermMatch(SQLModel, table=True):

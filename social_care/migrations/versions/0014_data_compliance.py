@@ -25,6 +25,7 @@ def upgrade() -> None:
     with op.batch_alter_table("mentions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("removed", _TEXT(), nullable=False, server_default=""))
         batch_op.add_column(sa.Column("checked_at", _WHEN(), nullable=True))
+        batch_op.add_column(sa.Column("raw_dropped_at", _WHEN(), nullable=True))
         batch_op.create_index(batch_op.f("ix_mentions_checked_at"), ["checked_at"], unique=False)
     with op.batch_alter_table("authors", schema=None) as batch_op:
         batch_op.add_column(sa.Column("erased_at", _WHEN(), nullable=True))
@@ -55,5 +56,6 @@ def downgrade() -> None:
         batch_op.drop_column("erased_at")
     with op.batch_alter_table("mentions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_mentions_checked_at"))
+        batch_op.drop_column("raw_dropped_at")
         batch_op.drop_column("checked_at")
         batch_op.drop_column("removed")

@@ -1,0 +1,154 @@
+"""``social-care compliance``, ``social-care retention`` and ``social-care person``: the platforms'
+deletion rules, the retention policy and a person's requests, from the command line.
+
+Each does what the worker's job or the inbox's admin page does, at once, and is
+audited under the operating system's user who ran it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from social_care.command_line import (
+    ConfigOption,
+    console,
+    errors,
+    load_or_exit,
+    open_database_or_exit,
+    operator,
+)
+
+compliance_app = typer.Typer(
+    help="The platforms' deletion rules: check the posts kept.", no_args_is_help=True
+)
+retention_app = typer.Typer(
+    help="The retention policy: purge what is kept past its days.", no_args_is_help=True
+)
+person_app = typer.Typer(
+    help="A person's data: export it, or erase it, on their request.", no_args_is_help=True
+)
+
+PlatformArgument = Annotated[
+    str, typer.Argument(metavar="PLATFORM", help="x, reddit, ... as the sources name it")
+]
+HandleArgument = Annotated[
+    str, typer.Argument(metavar="HANDLE", help="Their handle, with or without @ or u/")
+]
+
+
+@compliance_app.command("run")
+def compliance_run(config: ConfigOption = None) -> None:
+    """Ask each platform now whether the posts due a check still stand; scrub those gone."""
+    from social_care.runtime import build_service
+
+    settings, _ = load_or_exit(config)
+    engine = open_database_or_exit(settings)
+    try:
+        report = build_service(settings, engine).deletion_checks.run_once(by=operator())
+    finally:
+        engine.dispose()
+    for source in report.sources:
+        console.print(source.line(), markup=False, highlight=False)
+    for source_id in report.unable:
+        console.print(f"{source_id}: its platform cannot be asked (kept as [retention] says)", markup=False)
+    if not report.sources and not report.unable:
+        console.print("No enabled source.")
+
+
+@retention_app.command("run")
+def retention_run(config: ConfigOption = None) -> None:
+    """Purge now what is kept past the days [retention] sets, in bounded batches."""
+    from social_care.clock import system_clock
+    from social_care.compliance.retention import RetentionPurge
+
+    settings, _ = load_or_exit(config)
+    engine = open_database_or_exit(settings)
+    try:
+        report = RetentionPurge(engine, settings.retention, clock=system_clock).run_once(by=operator())
+    finally:
+        engine.dispose()
+    console.print(report.line().capitalize() + ".", markup=False, highlight=False)
+
+
+@person_app.command("export")
+def person_export(
+    platform: PlatformArgument,
+    handle: HandleArgument,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="Write here instead of standard output")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write everything kept about this author as JSON: profile, posts, cases, our replies, labels."""
+    from sqlmodel import Session
+
+    from social_care.compliance import person
+
+    settings, _ = load_or_exit(config)
+    engine = open_database_or_exit(settings)
+    try:
+        with Session(engine) as session:
+            try:
+                found = person.find(session, platform, handle)
+            except person.UnknownPerson as error:
+                errors.print(f"Nothing to export: {error}.", markup=False)
+                raise typer.Exit(1) from None
+            data = person.export(session, found, at=datetime.now(UTC), actor=operator())
+            document = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+            if out is not None:
+                out.write_text(document, encoding="utf-8")
+            session.commit()
+    finally:
+        engine.dispose()
+    if out is None:
+        typer.echo(document, nl=False)
+    else:
+        errors.print(f"Wrote {out} ({len(data['posts'])} posts, {len(data['cases'])} cases).", markup=False)
+
+
+@person_app.command("forget")
+def person_forget(
+    platform: PlatformArgument,
+    handle: HandleArgument,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Erase this author's posts, profile and what quotes them; keep the anonymised figures."""
+    from sqlmodel import Session
+
+    from social_care.compliance import person
+
+    settings, _ = load_or_exit(config)
+    engine = open_database_or_exit(settings)
+    try:
+        with Session(engine) as session:
+            try:
+                found = person.find(session, platform, handle)
+            except person.UnknownPerson as error:
+                errors.print(f"Nothing to erase: {error}.", markup=False)
+                raise typer.Exit(1) from None
+            if not yes and not typer.confirm(
+                f"Erase everything kept about {handle} on {found.platform} ({found.subject})?"
+                " It cannot be undone"
+            ):
+                raise typer.Exit(1)
+            erased = person.forget(session, found, at=datetime.now(UTC), actor=operator())
+            session.commit()
+    finally:
+        engine.dispose()
+    done = ", ".join(
+        f"{value} {name}" for name, value in erased.counts().items() if value and name != "kept_ids"
+    )
+    console.print(
+        f"Erased {found.subject}: {done or 'nothing more was kept'}.", markup=False, highlight=False
+    )
+    if erased.kept_ids:
+        console.print(
+            "Their platform id is kept, alone, because they asked us to stop replying or are blocked.",
+            markup=False,
+        )
