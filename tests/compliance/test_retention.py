@@ -67,7 +67,9 @@ def test_closed_cases_past_their_days_are_deleted_in_batches_and_the_figures_do_
     still_open = count(engine, Case) - closed
     assert closed > 10 and still_open > 0
     clock = FakeClock(week.clock.now + timedelta(days=31))
-    purge = RetentionPurge(engine, settings(closed_case_days=30, batch_size=10, max_batches_per_run=2), clock=clock)
+    purge = RetentionPurge(
+        engine, settings(closed_case_days=30, batch_size=10, max_batches_per_run=2), clock=clock
+    )
 
     first = purge.run_once()
     assert first.purged["closed cases"] == 20 and first.unfinished == ["closed cases"]
