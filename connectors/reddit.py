@@ -28,6 +28,15 @@ within that window. The fullnames read within the window are kept in the cursor
 so nothing is returned twice; they are at most ``max_items`` per stream, the
 most a poll reads, and when more fall within the window its floor moves up
 (:class:`~connectors.reddit_window.Window`).
+
+``check_posts`` (deletion compliance) asks ``/api/info`` about up to 100 stored
+fullnames in one request. Reddit returns every thing that still exists, however
+little of it is left, and nothing at all for one that does not: that one is
+"deleted". A thing returned with its author and its text (``body``, or a
+submission's ``selftext``) both ``[deleted]``, or with ``removed_by_category``
+"deleted", was deleted by its author; with the text ``[removed]`` or any other
+``removed_by_category`` it was "removed" by a moderator or by Reddit. (praw
+turns the author ``[deleted]`` into ``None``.) Every other thing stands.
 """
 
 from __future__ import annotations
@@ -43,7 +52,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from connectors.base import Connector, ConnectorError
+from connectors.base import Connector, ConnectorError, PostsChecked
 from connectors.reddit_session import TrafficMeter, requestor_class, translated_errors
 from connectors.reddit_window import Window
 from social_care.config.models import ApiAddress
@@ -52,7 +61,8 @@ from social_care.posts import Author, Batch, Post, Rejected, ThreadRef
 REDDIT_WEB = "https://www.reddit.com"
 _PERMALINK = re.compile(r"^(https://www\.reddit\.com/r/[^/]+/comments/[^/]+/[^/]+)(?:/[^/]+)?/?$")
 USER_AGENT_FORM = re.compile(r"^[\w.-]+:[\w.-]+:v?[\w.-]+ \(by /u/[\w-]+\)$")
-GONE = {"[deleted]", "[removed]"}
+DELETED, REMOVED = "[deleted]", "[removed]"
+GONE = {DELETED, REMOVED}
 
 
 class RedditOptions(BaseModel):
@@ -109,6 +119,7 @@ class RedditConnector(Connector):
     default_api_base_url: ClassVar[str] = "https://oauth.reddit.com"
     Options: ClassVar[type[BaseModel]] = RedditOptions
     watch_lists: ClassVar[frozenset[str]] = frozenset({"queries", "subreddits"})
+    check_batch: ClassVar[int] = 100  # the most fullnames /api/info takes (praw's chunk too)
 
     @classmethod
     def profile_url(cls, handle: str) -> str:
@@ -277,6 +288,26 @@ class RedditConnector(Connector):
                     return str(data["name"])
         return None
 
+    # -- deletion compliance ---------------------------------------------------------
+
+    def check_posts(self, external_ids: Collection[str]) -> PostsChecked:
+        """One ``/api/info`` request: what it leaves out is deleted, what it returns says of itself
+        whether it stands (:func:`_fate`). Each thing returned counts as a read."""
+        asked = list(dict.fromkeys(external_ids))
+        if len(asked) > self.check_batch:
+            raise ValueError(f"/api/info takes at most {self.check_batch} fullnames, not {len(asked)}")
+        if not asked:
+            return PostsChecked()  # praw would not ask Reddit at all
+        with translated_errors():
+            returned = list(_raw_items(self.reddit.info(fullnames=asked)))
+        found = {str(data.get("name")): data for data in returned}
+        fates = {name: _fate(found[name]) if name in found else "deleted" for name in asked}
+        return PostsChecked(
+            present=frozenset(name for name, fate in fates.items() if fate is None),
+            gone={name: fate for name, fate in fates.items() if fate is not None},
+            reads=len(returned),
+        )
+
     def _thing(self, fullname: str) -> Any:
         kind, _, thing_id = fullname.partition("_")
         if kind == "t3":
@@ -308,6 +339,22 @@ def _raw_items(listing: Iterable[Any]) -> Iterator[dict[str, Any]]:
             for key, value in vars(item).items()
             if not key.startswith("_") and not isinstance(value, list | dict)
         }
+
+
+def _fate(data: dict[str, Any]) -> str | None:
+    """Why a thing /api/info returned can no longer be seen ("deleted", "removed"), or None if it stands.
+
+    A comment's text is its ``body``, a submission's its ``selftext``; an author gone alone (a
+    deleted account) leaves the text standing.
+    """
+    category = data.get("removed_by_category")
+    text = data.get("body" if str(data.get("name", "")).startswith("t1_") else "selftext")
+    author_gone = data.get("author") in {None, DELETED}
+    if category == "deleted" or (author_gone and text == DELETED):
+        return "deleted"
+    if text == REMOVED or category:
+        return "removed"
+    return None
 
 
 def _key(data: dict[str, Any]) -> str:

@@ -42,6 +42,14 @@ out but whose answer was lost (a read timeout, a connection dropped after
 sending, an unreadable answer) or was a 5xx raises
 ``ConnectorError(outcome_unknown=True)``: the outbox then asks ``find_reply``
 before any retry. A 4xx or a 429 is a clear refusal: nothing was posted.
+
+``check_posts`` (deletion compliance) asks about up to 100 stored tweets in one
+``GET /2/tweets?ids=...``. The tweets X returns still stand, and each is billed
+as a read. X answers for the others in the same 200's ``errors``, one problem
+per tweet: ``resource-not-found`` (deleted, or never there at all) is
+"deleted", ``not-authorized-for-resource`` (its author made the account
+private) is "protected"; a problem of any other type says nothing certain, so
+that tweet is left unanswered and asked about again later.
 """
 
 from __future__ import annotations
@@ -57,7 +65,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.base import Connector, ConnectorError, quota_pause
+from connectors.base import Connector, ConnectorError, PostsChecked, quota_pause
 from connectors.x_queries import QUERY_MAX_LENGTH, lang_filter, quoted, split_queries
 from connectors.x_session import RateLimit, RebasedSession, failure, reply_failure
 from connectors.x_tweets import EXPANSIONS, TWEET_FIELDS, USER_FIELDS, OurAccount, collect, to_posts
@@ -67,6 +75,11 @@ USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
 # While more than this share of an endpoint's window quota is left, X's limit is far off: polling
 # keeps its own pace. Below it, polls are spread so that the rest lasts until the reset.
 QUOTA_WATCHED_BELOW = 0.5
+# What X's problem type for one tweet of a look-up says became of it; any other type answers nothing.
+GONE_BECAUSE = {
+    "https://api.twitter.com/2/problems/resource-not-found": "deleted",
+    "https://api.twitter.com/2/problems/not-authorized-for-resource": "protected",
+}
 
 
 class XOptions(BaseModel):
@@ -115,6 +128,7 @@ class XConnector(Connector):
     default_api_base_url: ClassVar[str] = "https://api.x.com"
     Options: ClassVar[type[BaseModel]] = XOptions
     watch_lists: ClassVar[frozenset[str]] = frozenset({"queries"})
+    check_batch: ClassVar[int] = 100  # the most ids GET /2/tweets takes
 
     @classmethod
     def reply_length(cls, text: str) -> int:
@@ -274,6 +288,27 @@ class XConnector(Connector):
                     break
         return None
 
+    def check_posts(self, external_ids: Collection[str]) -> PostsChecked:
+        """One look-up of the tweets: those X returns stand (each billed as a read), and X's
+        problem for each of the others says why it cannot be seen (:data:`GONE_BECAUSE`)."""
+        asked = list(dict.fromkeys(external_ids))
+        if len(asked) > self.check_batch:
+            raise ValueError(f"X looks up at most {self.check_batch} tweets at once, not {len(asked)}")
+        if not asked:
+            return PostsChecked()
+        with _translated_errors(self, doing="checking posts"):
+            answer = self._client.get_tweets(ids=asked, tweet_fields=["id"])
+        if not isinstance(answer, dict):
+            raise ConnectorError(f"x source {self.context.source_id}: a look-up answered {answer!r:.200}")
+        returned = [str(tweet.get("id")) for tweet in answer.get("data") or [] if isinstance(tweet, dict)]
+        present = frozenset(returned) & set(asked)
+        gone = {
+            tweet_id: why
+            for tweet_id, why in _problems(answer.get("errors") or [])
+            if tweet_id in asked and tweet_id not in present
+        }
+        return PostsChecked(present=present, gone=gone, reads=len(returned))
+
     # -- reading ------------------------------------------------------------
 
     def _search_pages(
@@ -359,6 +394,17 @@ class XConnector(Connector):
                 permanent=True,
             )
         return user_id
+
+
+def _problems(errors: list[Any]) -> Iterator[tuple[str, str]]:
+    """The tweets X's partial errors say are gone, and why; errors of any other type are skipped."""
+    for error in errors:
+        if not isinstance(error, dict):
+            continue
+        why = GONE_BECAUSE.get(str(error.get("type")))
+        tweet_id = error.get("resource_id") or error.get("value")
+        if why and tweet_id:
+            yield str(tweet_id), why
 
 
 @contextmanager

@@ -2,12 +2,14 @@
 
 It speaks the parts of Reddit's API the connector uses: the script-app token
 endpoint, subreddit search / new / comments listings, the inbox's username
-mentions and comment replies, a user's comments, and posting a comment, all in
-Reddit's Listing JSON shape with ``after`` pagination and the ``x-ratelimit-*``
+mentions and comment replies, a user's comments, posting a comment, and
+``/api/info`` (the things named in ``id=`` that still exist, in whatever state), all
+in Reddit's Listing JSON shape with ``after`` pagination and the ``x-ratelimit-*``
 headers. Tests add submissions and comments (some held for a moderator's
-approval), script failures (status codes, slow answers, malformed items, a
-reply posted whose answer is lost, a reply refused for posting too fast), set
-the quota it reports, and inspect what was requested and replied.
+approval), delete, remove (as a moderator) or purge them, script failures
+(status codes, slow answers, malformed items, a reply posted whose answer is
+lost, a reply refused for posting too fast), set the quota it reports, and
+inspect what was requested and replied.
 """
 
 from __future__ import annotations
@@ -210,6 +212,21 @@ class FakeReddit:
         data["body" if fullname.startswith("t1_") else "selftext"] = "[deleted]"
         self.deleted.add(fullname)
 
+    def remove(self, fullname: str) -> None:
+        """A moderator removed it: its text reads ``[removed]`` (a comment's author is hidden as
+        ``[deleted]``, as Reddit shows it to everyone but moderators)."""
+        data = self.thing(fullname).data
+        data["removed_by_category"] = "moderator"
+        if fullname.startswith("t1_"):
+            data.update(body="[removed]", author="[deleted]")
+        else:
+            data["selftext"] = "[removed]"
+
+    def purge(self, fullname: str) -> None:
+        """Gone entirely: no listing and no ``/api/info`` returns it any more."""
+        with self._lock:
+            self.things = [thing for thing in self.things if thing.fullname != fullname]
+
     def thing(self, fullname: str) -> Thing:
         return next(thing for thing in self.things if thing.fullname == fullname)
 
@@ -295,24 +312,44 @@ class FakeReddit:
     def _api(
         self, method: str, path: str, query: dict[str, str], form: dict[str, str]
     ) -> tuple[int, dict[str, str], Any]:
-        parts = path.strip("/").split("/")
         if method == "POST" and path == "/api/comment":
             return self._reply(form)
+        listing = self._read(path, query)
+        if listing is None:
+            return 404, {}, {"message": "Not Found", "error": 404}
+        return 200, {}, listing
+
+    def _read(self, path: str, query: dict[str, str]) -> dict[str, Any] | None:
+        """The Listing a GET of ``path`` answers; None for a path this fake does not serve."""
+        parts = path.strip("/").split("/")
         if parts[0] == "r" and len(parts) == 3:
             subreddits = set(parts[1].lower().split("+"))
-            return 200, {}, self._listing(self._subreddit_listing(parts[2], subreddits, query), query)
+            return self._listing(self._subreddit_listing(parts[2], subreddits, query), query)
         if path == "/message/mentions":
             mention = f"u/{self.username}".lower()
             mentions = [t for t in self._listed("t1") if mention in str(t.data.get("body", "")).lower()]
-            return 200, {}, self._listing(mentions, query, inbox="username_mention")
+            return self._listing(mentions, query, inbox="username_mention")
         if path == "/message/comments":
             answers = [t for t in self._listed("t1") if self._answers_our_comment(t)]
-            return 200, {}, self._listing(answers, query, inbox="comment_reply")
+            return self._listing(answers, query, inbox="comment_reply")
+        if path == "/api/info":
+            return self._info(query.get("id", "").split(","))
         if parts[0] == "user" and parts[2:] == ["comments"]:
             name = parts[1].lower()
             ours = [t for t in self._listed("t1") if str(t.data.get("author", "")).lower() == name]
-            return 200, {}, self._listing(ours, query)
-        return 404, {}, {"message": "Not Found", "error": 404}
+            return self._listing(ours, query)
+        return None
+
+    def _info(self, names: list[str]) -> dict[str, Any]:
+        """The things named that still exist, listed or held, in the order named: one page, however
+        many (Reddit takes up to 100 and ignores ``limit`` here)."""
+        by_name = {thing.fullname: thing for thing in self.things}
+        found = [by_name[name] for name in names if name in by_name]
+        children = [{"kind": thing.kind, "data": dict(thing.data)} for thing in found]
+        return {
+            "kind": "Listing",
+            "data": {"after": None, "before": None, "dist": len(found), "children": children},
+        }
 
     def _answers_our_comment(self, thing: Thing) -> bool:
         parent = str(thing.data.get("parent_id", ""))

@@ -3,7 +3,10 @@
 It serves recent search (``since_id``, ``next_token``, ``max_results``), the
 mentions timeline and a user's own tweets (``since_id``, ``pagination_token``),
 the ``author_id`` and ``referenced_tweets.id`` expansions, the user look-up by
-username (an unknown name is X's 200 with ``errors`` and no ``data``), and
+username (an unknown name is X's 200 with ``errors`` and no ``data``), the tweet
+look-up by ids (``GET /2/tweets?ids=``: the tweets still visible in ``data``, and
+for each other one X's problem in ``errors``: not found once deleted, not
+authorized once its author made the account private), and
 ``POST /2/tweets``, which records replies. Reads need the bearer token; posting
 needs a valid OAuth 1.0a signature over the address actually called. Every
 response carries ``x-rate-limit-*`` headers; a test can make one endpoint report
@@ -12,7 +15,8 @@ only for one path) gets a 429 with a reset time, a 5xx, a 401/403, or a
 response slower than the client is willing to wait. A reply can also be posted
 and then answered too late, with a 5xx, or not at all (the connection dropped):
 the faults that leave the client not knowing it was posted. A reply to a
-deleted tweet is refused with X's 403.
+deleted tweet is refused with X's 403. A protected author's tweets drop out of
+search and timelines.
 """
 
 from __future__ import annotations
@@ -34,7 +38,24 @@ from tests.fakes.loopback import Loopback
 
 Clock = Callable[[], datetime]
 REPLY_TO_DELETED = "You attempted to reply to a Tweet that is deleted or not visible to you."
-RATE_LIMITS = {"search": 450, "mentions": 450, "tweets": 900, "post": 200, "lookup": 300}
+RATE_LIMITS = {
+    "search": 450,
+    "mentions": 450,
+    "tweets": 900,
+    "post": 200,
+    "lookup": 300,
+    "lookup_tweets": 900,
+}
+PROBLEMS = "https://api.twitter.com/2/problems/"
+LOOKUP_MAX_IDS = 100
+ENDPOINTS = [  # (method, or None for any; path pattern; endpoint name)
+    ("POST", r"/2/tweets", "post"),
+    ("GET", r"/2/tweets", "lookup_tweets"),
+    (None, r"/2/tweets/search/recent", "search"),
+    (None, r"/2/users/\d+/mentions", "mentions"),
+    (None, r"/2/users/\d+/tweets", "tweets"),
+    (None, r"/2/users/by/username/[^/]+", "lookup"),
+]
 HANG_UP = 0  # the status of an answer never given: the connection is closed instead
 TWEET_FIELD_NAMES = {
     "author_id",
@@ -110,6 +131,8 @@ class FakeX:
     replies: list[dict[str, Any]] = field(default_factory=list)
     script: list[Scripted] = field(default_factory=list)
     remaining: dict[str, int] = field(default_factory=lambda: dict(RATE_LIMITS))
+    protected: set[str] = field(default_factory=set)  # user ids
+    lookup_problems: dict[str, str] = field(default_factory=dict)  # tweet id -> problem type
 
     def __post_init__(self) -> None:
         self.users[self.account_id] = _user(self.account_id, self.account, "Velora", 52000)
@@ -169,9 +192,21 @@ class FakeX:
         return tweet_id
 
     def delete_tweet(self, tweet_id: str) -> None:
-        """The author deleted it: it is no longer listed, and replying to it is refused with a 403."""
+        """The author deleted it: it is no longer listed, replying to it is refused with a 403, and a
+        look-up answers that it cannot be found."""
         with self._lock:
             self.tweets = [stored for stored in self.tweets if stored.tweet_id != tweet_id]
+
+    def protect_user(self, user_id: str) -> None:
+        """The user made their account private: their tweets leave search and timelines, and a
+        look-up answers that we are not authorized to see them."""
+        with self._lock:
+            self.protected.add(user_id)
+
+    def fail_lookup_of(self, tweet_id: str, problem_type: str) -> None:
+        """Look-ups answer for ``tweet_id`` with a problem of ``problem_type`` (a URI, or its last part)."""
+        with self._lock:
+            self.lookup_problems[tweet_id] = problem_type
 
     def fail_next(self, status: int, *, reset_in: int | None = None, path: str | None = None) -> None:
         self.script.append(Scripted(status=status, reset_in=reset_in, path=path))
@@ -192,7 +227,7 @@ class FakeX:
         self.script.append(Scripted(status=HANG_UP, path="/2/tweets", carried_out=True))
 
     def report_quota(self, endpoint: str, remaining: int) -> None:
-        """The next answer of ``endpoint`` ("search", "mentions", "tweets", "post", "lookup") says
+        """The next answer of ``endpoint`` (a key of ``RATE_LIMITS``) says
         ``remaining`` requests are left until the reset, 15 minutes away."""
         with self._lock:
             self.remaining[endpoint] = remaining + 1
@@ -337,6 +372,8 @@ class FakeX:
             return self._page(params, lambda stored: _matches(params.get("query", ""), stored), "next_token")
         if endpoint == "lookup":
             return self._look_up(path.rsplit("/", 1)[-1])
+        if endpoint == "lookup_tweets":
+            return self._look_up_tweets(params)
         if endpoint in ("mentions", "tweets"):
             return self._timeline(endpoint, path.split("/")[3], params)
         return 404, _problem(404)
@@ -368,6 +405,29 @@ class FakeX:
         error = {"value": username, "detail": detail, "title": "Not Found Error", "type": problem}
         return 200, {"errors": [{**error, "resource_type": "user", "parameter": "username"}]}
 
+    def _look_up_tweets(self, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """The visible tweets in ``data`` (left out when none is), a problem per other id in ``errors``."""
+        ids = [tweet_id for tweet_id in params.get("ids", "").split(",") if tweet_id]
+        if not 1 <= len(ids) <= LOOKUP_MAX_IDS:
+            return 400, _problem(400, f"The number of values in `ids` [{len(ids)}] is not between 1 and 100")
+        found = {stored.tweet_id: stored for stored in self.tweets}
+        data, errors = [], []
+        for tweet_id in ids:
+            stored = found.get(tweet_id)
+            if tweet_id in self.lookup_problems:
+                errors.append(_tweet_problem(tweet_id, self.lookup_problems[tweet_id], "Error", "scripted"))
+            elif stored is None:
+                detail = f"Could not find tweet with ids: [{tweet_id}]."
+                errors.append(_tweet_problem(tweet_id, "resource-not-found", "Not Found Error", detail))
+            elif stored.author_id in self.protected:
+                detail = f"Sorry, you are not authorized to see the Tweet with ids: [{tweet_id}]."
+                errors.append(
+                    _tweet_problem(tweet_id, "not-authorized-for-resource", "Authorization Error", detail)
+                )
+            else:
+                data.append(self._shaped(stored.payload, params))
+        return 200, {**({"data": data} if data else {}), **({"errors": errors} if errors else {})}
+
     def _create(self, body: dict[str, Any]) -> dict[str, Any]:
         parent = (body.get("reply") or {}).get("in_reply_to_tweet_id")
         tweet_id = self._new_id()
@@ -395,7 +455,10 @@ class FakeX:
         found = [
             stored
             for stored in reversed(self.tweets)
-            if wanted(stored) and since < stored.number_id and (before is None or stored.number_id < before)
+            if wanted(stored)
+            and stored.author_id not in self.protected
+            and since < stored.number_id
+            and (before is None or stored.number_id < before)
         ]
         page, more = found[:size], len(found) > size
         meta: dict[str, Any] = {"result_count": len(page)}
@@ -439,17 +502,11 @@ def _user(user_id: str, username: str, name: str, followers: int) -> dict[str, A
 
 
 def _endpoint(method: str, path: str) -> str:
-    if method == "POST" and path == "/2/tweets":
-        return "post"
-    if path == "/2/tweets/search/recent":
-        return "search"
-    if re.fullmatch(r"/2/users/\d+/mentions", path):
-        return "mentions"
-    if re.fullmatch(r"/2/users/\d+/tweets", path):
-        return "tweets"
-    if re.fullmatch(r"/2/users/by/username/[^/]+", path):
-        return "lookup"
-    return "other"
+    """The name ``RATE_LIMITS`` and ``report_quota`` know the endpoint of a request by."""
+    return next(
+        (name for verb, pattern, name in ENDPOINTS if verb in (None, method) and re.fullmatch(pattern, path)),
+        "other",
+    )
 
 
 def _matches(query: str, stored: Stored) -> bool:
@@ -462,6 +519,19 @@ def _matches(query: str, stored: Stored) -> bool:
     if language and stored.payload.get("lang") != language:
         return False
     return any(term.lower() in stored.text.lower() for term in terms)
+
+
+def _tweet_problem(tweet_id: str, kind: str, title: str, detail: str) -> dict[str, Any]:
+    """One tweet's partial error in a 200 look-up, as X words it; ``kind`` is a type URI or its last part."""
+    return {
+        "value": tweet_id,
+        "detail": detail,
+        "title": title,
+        "resource_type": "tweet",
+        "parameter": "ids",
+        "resource_id": tweet_id,
+        "type": kind if "://" in kind else PROBLEMS + kind,
+    }
 
 
 def _problem(status: int, detail: str = "") -> dict[str, Any]:
