@@ -6,7 +6,8 @@ secret is ``sc_`` and 43 random URL-safe characters; the database keeps its
 SHA-256, so a copy of the table opens nothing, and a token is found by looking its
 hash up (a hash lookup leaks no timing worth having, unlike comparing secrets). A
 token stops working when it is revoked, or when its holder leaves the configuration
-(their row turns inactive at the next start).
+(their row turns inactive at the next start). Making and revoking one are in the
+audit log, by number and holder.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from social_care import audit
 from social_care.config.models import Config
 from social_care.directory import sync_directory
 from social_care.storage.tables import ApiToken, Employee
@@ -97,15 +99,19 @@ class Listed:
 
 
 def create_token(
-    config: Config, engine: Engine, email: str, name: str, now: datetime
+    config: Config, engine: Engine, email: str, name: str, now: datetime, *, by: str
 ) -> tuple[ApiToken, str]:
-    """A new token for the person ``email`` of the configuration, and its secret (shown once)."""
+    """A new token for the person ``email`` of the configuration, and its secret (shown once);
+    the audit log says ``by`` made it."""
     with Session(engine) as session:
         sync_directory(session, config)
         employee = session.exec(select(Employee).where(Employee.email == email.strip().lower())).first()
         if employee is None or not employee.active:
             raise UnknownEmployee(f"No employee {email!r} in the configuration.")
         token, secret = issue(session, employee, name, now)
+        audit.record(
+            session, audit.TOKEN_CREATED, at=now, actor=by, subject=_named(token, employee.email), name=name
+        )
         session.commit()
         session.refresh(token)
         return token, secret
@@ -126,9 +132,9 @@ def list_tokens(engine: Engine, email: str = "") -> list[Listed]:
         ]
 
 
-def revoke_token(engine: Engine, token_id: int, now: datetime) -> ApiToken | None:
-    """Revoke token ``token_id`` from now on (revoking it again keeps the first time); None if no such
-    token."""
+def revoke_token(engine: Engine, token_id: int, now: datetime, *, by: str) -> ApiToken | None:
+    """Revoke token ``token_id`` from now on (revoking it again keeps the first time, and the audit
+    log its first revocation, by ``by``); None if no such token."""
     with Session(engine) as session:
         token = session.get(ApiToken, token_id)
         if token is None:
@@ -136,6 +142,15 @@ def revoke_token(engine: Engine, token_id: int, now: datetime) -> ApiToken | Non
         if token.revoked_at is None:
             token.revoked_at = now
             session.add(token)
+            email = session.get_one(Employee, token.employee_id).email
+            audit.record(
+                session, audit.TOKEN_REVOKED, at=now, actor=by, subject=_named(token, email), name=token.name
+            )
             session.commit()
             session.refresh(token)
         return token
+
+
+def _named(token: ApiToken, email: str) -> str:
+    """A token as the audit log names it: its number and holder, never its secret."""
+    return f"token #{token.id} of {email}"

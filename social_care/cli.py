@@ -205,8 +205,10 @@ def pause(
     from social_care.switches import pause_automatic_replies
 
     settings, _ = load_or_exit(config)
-    with Session(open_database_or_exit(settings)) as session:
+    engine = open_database_or_exit(settings)
+    with Session(engine) as session:
         pause_automatic_replies(session, reason=reason.strip(), by=operator(), now=system_clock())
+    engine.dispose()
     console.print(
         "Automatic replies are paused"
         + (f" ({reason.strip()})" if reason.strip() else "")
@@ -224,8 +226,10 @@ def resume(config: ConfigOption = None) -> None:
     from social_care.switches import resume_automatic_replies
 
     settings, _ = load_or_exit(config)
-    with Session(open_database_or_exit(settings)) as session:
+    engine = open_database_or_exit(settings)
+    with Session(engine) as session:
         resume_automatic_replies(session, by=operator(), now=system_clock())
+    engine.dispose()
     console.print("Automatic replies resumed.")
 
 

@@ -26,9 +26,10 @@ if TYPE_CHECKING:
 
     from social_care.classify import RuleClassifier
     from social_care.config import Config
-    from social_care.learning.labels import LabelLine
+    from social_care.learning.labels import ImportReport, LabelLine
     from social_care.learning.training import Evaluation
     from social_care.learning.versions import FixedModel
+    from social_care.storage.tables import TriageModel
 
 labels_app = typer.Typer(help="Labelled posts: what triage learns from.", no_args_is_help=True)
 model_app = typer.Typer(help="Trained triage models: which one decides.", no_args_is_help=True)
@@ -113,16 +114,17 @@ def labels_import(
 
     settings, _ = load_or_exit(config)
     lines = _read_labels(file, mapping)
-    engine = _database(settings)
+    engine, now = _database(settings), _now()
     with Session(engine) as session:
         report = import_labels(
             session,
             lines,
             rules=rules_for(settings),
-            at=_now(),
+            at=now,
             imported_from=file.name,
             imported_by=by or operator(),
         )
+        _record_import(session, file, report, labels_from=by, at=now)
         session.commit()
     engine.dispose()
     console.print(
@@ -132,6 +134,26 @@ def labels_import(
     )
     if len(lines) and settings.learning.retrain_after_labels:
         console.print("`social-care learn` trains on them now; the workers retrain on their schedule.")
+
+
+def _record_import(
+    session: Session, file: Path, report: ImportReport, *, labels_from: str, at: datetime
+) -> None:
+    """The import in the audit log: the file by name, how many labels, who gave them (``--by``)."""
+    from social_care import audit
+
+    audit.record(
+        session,
+        audit.LABELS_IMPORTED,
+        at=at,
+        actor=operator(),
+        subject=file.name,
+        file=file.name,
+        count=report.added + report.replaced + report.unchanged,
+        added=report.added,
+        replaced=report.replaced,
+        **({"labels_from": labels_from} if labels_from else {}),
+    )
 
 
 @labels_app.command("export")
@@ -224,23 +246,26 @@ def _learn_from_database(settings: Config, folds: int, seed: int, activate: bool
 
     from social_care.learning.report import evaluation_lines
     from social_care.learning.retraining import train_on_database
+    from social_care.learning.versions import record_activation
 
     def show(evaluation: Evaluation, labels: int) -> None:
         for line in evaluation_lines(evaluation, labels=labels):
             console.print(line, markup=False, highlight=False)
 
-    engine = _database(settings)
+    engine, now = _database(settings), _now()
     with Session(engine, expire_on_commit=False) as session:
         trained = train_on_database(
             session,
             rules_for(settings),
             folds=folds,
             by=operator(),
-            at=_now(),
+            at=now,
             activate=activate,
             seed=seed,
             on_evaluation=show,
         )
+        if trained.activated:
+            record_activation(session, trained.row, actor=operator(), at=now)
         session.commit()
     engine.dispose()
     version = trained.row.id
@@ -311,17 +336,29 @@ def model_activate(
     config: ConfigOption = None,
 ) -> None:
     """Let a model decide the category of new posts; only one that beat the rules may."""
-    from social_care.learning.versions import activate
+    from social_care.learning.versions import activate, record_activation
 
-    row = _change_models(config, lambda session: activate(session, version, at=_now()))
+    def change(session: Session) -> TriageModel:
+        now = _now()
+        row = activate(session, version, at=now)
+        record_activation(session, row, actor=operator(), at=now)
+        return row
+
+    row = _change_models(config, change)
     console.print(f"Model {row.id} is active: every worker uses it within seconds.")
 
 
 @model_app.command("rollback")
 def model_rollback(config: ConfigOption = None) -> None:
     """Retire the active model: the one active before it, or the rules alone, decide again."""
-    from social_care.learning.versions import rollback
+    from social_care.learning.versions import record_rollback, rollback
 
-    retired, back = _change_models(config, lambda session: rollback(session, at=_now()))
+    def change(session: Session) -> tuple[TriageModel, TriageModel | None]:
+        now = _now()
+        retired, back = rollback(session, at=now)
+        record_rollback(session, retired, back, actor=operator(), at=now)
+        return retired, back
+
+    retired, back = _change_models(config, change)
     now = f"model {back.id} decides again" if back else "the rules alone decide"
     console.print(f"Model {retired.id} is retired: {now}.")

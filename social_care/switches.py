@@ -3,6 +3,7 @@
 The switch lives in the database, not in the configuration or in memory, so a
 pause given from the command line reaches the web and worker processes at once
 and survives restarts. A pause holds what would be sent; it never drops it.
+Every flip is written to the audit log with the change itself, whoever flips it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from social_care import audit
 from social_care.storage.tables import Switch
 
 AUTOMATIC_REPLIES = "automatic_replies"
@@ -47,4 +49,8 @@ def _set(session: Session, *, engaged: bool, reason: str, by: str, now: datetime
     else:
         switch.engaged, switch.reason, switch.changed_by, switch.changed_at = engaged, reason, by, now
     session.add(switch)
+    if engaged:
+        audit.record(session, audit.KILL_SWITCH_ENGAGED, at=now, actor=by, reason=reason)
+    else:
+        audit.record(session, audit.KILL_SWITCH_RELEASED, at=now, actor=by)
     session.commit()

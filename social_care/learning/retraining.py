@@ -27,6 +27,7 @@ from social_care.learning.training import Evaluation, TrainingError, learn, read
 from social_care.storage.tables import TriageModel
 
 log = logging.getLogger(__name__)
+WORKER = "worker"  # who activated a model on schedule, in the audit log
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ def retrain_if_due(
                 at=at,
                 activate=settings.activate_when_better,
             )
+            if trained.activated:
+                versions.record_activation(session, trained.row, actor=WORKER, at=at)
             session.commit()
         except TrainingError as problem:
             log.warning("retraining the triage model on %d new labels: %s", new, problem)

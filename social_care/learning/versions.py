@@ -4,7 +4,9 @@ rolled back in one step, and read by every worker the same way.
 At most one model is active and at most one is in shadow. A new model enters in
 shadow, retiring the shadow before it. Activating retires the active one;
 rolling back retires the active model and brings back the one that was active
-before it (or the rules alone, when there was none).
+before it (or the rules alone, when there was none). Whoever makes either change
+writes it to the audit log (:func:`record_activation`, :func:`record_rollback`) in
+the same transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from social_care import audit
 from social_care.clock import Clock, system_clock
 from social_care.learning.model import LearnedModel
 from social_care.learning.training import Evaluation
@@ -103,6 +106,35 @@ def rollback(session: Session, *, at: datetime) -> tuple[TriageModel, TriageMode
         session.add(before)
     session.flush()
     return active, before
+
+
+def record_activation(session: Session, row: TriageModel, *, actor: str, at: datetime) -> None:
+    """Write a model's activation to the audit log, with the figures it was let in on."""
+    audit.record(
+        session,
+        audit.MODEL_ACTIVATED,
+        at=at,
+        actor=actor,
+        subject=f"model {row.id}",
+        labels=row.labels,
+        macro_f1=row.model_macro_f1,
+        rules_macro_f1=row.rules_macro_f1,
+    )
+
+
+def record_rollback(
+    session: Session, retired: TriageModel, back: TriageModel | None, *, actor: str, at: datetime
+) -> None:
+    """Write a rollback to the audit log: the model retired, and what decides instead."""
+    instead = f"model {back.id}" if back else "the rules alone"
+    audit.record(
+        session,
+        audit.MODEL_ROLLED_BACK,
+        at=at,
+        actor=actor,
+        subject=f"model {retired.id}",
+        now_deciding=instead,
+    )
 
 
 def listed(session: Session) -> list[TriageModel]:

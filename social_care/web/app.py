@@ -1,9 +1,12 @@
-"""The web application: login, logout, the queue of cases and the public satisfaction survey."""
+"""The web application: login, logout, the queue of cases and the public satisfaction survey.
+
+Signing in, being refused and signing out are written to the audit log with the client's address.
+"""
 
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
@@ -20,12 +23,14 @@ from starlette.templating import Jinja2Templates
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from responders.handoff import HandOff
+from social_care import audit
 from social_care.clock import Clock, system_clock
 from social_care.config.models import Config
 from social_care.mail import MailTemplates
 from social_care.resources import bundled
 from social_care.storage.tables import Employee
 from social_care.web import (
+    audit_log,
     case_handling,
     case_page,
     csat,
@@ -56,6 +61,7 @@ _SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+MAX_TYPED_EMAIL = 200  # of a refused sign-in's email, kept as typed in the audit log
 # Served over https, browsers are told to come back only over https, for a year (no subdomains: the
 # company's other hosts are not ours to decide for).
 _HSTS = {"Strict-Transport-Security": "max-age=31536000"}
@@ -133,6 +139,7 @@ def create_app(
     app.include_router(csat.router)
     app.include_router(digests.router)
     app.include_router(dashboard.router)
+    app.include_router(audit_log.router)
     app.mount("/api", create_api(app.state))
     return app
 
@@ -169,17 +176,21 @@ def _add_login_routes(app: FastAPI) -> None:
         password: Annotated[str, Form()] = "",
     ) -> Response:
         email, now = email.strip().lower(), request.app.state.clock()
-        attempt = Attempt(email, request.client.host if request.client else "")
+        attempt = Attempt(email, _address(request))
         throttle: LoginThrottle = request.app.state.login_throttle
         if until := throttle.blocked_until(attempt, now):
+            _refused(session, attempt, now, "throttled")
             wait = f"Too many wrong passwords: try again in {_minutes(until - now)} minutes."
             return render(request, "login.html", status_code=429, error=wait)
         found = session.exec(select(Employee).where(Employee.email == email)).first()
         employee = found if found is not None and found.active else None
         if not verify_password(password, employee.password_hash if employee else None) or employee is None:
             throttle.failed(attempt, now)
+            _refused(session, attempt, now, "wrong email or password")
             return render(request, "login.html", status_code=401, error="Wrong email or password.")
         throttle.succeeded(attempt)
+        _record(session, audit.SIGNED_IN, employee, request, now)
+        session.commit()
         request.session.clear()
         request.session["employee_id"] = employee.id
         request.session["version"] = employee.session_version
@@ -194,9 +205,36 @@ def _add_login_routes(app: FastAPI) -> None:
         if employee is not None:
             employee.session_version += 1
             session.add(employee)
+            _record(session, audit.SIGNED_OUT, employee, request, request.app.state.clock())
             session.commit()
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
+
+
+def _address(request: Request) -> str:
+    """The client's address as the login throttle counts it: a configured proxy's client, else the peer."""
+    return request.client.host if request.client else ""
+
+
+def _record(session: Session, kind: str, employee: Employee, request: Request, now: datetime) -> None:
+    audit.record(
+        session, kind, at=now, actor=employee.email, employee_id=employee.id, address=_address(request)
+    )
+
+
+def _refused(session: Session, attempt: Attempt, now: datetime, reason: str) -> None:
+    """A refused sign-in in the audit log, committed at once: the refusal is the whole action.
+
+    The email is as typed (cut to a length a page can show), since there may be no such person."""
+    audit.record(
+        session,
+        audit.SIGN_IN_REFUSED,
+        at=now,
+        actor=attempt.account[:MAX_TYPED_EMAIL],
+        address=attempt.address,
+        reason=reason,
+    )
+    session.commit()
 
 
 def _minutes(wait: timedelta) -> int:

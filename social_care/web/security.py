@@ -81,4 +81,5 @@ def requires(role: str):  # type: ignore[no-untyped-def]
 
 CurrentAgent = Annotated[Employee, Depends(requires("agent"))]
 CurrentSupervisor = Annotated[Employee, Depends(requires("supervisor"))]
+CurrentAdmin = Annotated[Employee, Depends(requires("admin"))]
 CsrfChecked = Depends(check_csrf)

@@ -67,7 +67,7 @@ class Api:
 
 
 def token_for(desk: Desk, email: str, name: str = "test") -> str:
-    _, secret = api_tokens.create_token(desk.config, desk.engine, email, name, desk.clock.now)
+    _, secret = api_tokens.create_token(desk.config, desk.engine, email, name, desk.clock.now, by=ADMIN)
     return secret
 
 
@@ -491,7 +491,7 @@ def test_no_valid_token_no_api(client: TestClient, desk: Desk, tmp_path: Path) -
         token_id = session.exec(
             select(ApiToken.id).where(ApiToken.token_hash == api_tokens.token_hash(revoked))
         ).one()
-    api_tokens.revoke_token(desk.engine, token_id or 0, desk.clock.now)
+    api_tokens.revoke_token(desk.engine, token_id or 0, desk.clock.now, by=ADMIN)
 
     def without_paola(raw: Raw) -> None:
         raw["employees"] = [person for person in raw["employees"] if person["email"] != PAOLA]

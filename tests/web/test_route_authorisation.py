@@ -86,6 +86,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/digests/{run_id}"): Rule("supervisor"),
     ("GET", "/digests/{run_id}/mail"): Rule("supervisor"),
     ("GET", "/dashboard"): Rule("supervisor"),
+    ("GET", "/audit"): Rule("admin"),
     ("GET", "/api/openapi.json"): Rule("public"),
     ("GET", "/api/v1/queue"): Rule("api-token"),
     ("POST", "/api/v1/bulk"): Rule("api-token"),
@@ -176,7 +177,7 @@ class Trial:
                 set_employee_password(desk.config, desk.engine, email, DEMO_PASSWORD)
                 log_in(client, email)
                 _, self.tokens[role] = api_tokens.create_token(
-                    desk.config, desk.engine, email, "authorisation test", desk.clock.now
+                    desk.config, desk.engine, email, "authorisation test", desk.clock.now, by=ADMIN
                 )
             self.csrf[role] = csrf_of(client.get("/login").text)
             self.cookies[role] = client.cookies
