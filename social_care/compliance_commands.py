@@ -145,7 +145,7 @@ def person_forget(
         f"{value} {name}" for name, value in erased.counts().items() if value and name != "kept_ids"
     )
     console.print(
-        f"Erased {found.subject}: {done or 'nothing more was kept'}.", markup=False, highlight=False
+        f"Erased {erased.subject}: {done or 'nothing more was kept'}.", markup=False, highlight=False
     )
     if erased.kept_ids:
         console.print(

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
-from sqlmodel import Session, col
+from sqlalchemy import delete, func, or_, update
+from sqlmodel import Session, col, select
 
 from social_care import audit, lifecycle
 from social_care.compliance import scrubbing
