@@ -20,6 +20,7 @@ from responders.saved_replies import Offered, saved_replies_for
 from social_care import csat, lifecycle
 from social_care.case_changes import latest_change
 from social_care.case_states import CLOSED_STATES, DISMISSALS
+from social_care.compliance.scrubbing import IN_PLACE_OF_THE_TEXT
 from social_care.config.models import Config
 from social_care.corrections import CATEGORIES, CLUSTERS, PRIORITIES, products_of
 from social_care.routing import CaseFacts, eligible
@@ -119,7 +120,7 @@ def build(
     view = CaseView(
         case=case,
         author=author,
-        profile_url=platform.profile_url(author.handle) if platform else "",
+        profile_url=platform.profile_url(author.handle) if platform and author.handle else "",
         assignee=names.get(case.assignee_id, "") if case.assignee_id else "",
         timeline=timeline(session, config, case, names),
         deadlines=deadlines(case, now),
@@ -181,11 +182,13 @@ def timeline(session: Session, config: Config, case: Case, names: dict[int | Non
             Entry(
                 kind="post",
                 at=min(mention.posted_at, mention.fetched_at),
-                who=writer.name or writer.handle,
+                who=writer.name or writer.handle or "(profile removed)",
                 handle=writer.handle,
                 platform=mention.platform,
                 url=web_link(mention.url),
-                text="[deleted on the platform]" if mention.deleted_at else mention.text,
+                text=f"[{IN_PLACE_OF_THE_TEXT.get(mention.removed, 'Post removed')}]"
+                if mention.removed
+                else mention.text,
                 post_id=mention.external_id,
             )
         )

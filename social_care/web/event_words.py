@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from social_care.compliance.scrubbing import IN_PLACE_OF_THE_TEXT, POST_REMOVED
 from social_care.storage.tables import CaseEvent, Employee
 
 # By kind, then by who made it: "person" (someone named in ``by``) or "system" (routing, the
@@ -45,6 +46,8 @@ def names_of(session: Session) -> dict[int | None, str]:
 def describe(event: CaseEvent, names: dict[int | None, str]) -> str:
     """What ``event`` did, with the names of the people involved."""
     detail = event.detail
+    if event.kind == POST_REMOVED:
+        return IN_PLACE_OF_THE_TEXT.get(str(detail.get("why")), "Post removed")
     by = names.get(event.employee_id, "someone") if event.employee_id else ""
     kind = "taken" if event.kind == "assigned" and detail.get("rule") == "taken" else event.kind
     words = _WORDS.get(kind)
