@@ -357,15 +357,37 @@ def db_upgrade(config: ConfigOption = None) -> None:
 
 
 @rollups_app.command("rebuild")
-def rollups_rebuild(config: ConfigOption = None) -> None:
+def rollups_rebuild(
+    config: ConfigOption = None,
+    drop_purged_figures: Annotated[
+        bool,
+        typer.Option(
+            "--drop-purged-figures",
+            help="Rebuild even though closed cases were purged: their figures are lost",
+        ),
+    ] = False,
+) -> None:
     """Recompute the hourly figures (reports, digests) from the case events."""
     import time
 
+    from sqlmodel import Session
+
+    from social_care.compliance.retention import cases_were_purged
     from social_care.metrics import rollups
 
     settings, _ = load_or_exit(config)
+    engine = open_database_or_exit(settings)
+    with Session(engine) as session:
+        purged = cases_were_purged(session)
+    if purged and not drop_purged_figures:
+        errors.print(
+            "Closed cases were purged under [retention]: their figures live in the rollups alone, and a"
+            " rebuild from the events kept would drop them. Pass --drop-purged-figures to rebuild anyway.",
+            markup=False,
+        )
+        raise typer.Exit(2)
     started = time.monotonic()
-    cases = rollups.rebuild(open_database_or_exit(settings))
+    cases = rollups.rebuild(engine)
     console.print(f"Rollups rebuilt from the events of {cases:,} cases in {time.monotonic() - started:.1f} s")
 
 

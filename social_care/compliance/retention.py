@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, delete, exists, select, update
+from sqlalchemy import ColumnElement, Engine, and_, delete, exists, select, update
 from sqlmodel import Session, col
 
 from social_care import audit
@@ -87,7 +87,7 @@ class RetentionPurge:
         report = PurgeReport()
         settings = self._settings
         kinds: list[tuple[str, int, Step]] = [
-            ("closed cases", settings.closed_case_days, _closed_cases),
+            (CLOSED_CASES, settings.closed_case_days, _closed_cases),
             ("post texts", settings.post_text_days, _post_texts),
             ("raw payloads", settings.raw_payload_days, _raw_payloads),
             ("rejected payloads", settings.raw_payload_days, _rejected_payloads),
@@ -118,11 +118,28 @@ class RetentionPurge:
                     audit.RETENTION_PURGED,
                     at=self._clock(),
                     actor=by,
+                    subject=", ".join(kind for kind, count in report.purged.items() if count),
                     **{kind.replace(" ", "_"): count for kind, count in report.purged.items() if count},
                 )
                 session.commit()
             log.info("retention: %s", report.line())
         return report
+
+
+CLOSED_CASES = "closed cases"
+
+
+def _purged_cases_marker() -> ColumnElement[bool]:
+    return and_(
+        col(AuditEvent.kind) == audit.RETENTION_PURGED, col(AuditEvent.subject).contains(CLOSED_CASES)
+    )
+
+
+def cases_were_purged(session: Session) -> bool:
+    """Whether closed cases were ever deleted: their figures then live in the rollups alone."""
+    return (
+        session.execute(select(col(AuditEvent.id)).where(_purged_cases_marker()).limit(1)).first() is not None
+    )
 
 
 def _ids(session: Session, statement: object) -> list[int]:
@@ -230,7 +247,12 @@ def _mails(session: Session, before: datetime, size: int, now: datetime) -> int:
 
 
 def _audit_events(session: Session, before: datetime, size: int, now: datetime) -> int:
-    ids = _ids(session, select(col(AuditEvent.id)).where(col(AuditEvent.at) < before).limit(size))
+    """Old rows of the audit log, but for those saying closed cases were purged: they are how a
+    rebuild of the rollups knows that the events no longer hold every figure."""
+    ids = _ids(
+        session,
+        select(col(AuditEvent.id)).where(col(AuditEvent.at) < before, ~_purged_cases_marker()).limit(size),
+    )
     if ids:
         session.execute(delete(AuditEvent).where(col(AuditEvent.id).in_(ids)))
     return len(ids)

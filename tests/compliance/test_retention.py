@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from social_care.compliance.retention import RetentionPurge
+from social_care.compliance.retention import RetentionPurge, cases_were_purged
 from social_care.config.models import RetentionSettings
 from social_care.metrics import Filters, Period, measure
+from social_care.storage import migrate
+from social_care.storage.engine import make_engine
 from social_care.storage.tables import (
     AuditEvent,
     Author,
@@ -28,6 +30,7 @@ from tests.support.clock import FakeClock
 from tests.support.configs import demo_config
 from tests.support.desk import Desk
 from tests.support.week import CLOSED, MONDAY, SeededWeek
+from tests.test_cli import social_care
 
 KEEP_ALL = {
     "post_text_days": 0,
@@ -194,3 +197,28 @@ def test_zero_days_keeps_everything_for_ever(week: Desk, engine: Engine) -> None
 
     assert not any(report.purged.values())
     assert (count(engine, Case), count(engine, Mention, col(Mention.removed) == "")) == (cases, mentions)
+
+
+def test_once_cases_were_purged_a_rebuild_must_be_told_it_drops_their_figures(tmp_path: Path) -> None:
+    database, config = tmp_path / "social-care.db", tmp_path / "social-care.toml"
+    example = (Path(__file__).parents[2] / "config" / "social-care.example.toml").read_text("utf-8")
+    config.write_text(example.replace('path = "social-care.db"', f'path = "{database}"'), encoding="utf-8")
+    engine = make_engine(f"sqlite:///{database}")
+    migrate.upgrade(engine)
+    long_ago = FakeClock(datetime(2023, 1, 9, 9, 0, tzinfo=UTC))
+    desk = Desk(engine, demo_config(tmp_path), long_ago)
+    desk.resolve(desk.post(handle="anna_b"), "admin@velora.example")
+
+    purged = social_care("retention", "run", "--config", str(config), cwd=tmp_path)
+    assert purged.returncode == 0, purged.stderr
+    assert "1 closed cases" in purged.stdout
+    refused = social_care("rollups", "rebuild", "--config", str(config), cwd=tmp_path)
+    assert refused.returncode == 2 and "--drop-purged-figures" in refused.stderr
+    forced = social_care("rollups", "rebuild", "--drop-purged-figures", "--config", str(config), cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+
+    later = FakeClock(datetime(2030, 1, 1, tzinfo=UTC))
+    RetentionPurge(engine, settings(audit_days=1), clock=later).run_once()
+    with Session(engine) as session:
+        assert cases_were_purged(session), "the audit purge keeps the record that cases were purged"
+    engine.dispose()
