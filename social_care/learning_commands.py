@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -142,18 +142,15 @@ def _record_import(
     """The import in the audit log: the file by name, how many labels, who gave them (``--by``)."""
     from social_care import audit
 
-    audit.record(
-        session,
-        audit.LABELS_IMPORTED,
-        at=at,
-        actor=operator(),
-        subject=file.name,
-        file=file.name,
-        count=report.added + report.replaced + report.unchanged,
-        added=report.added,
-        replaced=report.replaced,
-        **({"labels_from": labels_from} if labels_from else {}),
-    )
+    detail: dict[str, Any] = {
+        "file": file.name,
+        "count": report.added + report.replaced + report.unchanged,
+        "added": report.added,
+        "replaced": report.replaced,
+    }
+    if labels_from:
+        detail["labels_from"] = labels_from
+    audit.record(session, audit.LABELS_IMPORTED, at=at, actor=operator(), subject=file.name, **detail)
 
 
 @labels_app.command("export")

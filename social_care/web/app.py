@@ -49,6 +49,7 @@ from social_care.web.security import (
     CurrentAgent,
     DatabaseSession,
     LoginRequired,
+    client_address,
     signed_in,
 )
 from social_care.web.throttle import Attempt, LoginThrottle
@@ -176,7 +177,7 @@ def _add_login_routes(app: FastAPI) -> None:
         password: Annotated[str, Form()] = "",
     ) -> Response:
         email, now = email.strip().lower(), request.app.state.clock()
-        attempt = Attempt(email, _address(request))
+        attempt = Attempt(email, client_address(request))
         throttle: LoginThrottle = request.app.state.login_throttle
         if until := throttle.blocked_until(attempt, now):
             _refused(session, attempt, now, "throttled")
@@ -211,14 +212,9 @@ def _add_login_routes(app: FastAPI) -> None:
         return RedirectResponse("/login", status_code=303)
 
 
-def _address(request: Request) -> str:
-    """The client's address as the login throttle counts it: a configured proxy's client, else the peer."""
-    return request.client.host if request.client else ""
-
-
 def _record(session: Session, kind: str, employee: Employee, request: Request, now: datetime) -> None:
     audit.record(
-        session, kind, at=now, actor=employee.email, employee_id=employee.id, address=_address(request)
+        session, kind, at=now, actor=employee.email, employee_id=employee.id, address=client_address(request)
     )
 
 

@@ -36,6 +36,12 @@ def check_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> None:
         raise HTTPException(status_code=403, detail="The form expired or did not come from this site.")
 
 
+def client_address(request: Request) -> str:
+    """The client's address as the login throttle counts it and the audit log records it: the one a
+    configured proxy names (``[service] trusted_proxies``), else the one that connected."""
+    return request.client.host if request.client else ""
+
+
 def database(request: Request):  # type: ignore[no-untyped-def]
     with Session(request.app.state.engine) as session:
         yield session
