@@ -131,7 +131,13 @@ def _their_cases(session: Session, author_ids: Sequence[int]) -> list[Case]:
 
 
 def export(
-    session: Session, found: Found, *, at: datetime, actor: str, employee_id: int | None = None
+    session: Session,
+    found: Found,
+    *,
+    at: datetime,
+    actor: str,
+    employee_id: int | None = None,
+    address: str = "",
 ) -> dict[str, Any]:
     """Everything kept about the person, as plain JSON data; the export is audited (the caller commits)."""
     ids = found.ids
@@ -172,6 +178,7 @@ def export(
         actor=actor,
         employee_id=employee_id,
         subject=found.subject,
+        address=address,
         posts=len(posts),
         cases=len(cases),
     )
@@ -267,7 +274,13 @@ def _label(label: TriageLabel, references: dict[int | None, str]) -> dict[str, A
 
 
 def forget(
-    session: Session, found: Found, *, at: datetime, actor: str, employee_id: int | None = None
+    session: Session,
+    found: Found,
+    *,
+    at: datetime,
+    actor: str,
+    employee_id: int | None = None,
+    address: str = "",
 ) -> Erased:
     """Erase the person's content and profile, keeping the anonymised figures; audited (the caller
     commits, so the erasure and its record land together)."""
@@ -307,6 +320,7 @@ def forget(
         actor=actor,
         employee_id=employee_id,
         subject=found.subject,
+        address=address,
         **{name: value for name, value in erased.counts().items() if value},
     )
     return erased

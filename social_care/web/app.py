@@ -38,6 +38,7 @@ from social_care.web import (
     digests,
     live,
     people,
+    person_requests,
     queue,
     queue_bulk,
 )
@@ -141,6 +142,7 @@ def create_app(
     app.include_router(digests.router)
     app.include_router(dashboard.router)
     app.include_router(audit_log.router)
+    app.include_router(person_requests.router)
     app.mount("/api", create_api(app.state))
     return app
 
