@@ -29,6 +29,7 @@ MODEL_ROLLED_BACK = "model_rolled_back"
 LABELS_IMPORTED = "labels_imported"
 COMPLIANCE_CHECKED = "compliance_checked"
 RETENTION_PURGED = "retention_purged"
+AUTHOR_FLAGGED = "author_flagged"
 
 # What each kind is called on the audit page.
 WORDS = {
@@ -46,6 +47,7 @@ WORDS = {
     LABELS_IMPORTED: "Imported triage labels",
     COMPLIANCE_CHECKED: "Checked posts with the platforms",
     RETENTION_PURGED: "Purged data past its retention",
+    AUTHOR_FLAGGED: "Blocked a customer or recorded their opt-out (or undid it)",
 }
 
 

@@ -8,6 +8,7 @@ audited under the operating system's user who ran it.
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -101,7 +102,7 @@ def person_export(
             data = person.export(session, found, at=datetime.now(UTC), actor=operator())
             document = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
             if out is not None:
-                out.write_text(document, encoding="utf-8")
+                _write_privately(out, document)
             session.commit()
     finally:
         engine.dispose()
@@ -152,3 +153,11 @@ def person_forget(
             "Their platform id is kept, alone, because they asked us to stop replying or are blocked.",
             markup=False,
         )
+
+
+def _write_privately(path: Path, document: str) -> None:
+    """Write a person's data readable by its owner alone (0600), whatever the umask says."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # an existing file keeps its mode through O_CREAT
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(document)

@@ -3,8 +3,10 @@
 X's developer terms require removing a post deleted or made private on X
 within 24 hours of learning of it, and Reddit's require the same of deleted
 and removed content. Every post still kept whole is asked about once per
-``[compliance] recheck_hours`` (oldest check first, never-checked first of
-all), ``check_batch`` ids per request (100 on both platforms). What the
+``[compliance] recheck_hours``, the longest unseen first (a post read within
+that time stands, and is not read twice), ``check_batch`` ids per request (100
+on both platforms). A post the platform leaves unanswered counts as checked
+too: it is asked about again after ``recheck_hours``, never in a loop. What the
 platform says is gone is scrubbed in the same transaction that records the
 check (:mod:`.scrubbing`): the check is the moment we learn of it, so the
 24 hours are kept with room to spare. The case keeps its times and events, and
@@ -13,10 +15,10 @@ its timeline says why the post went.
 Checks cost reads: X bills each post returned. A source with a
 ``monthly_read_quota`` lets checks spend its reads only down to the share kept
 for polling (``keep_for_polling``); what is not checked then waits for the
-next run. Each batch is one request made under the source's lease, taken and
-given back around it: a poll and a check of one source never run at once, two
-workers never ask the same posts, and a long run never holds polling up for
-more than a request. A platform failure stops that source's checks for this
+next run. Each batch is chosen and asked about under the source's lease, taken
+and given back around it: a poll and a check of one source never run at once,
+two workers never ask about the same posts, and a long run never holds
+polling up for more than a request. A platform failure stops that source's checks for this
 run (the posts stay due) and leaves its polling alone.
 """
 
@@ -28,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import ColumnElement, Engine, func, select, update
 from sqlmodel import Session, col
 
 from connectors.base import Connector, ConnectorError, PostsChecked
@@ -79,6 +81,11 @@ class ChecksReport:
     @property
     def scrubbed(self) -> int:
         return sum(sum(source.gone.values()) for source in self.sources)
+
+
+def _last_seen() -> ColumnElement[datetime]:
+    """When the platform last showed the post: its latest check, else when it was read."""
+    return func.coalesce(col(Mention.checked_at), col(Mention.fetched_at))
 
 
 class DeletionChecks:
@@ -135,17 +142,17 @@ class DeletionChecks:
         limit = max(self._settings.max_posts_per_run, connector.check_batch)
         while checked.asked < limit:
             now = self._clock()
-            batch = self._due(source_id, now, connector.check_batch)
-            if not batch:
-                break
-            room = self._reads_left(source_id, now)
-            if room is not None and room < len(batch):
-                checked.stopped = "the read budget left for checks is spent"
-                break
             if not self._claim(source_id, now):
                 checked.stopped = "the source is busy (a poll or another worker's check); the rest waits"
                 break
             try:
+                batch = self._due(source_id, now, connector.check_batch)
+                if not batch:
+                    break
+                room = self._reads_left(source_id, now)
+                if room is not None and room < len(batch):
+                    checked.stopped = "the read budget left for checks is spent"
+                    break
                 try:
                     answer = connector.check_posts([external_id for _, external_id in batch])
                 except ConnectorError as error:
@@ -160,11 +167,14 @@ class DeletionChecks:
     # -- what is due ----------------------------------------------------------
 
     def _due_condition(self, source_id: str, now: datetime) -> list[object]:
+        """Posts kept whole, processed (the pipeline is done with them), and neither read nor checked
+        within ``recheck_hours``: a post just read stands, and costs no second read so soon."""
         recheck = now - timedelta(hours=self._settings.recheck_hours)
         conditions: list[object] = [
             col(Mention.source_id) == source_id,
             col(Mention.removed) == "",
-            or_(col(Mention.checked_at).is_(None), col(Mention.checked_at) <= recheck),
+            col(Mention.processed_at).is_not(None),
+            _last_seen() <= recheck,
         ]
         if self._keep_text_days:
             conditions.append(col(Mention.fetched_at) > now - timedelta(days=self._keep_text_days))
@@ -175,7 +185,7 @@ class DeletionChecks:
             rows = session.execute(
                 select(col(Mention.id), col(Mention.external_id))
                 .where(*self._due_condition(source_id, now))  # type: ignore[arg-type]
-                .order_by(col(Mention.checked_at).asc().nulls_first(), col(Mention.id))
+                .order_by(_last_seen(), col(Mention.id))
                 .limit(size)
             ).all()
         return [(mention_id, external_id) for mention_id, external_id in rows]
@@ -228,14 +238,16 @@ class DeletionChecks:
     ) -> None:
         now = self._clock()
         ids = {external_id: mention_id for mention_id, external_id in batch}
-        present = [ids[external_id] for external_id in answer.present if external_id in ids]
         gone: dict[str, list[int]] = {}
         for external_id, why in answer.gone.items():
             if external_id in ids:
                 gone.setdefault(why, []).append(ids[external_id])
         with Session(self._engine) as session:
-            if present:
-                session.execute(update(Mention).where(col(Mention.id).in_(present)).values(checked_at=now))
+            # Every post asked about counts as checked, the ones the platform left unanswered too:
+            # they are asked again after ``recheck_hours``, not at once in a loop that spends the budget.
+            session.execute(
+                update(Mention).where(col(Mention.id).in_(list(ids.values()))).values(checked_at=now)
+            )
             touched: list[int] = []
             hidden: list[int] = []
             for why, mention_ids in sorted(gone.items()):

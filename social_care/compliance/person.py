@@ -25,26 +25,22 @@ change.
 
 from __future__ import annotations
 
-import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from social_care import audit, lifecycle
-from social_care.compliance import scrubbing
-from social_care.digest.formatting import Formatter
+from social_care.compliance import copies, scrubbing
 from social_care.storage.tables import (
     Author,
     Case,
     CaseEvent,
     Classification,
     CsatResponse,
-    DigestRun,
-    MailEntry,
     Mention,
     OutboxEntry,
     TriageLabel,
@@ -52,10 +48,9 @@ from social_care.storage.tables import (
 
 ERASED_WORDS = "[erased]"
 # The events' details that may carry what a person or the customer wrote.
-WORDY_DETAILS = ("text", "comment", "note", "draft")
+WORDY_DETAILS = ("text", "comment", "note", "draft", "reason")
 UNSENT = ("pending", "failed")
-# Shorter words than these are not replaced in mails and digests: they would hit other words.
-SHORTEST_TEXT, SHORTEST_NAME = 4, 3
+UNSETTLED = ("sending", "unknown")
 
 
 class UnknownPerson(LookupError):
@@ -101,20 +96,26 @@ def bare(handle: str) -> str:
 
 
 def find(session: Session, platform: str, handle: str) -> Found:
-    """The authors kept under ``handle`` on ``platform``; :class:`UnknownPerson` when none is."""
+    """The authors kept under ``handle`` on ``platform`` (stored as ``@name`` on X, ``name`` on
+    Reddit: either way matches), or under that platform id when no handle does (an author whose
+    profile was blanked is still found by it); :class:`UnknownPerson` when none is."""
     wanted = bare(handle)
     if not wanted:
         raise UnknownPerson("a handle is needed")
-    authors = list(
-        session.exec(
-            select(Author)
-            .where(col(Author.platform) == platform.strip().lower(), func.lower(col(Author.handle)) == wanted)
-            .order_by(col(Author.id))
-        )
+    platform = platform.strip().lower()
+    stored = func.lower(col(Author.handle))
+    by_handle = select(Author).where(
+        col(Author.platform) == platform, stored.in_([wanted, f"@{wanted}", f"u/{wanted}"])
     )
+    authors = list(session.exec(by_handle.order_by(col(Author.id))))
+    if not authors:
+        by_id = select(Author).where(
+            col(Author.platform) == platform, col(Author.external_id) == handle.strip()
+        )
+        authors = list(session.exec(by_id))
     if not authors:
         raise UnknownPerson(f"nobody with the handle {handle!r} is kept on {platform}")
-    return Found(platform.strip().lower(), authors)
+    return Found(platform, authors)
 
 
 def _their_cases(session: Session, author_ids: Sequence[int]) -> list[Case]:
@@ -292,19 +293,22 @@ def forget(
         )
     ).all()
     post_ids = [post_id for post_id, _, _ in posts]
-    words = _their_words(found.authors, [text for _, text, _ in posts])
+    names = [value for author in found.authors for value in (author.name, author.handle, f"@{author.handle}")]
+    words = copies.words_of((text for _, text, _ in posts), names)
     cases = _their_cases(session, ids)
     case_ids = [case.id for case in cases if case.id is not None]
     erased.labels = _delete_labels(session, case_ids, post_ids, [text for _, text, _ in posts])
+    if posts:
+        # First the copies that name them (their posts' words are found there before being blanked).
+        times = [posted_at for _, _, posted_at in posts]
+        erased.digests, erased.mails = copies.scrub_copies(
+            session, words, ERASED_WORDS, first=min(times), last=max(times)
+        )
     erased.posts = len(scrubbing.scrub_posts(session, post_ids, why=scrubbing.ERASED, at=at, actor=actor))
     erased.cases = len(case_ids)
     if case_ids:
-        erased.replies = _blank_replies(session, case_ids, at)
+        erased.replies = _blank_replies(session, case_ids)
         _blank_case_words(session, cases)
-        erased.mails = _replace_in_mails(session, case_ids, words)
-    days = [posted_at for _, _, posted_at in posts]
-    if days:
-        erased.digests = _replace_in_digests(session, min(days), max(days), words)
     erased.authors = scrubbing.scrub_profiles(session, ids, at=at)
     for author in found.authors:
         if author.blocked or author.opted_out_at is not None:
@@ -326,27 +330,6 @@ def forget(
     return erased
 
 
-def _their_words(authors: Iterable[Author], texts: Iterable[str]) -> list[str]:
-    """What to look for in mails and digests: their posts' texts, then their names and handles,
-    longest first so that a name inside a text is not replaced before the text."""
-    found: set[str] = set()
-    for text in (text for text in texts if len(text) >= SHORTEST_TEXT):
-        found |= {text, " ".join(text.split()), Formatter.excerpt(text)}
-    for author in authors:
-        found |= {value for value in (author.name, author.handle) if len(value) >= SHORTEST_NAME}
-        if author.handle:
-            found.add(f"@{author.handle}")
-    return sorted(found, key=len, reverse=True)
-
-
-def _replaced(document: str, words: Sequence[str], *, markup: bool) -> str:
-    for word in words:
-        document = document.replace(html.escape(word) if markup else word, ERASED_WORDS)
-        if markup:
-            document = document.replace(html.escape(word, quote=False), ERASED_WORDS)
-    return document
-
-
 def _delete_labels(session: Session, case_ids: list[int], post_ids: list[int], texts: list[str]) -> int:
     conditions = [col(TriageLabel.case_id).in_(case_ids), col(TriageLabel.mention_id).in_(post_ids)]
     kept_texts = [text for text in texts if text]
@@ -356,8 +339,13 @@ def _delete_labels(session: Session, case_ids: list[int], post_ids: list[int], t
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def _blank_replies(session: Session, case_ids: list[int], at: datetime) -> int:
-    """Our replies greet them by name and answer their words: blanked; those not sent are cancelled."""
+def _blank_replies(session: Session, case_ids: list[int]) -> int:
+    """Our replies greet them by name and answer their words: blanked; those not sent are cancelled.
+
+    A reply being sent, or whose sending is still to be settled with the platform, keeps its
+    text: the outbox must be able to tell whether it went out (and blanking it could post an
+    empty reply).
+    """
     mine = col(OutboxEntry.case_id).in_(case_ids)
     session.execute(
         update(OutboxEntry)
@@ -365,7 +353,7 @@ def _blank_replies(session: Session, case_ids: list[int], at: datetime) -> int:
         .values(state=lifecycle.CANCELLED, last_error="cancelled: the person asked to be forgotten")
     )
     result = session.execute(
-        update(OutboxEntry).where(mine, col(OutboxEntry.state) != "sending").values(text="")
+        update(OutboxEntry).where(mine, col(OutboxEntry.state).not_in(UNSETTLED)).values(text="")
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -383,33 +371,3 @@ def _blank_case_words(session: Session, cases: list[Case]) -> None:
         if any(key in detail for key in WORDY_DETAILS):
             blank = {key: ERASED_WORDS if key in WORDY_DETAILS else value for key, value in detail.items()}
             session.execute(update(CaseEvent).where(col(CaseEvent.id) == event_id).values(detail=blank))
-
-
-def _replace_in_mails(session: Session, case_ids: list[int], words: Sequence[str]) -> int:
-    changed = 0
-    for mail in session.exec(select(MailEntry).where(col(MailEntry.case_id).in_(case_ids))):
-        text, body = _replaced(mail.text, words, markup=False), _replaced(mail.html, words, markup=True)
-        subject = _replaced(mail.subject, words, markup=False)
-        if (text, body, subject) != (mail.text, mail.html, mail.subject):
-            mail.text, mail.html, mail.subject = text, body, subject
-            session.add(mail)
-            changed += 1
-    return changed
-
-
-def _replace_in_digests(session: Session, first: datetime, last: datetime, words: Sequence[str]) -> int:
-    """A digest shows the day before it: those of the days their posts were written, and the next."""
-    runs = session.exec(
-        select(DigestRun).where(
-            col(DigestRun.day) >= (first - timedelta(days=1)).date(),
-            col(DigestRun.day) <= (last + timedelta(days=2)).date(),
-        )
-    )
-    changed = 0
-    for run in runs:
-        text, body = _replaced(run.text, words, markup=False), _replaced(run.html, words, markup=True)
-        if (text, body) != (run.text, run.html):
-            run.text, run.html = text, body
-            session.add(run)
-            changed += 1
-    return changed

@@ -29,7 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, and_, delete, exists, select, update
+from sqlalchemy import ColumnElement, Engine, and_, delete, exists, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 
 from social_care import audit
@@ -95,22 +96,9 @@ class RetentionPurge:
             ("mails", settings.mail_days, _mails),
             ("audit events", settings.audit_days, _audit_events),
         ]
-        batches = settings.max_batches_per_run
         for kind, days, step in kinds:
-            if not days:
-                continue
-            while True:
-                if batches == 0:
-                    report.unfinished.append(kind)
-                    break
-                now = self._clock()
-                with Session(self._engine) as session:
-                    purged = step(session, now - timedelta(days=days), settings.batch_size, now)
-                    session.commit()
-                batches -= 1
-                report.purged[kind] += purged
-                if purged < settings.batch_size:
-                    break
+            if days:
+                self._purge(report, kind, days, step)
         if any(report.purged.values()):
             with Session(self._engine) as session:
                 audit.record(
@@ -124,6 +112,26 @@ class RetentionPurge:
                 session.commit()
             log.info("retention: %s", report.line())
         return report
+
+    def _purge(self, report: PurgeReport, kind: str, days: int, step: Step) -> None:
+        """Up to ``max_batches_per_run`` batches of one kind (each kind has its own: a backlog of
+        one never holds another back). A batch that fails (a case reopened by a post that came in
+        meanwhile, a lost connection) is rolled back whole and the kind waits for the next run."""
+        size = self._settings.batch_size
+        for _ in range(self._settings.max_batches_per_run):
+            now = self._clock()
+            try:
+                with Session(self._engine) as session:
+                    purged = step(session, now - timedelta(days=days), size, now)
+                    session.commit()
+            except DBAPIError as error:
+                log.warning("retention: a batch of %s was left for the next run: %s", kind, error.orig)
+                report.unfinished.append(kind)
+                return
+            report.purged[kind] += purged
+            if purged < size:
+                return
+        report.unfinished.append(kind)
 
 
 CLOSED_CASES = "closed cases"
@@ -195,12 +203,15 @@ def _author_profiles(session: Session, before: datetime, size: int, now: datetim
 
 
 def _closed_cases(session: Session, before: datetime, size: int, now: datetime) -> int:
+    """Closed cases untouched since ``before``, locked (a worker threading a new post into one waits,
+    then finds it gone and opens a new case; another purge skips them) and deleted."""
     ids = _ids(
         session,
         select(col(Case.id))
         .where(col(Case.status).in_(CLOSED_STATES), col(Case.last_activity_at) < before)
         .order_by(col(Case.id))
-        .limit(size),
+        .limit(size)
+        .with_for_update(skip_locked=True),
     )
     delete_cases(session, ids)
     return len(ids)
@@ -214,17 +225,12 @@ def delete_cases(session: Session, case_ids: list[int]) -> None:
     """
     if not case_ids:
         return
-    mentions = _ids(session, select(col(Mention.id)).where(col(Mention.case_id).in_(case_ids)))
-    of_cases = col(TriageLabel.case_id).in_(case_ids)
-    session.execute(
-        delete(TriageLabel).where(
-            of_cases | col(TriageLabel.mention_id).in_(mentions) if mentions else of_cases
-        )
-    )
-    if mentions:
-        for table in (TermMatch, Classification):
-            session.execute(delete(table).where(col(table.mention_id).in_(mentions)))
-        session.execute(delete(Mention).where(col(Mention.id).in_(mentions)))
+    posts = select(col(Mention.id)).where(col(Mention.case_id).in_(case_ids))
+    labels = or_(col(TriageLabel.case_id).in_(case_ids), col(TriageLabel.mention_id).in_(posts))
+    session.execute(delete(TriageLabel).where(labels))
+    for table in (TermMatch, Classification):
+        session.execute(delete(table).where(col(table.mention_id).in_(posts)))
+    session.execute(delete(Mention).where(col(Mention.case_id).in_(case_ids)))
     for table in (CaseEvent, OutboxEntry, SlaAlert, CsatResponse, CaseViewer, CaseContribution):
         session.execute(delete(table).where(col(table.case_id).in_(case_ids)))
     session.execute(update(MailEntry).where(col(MailEntry.case_id).in_(case_ids)).values(case_id=None))
@@ -247,12 +253,13 @@ def _mails(session: Session, before: datetime, size: int, now: datetime) -> int:
 
 
 def _audit_events(session: Session, before: datetime, size: int, now: datetime) -> int:
-    """Old rows of the audit log, but for those saying closed cases were purged: they are how a
+    """Old rows of the audit log, but for the newest saying closed cases were purged: it is how a
     rebuild of the rollups knows that the events no longer hold every figure."""
-    ids = _ids(
-        session,
-        select(col(AuditEvent.id)).where(col(AuditEvent.at) < before, ~_purged_cases_marker()).limit(size),
-    )
+    marker = session.execute(
+        select(col(AuditEvent.id)).where(_purged_cases_marker()).order_by(col(AuditEvent.id).desc()).limit(1)
+    ).scalar()
+    old = [col(AuditEvent.at) < before] + ([col(AuditEvent.id) != marker] if marker is not None else [])
+    ids = _ids(session, select(col(AuditEvent.id)).where(*old).order_by(col(AuditEvent.id)).limit(size))
     if ids:
         session.execute(delete(AuditEvent).where(col(AuditEvent.id).in_(ids)))
     return len(ids)

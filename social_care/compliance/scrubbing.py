@@ -3,7 +3,8 @@
 A post that its author deleted or hid, that the platform took down, that a
 person asked us to forget or that outlived its retention loses its words: the
 text, the address (it names the author), the raw payload, the matched
-fragments and the verdict's reasons that quote it. Its row stays, with its
+fragments, the verdict's reasons that quote it, and the copies of its words in
+mails and digests (:mod:`.copies`). Its row stays, with its
 times, its case and its place in the figures, so reports and rollups do not
 change. An author's profile (handle, name, followers) is blanked the same way,
 and the row stays for the cases that point to it.
@@ -20,6 +21,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, insert, select, update
 from sqlmodel import Session, col
 
+from social_care.compliance import copies
 from social_care.storage.tables import Author, CaseEvent, Classification, Mention, TermMatch
 
 DELETED, PROTECTED, REMOVED = "deleted", "protected", "removed"  # what a platform said
@@ -54,11 +56,11 @@ def scrub_posts(
     if not mention_ids:
         return []
     rows = session.execute(
-        select(col(Mention.id), col(Mention.case_id)).where(
+        select(col(Mention.id), col(Mention.case_id), col(Mention.text), col(Mention.posted_at)).where(
             col(Mention.id).in_(list(mention_ids)), col(Mention.removed) == ""
         )
     ).all()
-    ids = [mention_id for mention_id, _ in rows]
+    ids = [row[0] for row in rows]
     if not ids:
         return []
     session.execute(
@@ -77,11 +79,21 @@ def scrub_posts(
                 "at": at,
                 "detail": {"mention_id": mention_id, "why": why},
             }
-            for mention_id, case_id in rows
+            for mention_id, case_id, _, _ in rows
             if case_id is not None
         ]
         if events:
             session.execute(insert(CaseEvent), events)
+    times = [posted_at for _, _, _, posted_at in rows]
+    copies.scrub_copies(
+        session,
+        copies.words_of(text for _, _, text, _ in rows),
+        f"[{IN_PLACE_OF_THE_TEXT[why]}]",
+        first=min(times),
+        last=max(times),
+        # Mails are kept for fewer days than posts' texts: an expired post's have gone already.
+        mails=why != EXPIRED,
+    )
     return ids
 
 

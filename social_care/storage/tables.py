@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from social_care.storage.types import UtcDateTime
@@ -34,7 +34,16 @@ def _json(default: Any) -> Any:
 
 class Author(SQLModel, table=True):
     __tablename__ = "authors"
-    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id"),
+        # The profiles the retention purge may still blank: those it blanked are never read again.
+        Index(
+            "ix_authors_profile_kept",
+            "id",
+            sqlite_where=text("erased_at IS NULL"),
+            postgresql_where=text("erased_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str
@@ -53,7 +62,22 @@ class Mention(SQLModel, table=True):
     """One post from a platform, stored once per (platform, external id)."""
 
     __tablename__ = "mentions"
-    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id"),
+        # What the retention purge looks for, without reading again what it already blanked.
+        Index(
+            "ix_mentions_text_kept",
+            "posted_at",
+            sqlite_where=text("removed = ''"),
+            postgresql_where=text("removed = ''"),
+        ),
+        Index(
+            "ix_mentions_raw_kept",
+            "posted_at",
+            sqlite_where=text("raw_dropped_at IS NULL"),
+            postgresql_where=text("raw_dropped_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: str = Field(index=True)

@@ -6,6 +6,7 @@ Signing in, being refused and signing out are written to the audit log with the 
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -64,6 +65,9 @@ _SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 MAX_TYPED_EMAIL = 200  # of a refused sign-in's email, kept as typed in the audit log
+# What a refused sign-in's email must look like to be kept: a password typed in the wrong field is not.
+EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+")
+NOT_AN_EMAIL = "(not an e-mail address)"
 # Served over https, browsers are told to come back only over https, for a year (no subdomains: the
 # company's other hosts are not ours to decide for).
 _HSTS = {"Strict-Transport-Security": "max-age=31536000"}
@@ -228,7 +232,7 @@ def _refused(session: Session, attempt: Attempt, now: datetime, reason: str) -> 
         session,
         audit.SIGN_IN_REFUSED,
         at=now,
-        actor=attempt.account[:MAX_TYPED_EMAIL],
+        actor=attempt.account[:MAX_TYPED_EMAIL] if EMAIL_SHAPE.fullmatch(attempt.account) else NOT_AN_EMAIL,
         address=attempt.address,
         reason=reason,
     )

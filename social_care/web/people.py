@@ -15,12 +15,19 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
+from social_care import audit
 from social_care.config.models import Config
 from social_care.routing import on_shift, open_loads
 from social_care.scope import is_supervisor, team_names, visible_cases
 from social_care.storage.tables import Author, Case, Employee, Team, TeamMember
 from social_care.web.rendering import render
-from social_care.web.security import CsrfChecked, CurrentAgent, CurrentSupervisor, DatabaseSession
+from social_care.web.security import (
+    CsrfChecked,
+    CurrentAgent,
+    CurrentSupervisor,
+    DatabaseSession,
+    client_address,
+)
 
 router = APIRouter()
 
@@ -122,9 +129,22 @@ def author_flags(
     author = session.get(Author, author_id)
     if author is None or not is_supervisor(employee) or session.exec(theirs).first() is None:
         raise HTTPException(status_code=404, detail="No such customer.")
+    was = (author.blocked, author.opted_out_at is not None)
     author.blocked = blocked
     if opted_out != (author.opted_out_at is not None):
         author.opted_out_at = request.app.state.clock() if opted_out else None
     session.add(author)
+    if was != (blocked, opted_out):
+        audit.record(
+            session,
+            audit.AUTHOR_FLAGGED,
+            at=request.app.state.clock(),
+            actor=employee.email,
+            employee_id=employee.id,
+            subject=f"{author.platform} author #{author.id}",
+            address=client_address(request),
+            blocked=blocked,
+            opted_out=opted_out,
+        )
     session.commit()
     return RedirectResponse(_local_path(next, "/queue"), status_code=303)

@@ -9,11 +9,22 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from jinja2 import Environment
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from social_care.compliance import person
 from social_care.runtime import Service
-from social_care.storage.tables import AuditEvent, Author, Case, CaseEvent, Mention, SourceState
+from social_care.storage.tables import (
+    AuditEvent,
+    Author,
+    Case,
+    CaseEvent,
+    DigestRun,
+    MailEntry,
+    Mention,
+    SourceState,
+)
 from social_care.users import set_employee_password
 from social_care.web.app import create_app
 from tests.connectors.test_reddit import reddit_service
@@ -25,6 +36,37 @@ from tests.support.x_desk import x_service
 from tests.web.support import ADMIN, DEMO_PASSWORD, log_in
 
 SOURCE = "x-velora"
+DAY_AND_A_BIT = 25  # hours: a post read is checked once it has stood for a day
+TEMPLATES = Environment(autoescape=True)  # as the mail and digest templates escape
+
+
+def copies_quoting(engine: Engine, clock: FakeClock, texts: list[str]) -> None:
+    """A digest and a crisis mail (no case of its own) that quote these posts, rendered as ours are."""
+    quote = TEMPLATES.from_string("<ul>{% for text in texts %}<li>{{ text }}</li>{% endfor %}</ul>")
+    with Session(engine) as session:
+        session.add(
+            DigestRun(
+                recipient="boss@velora.example",
+                day=(clock.now + timedelta(days=1)).date(),
+                state="queued",
+                made_at=clock.now,
+                text="\n".join(texts),
+                html=quote.render(texts=texts),
+            )
+        )
+        session.add(
+            MailEntry(
+                idempotency_key="crisis-1",
+                purpose="crisis",
+                subject="Complaints spike",
+                text="\n".join(texts),
+                html=quote.render(texts=texts),
+                state="sent",
+                created_at=clock.now,
+                next_attempt_at=clock.now,
+            )
+        )
+        session.commit()
 
 
 @pytest.fixture
@@ -56,7 +98,7 @@ def test_a_deleted_tweet_loses_its_words_and_the_case_keeps_its_times_and_figure
     fake: FakeX, engine: Engine, clock: FakeClock, tmp_path: Path
 ) -> None:
     service = x_service(fake, engine, clock, tmp_path)
-    deleted = fake.add_tweet("anna", "@velora my Velora Pulse is not working, call me on 555-0101")
+    deleted = fake.add_tweet("anna", "@velora my Velora Pulse isn't working, call me on 555-0101")
     kept = fake.add_tweet("anna", "@velora and my Velora Casa too, it keeps dropping wifi")
     service.poller.poll(SOURCE)
     assert service.sender.run_once().sent >= 1
@@ -64,8 +106,9 @@ def test_a_deleted_tweet_loses_its_words_and_the_case_keeps_its_times_and_figure
     with Session(engine) as session:
         case = session.get_one(Case, before.case_id)
     figures = snapshot(engine)
+    copies_quoting(engine, clock, [mention(engine, deleted).text])
     fake.delete_tweet(deleted)
-    clock.advance(hours=2)
+    clock.advance(hours=DAY_AND_A_BIT)
 
     report = service.deletion_checks.run_once()
 
@@ -90,6 +133,11 @@ def test_a_deleted_tweet_loses_its_words_and_the_case_keeps_its_times_and_figure
         assert removed.detail == {"mention_id": after.id, "why": "deleted"}
         assert session.exec(select(AuditEvent.kind)).all() == ["compliance_checked"]
     assert snapshot(engine) == figures, "figures do not change"
+    with Session(engine) as session:
+        digest = session.exec(select(DigestRun)).one()
+        mail = session.exec(select(MailEntry).where(MailEntry.purpose == "crisis")).one()
+    for document in (digest.text, digest.html, mail.text, mail.html):
+        assert "555-0101" not in document and "Post removed by its author" in document
 
     set_employee_password(service.config, engine, ADMIN, DEMO_PASSWORD)
     with TestClient(create_app(service.config, engine, secret_key="k")) as client:
@@ -118,6 +166,7 @@ def test_a_protected_account_hides_its_posts_and_its_profile(
     service.poller.poll(SOURCE)
     bob = after_author_id(engine, hidden)
     fake.protect_user(bob)
+    clock.advance(hours=DAY_AND_A_BIT)
 
     report = service.deletion_checks.run_once()
 
@@ -134,7 +183,9 @@ def test_each_post_is_asked_about_once_a_day_oldest_check_first_in_batches_of_a_
     for number in range(130):
         fake.add_tweet(f"user{number % 7}", f"@velora Velora Pulse question number {number}")
     service.poller.poll(SOURCE)
-    assert len(look_ups(fake)) == 0
+    clock.advance(hours=1)
+    assert service.deletion_checks.run_once().sources[0].asked == 0, "a post just read needs no check"
+    clock.advance(hours=DAY_AND_A_BIT)
 
     first = service.deletion_checks.run_once()
     assert [len(ids) for ids in look_ups(fake)] == [100, 30]
@@ -161,6 +212,7 @@ def test_checks_stop_at_the_share_of_the_read_budget_kept_for_polling(
         state.reads_used = 145  # half the quota (150) is for checks: 5 are left, a batch needs 10
         session.add(state)
         session.commit()
+    clock.advance(hours=DAY_AND_A_BIT)
 
     report = service.deletion_checks.run_once()
 
@@ -177,6 +229,7 @@ def test_a_platform_failure_leaves_the_posts_due_and_polling_alone(
     fake.add_tweet("anna", "@velora my Velora Pulse is not working")
     service.poller.poll(SOURCE)
     fake.fail_next(503, path="/2/tweets")
+    clock.advance(hours=DAY_AND_A_BIT)
 
     report = service.deletion_checks.run_once()
 
@@ -199,6 +252,7 @@ def test_a_source_being_polled_is_not_checked_at_the_same_time(
         state.lease_owner, state.lease_expires_at = "another-worker", clock.now + timedelta(seconds=15)
         session.add(state)
         session.commit()
+    clock.advance(seconds=5)
 
     report = service.deletion_checks.run_once()
 
@@ -219,6 +273,7 @@ def test_reddit_posts_deleted_removed_or_gone_are_scrubbed_with_why(
         reddit.delete(deleted)
         reddit.remove(removed)
         reddit.purge(gone)
+        clock.advance(hours=DAY_AND_A_BIT)
 
         report = service.deletion_checks.run_once()
 
@@ -242,8 +297,43 @@ def test_the_command_checks_now_and_says_what_it_found(
     doomed = fake.add_tweet("anna", "@velora my Velora Pulse is not working")
     service.poller.poll(SOURCE)
     fake.delete_tweet(doomed)
+    clock.advance(hours=DAY_AND_A_BIT)
     report = service.deletion_checks.run_once(by="someone (command line)")
     assert "1 posts checked in 1 requests (1 deleted)" in report.sources[0].line()
     with Session(engine) as session:
         [audited] = session.exec(select(AuditEvent)).all()
     assert (audited.actor, audited.detail) == ("someone (command line)", {"checked": 1, "scrubbed": 1})
+
+
+def test_a_post_the_platform_left_unanswered_is_asked_about_again_the_next_day_not_at_once(
+    fake: FakeX, engine: Engine, clock: FakeClock, tmp_path: Path
+) -> None:
+    service = x_service(fake, engine, clock, tmp_path)
+    odd = fake.add_tweet("anna", "@velora my Velora Pulse is not working")
+    fake.add_tweet("bruno", "@velora Velora Casa question")
+    service.poller.poll(SOURCE)
+    fake.fail_lookup_of(odd, "https://api.twitter.com/2/problems/resource-not-found-at-all")
+    clock.advance(hours=DAY_AND_A_BIT)
+
+    report = service.deletion_checks.run_once()
+
+    assert (report.sources[0].requests, report.sources[0].asked, report.sources[0].still_due) == (1, 2, 0)
+    assert mention(engine, odd).removed == "", "never taken as gone"
+    clock.advance(hours=DAY_AND_A_BIT)
+    assert service.deletion_checks.run_once().sources[0].asked == 2
+
+
+def test_an_x_author_is_found_by_handle_with_or_without_the_at_and_by_platform_id(
+    fake: FakeX, engine: Engine, clock: FakeClock, tmp_path: Path
+) -> None:
+    service = x_service(fake, engine, clock, tmp_path)
+    tweet = fake.add_tweet("anna", "@velora my Velora Pulse is not working")
+    service.poller.poll(SOURCE)
+    platform_id = after_author_id(engine, tweet)
+    with Session(engine) as session:
+        for typed in ("anna", "@Anna", platform_id):
+            [found] = person.find(session, "x", typed).authors
+            assert found.external_id == platform_id
+        erased = person.forget(session, person.find(session, "x", "@anna"), at=clock.now, actor="admin")
+        session.commit()
+    assert erased.posts == 1 and mention(engine, tweet).text == ""

@@ -126,11 +126,14 @@ def test_a_sign_in_a_refused_one_and_a_sign_out_are_recorded_with_the_address(de
 def test_a_refused_email_is_kept_as_typed_cut_short_and_a_throttled_attempt_says_so(desk: Desk) -> None:
     client = inbox(desk)
     assert sign_in(client, "x" * 500 + "@velora.example", "guess") == 401
+    assert sign_in(client, "correct horse battery staple", "guess") == 401
     for _ in range(5):
         assert sign_in(client, LUCA, "guess") == 401
     assert sign_in(client, LUCA, DEMO_PASSWORD) == 429, "throttled, even with the right password"
     refusals = recorded(desk.engine, audit.SIGN_IN_REFUSED)
     assert refusals[0].actor == "x" * 200
+    assert refusals[1].actor == "(not an e-mail address)", "a password typed in the wrong field is not kept"
+    refusals = refusals[1:]
     assert [event.detail["reason"] for event in refusals[1:]] == ["wrong email or password"] * 5 + [
         "throttled"
     ]
@@ -306,7 +309,7 @@ def test_a_mangled_address_is_refused_plainly(desk: Desk) -> None:
 
 def test_what_strangers_typed_is_shown_as_text(desk: Desk) -> None:
     client = inbox(desk)
-    assert sign_in(client, "<script>alert(1)</script>", "guess") == 401
+    assert sign_in(client, "<script>alert(1)</script>@velora.example", "guess") == 401
     with Session(desk.engine) as session:
         audit.record(
             session, audit.PERSON_FORGOTTEN, at=desk.clock.now, actor=SCRIPT, subject=IMG, reason=SCRIPT

@@ -122,3 +122,17 @@ def test_the_case_page_leads_an_admin_to_the_customers_data(admin: TestClient, d
     page = admin.get(f"/cases/{case_id}").text
     assert 'href="/personal-data?platform=demo&amp;handle=anna_b"' in page
     assert "2 posts in 2 cases" in admin.get("/personal-data?platform=demo&handle=anna_b").text
+
+
+def test_blocking_a_customer_is_audited_with_who_and_from_where(admin: TestClient, desk: Desk) -> None:
+    with Session(desk.engine) as session:
+        case_id = session.exec(select(Mention.case_id).where(Mention.text == COMPLAINT)).one()
+        anna = session.exec(select(Author).where(Author.handle == "anna_b")).one()
+    token = csrf_of(admin.get(f"/cases/{case_id}").text)
+    form = {"csrf": token, "blocked": "true", "next": f"/cases/{case_id}"}
+    assert admin.post(f"/authors/{anna.id}/flags", data=form).status_code == 303
+    assert admin.post(f"/authors/{anna.id}/flags", data=form).status_code == 303, "no change: no new row"
+    with Session(desk.engine) as session:
+        [event] = session.exec(select(AuditEvent).where(AuditEvent.kind == "author_flagged")).all()
+    assert (event.actor, event.address, event.subject) == (ADMIN, OFFICE, f"demo author #{anna.id}")
+    assert event.detail == {"blocked": True, "opted_out": False}

@@ -21,6 +21,14 @@ _TEXT = sqlmodel.sql.sqltypes.AutoString
 _WHEN = social_care.storage.types.UtcDateTime
 
 
+# What the retention purge looks for, without reading again the rows it already blanked.
+_PARTIAL_INDEXES = [
+    ("ix_mentions_text_kept", "mentions", "posted_at", "removed = ''"),
+    ("ix_mentions_raw_kept", "mentions", "posted_at", "raw_dropped_at IS NULL"),
+    ("ix_authors_profile_kept", "authors", "id", "erased_at IS NULL"),
+]
+
+
 def upgrade() -> None:
     with op.batch_alter_table("mentions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("removed", _TEXT(), nullable=False, server_default=""))
@@ -29,6 +37,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_mentions_checked_at"), ["checked_at"], unique=False)
     with op.batch_alter_table("authors", schema=None) as batch_op:
         batch_op.add_column(sa.Column("erased_at", _WHEN(), nullable=True))
+    for name, table, column, where in _PARTIAL_INDEXES:
+        op.create_index(name, table, [column], sqlite_where=sa.text(where), postgresql_where=sa.text(where))
     op.create_table(
         "audit_events",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -52,6 +62,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_audit_events_kind"))
         batch_op.drop_index(batch_op.f("ix_audit_events_at"))
     op.drop_table("audit_events")
+    for name, table, _, _ in _PARTIAL_INDEXES:
+        op.drop_index(name, table_name=table)
     with op.batch_alter_table("authors", schema=None) as batch_op:
         batch_op.drop_column("erased_at")
     with op.batch_alter_table("mentions", schema=None) as batch_op:
