@@ -89,7 +89,7 @@ def test_erasing_needs_the_handle_typed_again_then_erases_and_is_audited(
         assert COMPLAINT in session.exec(select(Mention.text)).all()
 
     erased = admin.post("/personal-data/forget", data={**form, "confirm": "@Anna_B"})
-    assert erased.status_code == 200 and "2 posts, 2 cases" in erased.text
+    assert erased.status_code == 200 and "2 posts in 2 cases" in erased.text
     with Session(desk.engine) as session:
         texts = session.exec(select(Mention.text).order_by(Mention.id)).all()
         [event] = session.exec(select(AuditEvent).where(AuditEvent.kind == "person_forgotten")).all()
