@@ -8,11 +8,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import tomli_w
 from fastapi.testclient import TestClient
 from jinja2 import Environment
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
+from typer.testing import CliRunner
 
+from social_care.cli import app as command
 from social_care.compliance import person
 from social_care.runtime import Service
 from social_care.storage.tables import (
@@ -32,7 +35,8 @@ from tests.fakes.reddit_api import FakeReddit
 from tests.fakes.x_api import FakeX
 from tests.metrics.test_rollups import snapshot
 from tests.support.clock import FakeClock
-from tests.support.x_desk import x_service
+from tests.support.configs import example_raw
+from tests.support.x_desk import x_config_raw, x_environ, x_service
 from tests.web.support import ADMIN, DEMO_PASSWORD, log_in
 
 SOURCE = "x-velora"
@@ -337,3 +341,33 @@ def test_an_x_author_is_found_by_handle_with_or_without_the_at_and_by_platform_i
         erased = person.forget(session, person.find(session, "x", "@anna"), at=clock.now, actor="admin")
         session.commit()
     assert erased.posts == 1 and mention(engine, tweet).text == ""
+
+
+def test_compliance_run_from_the_command_line_checks_at_once_as_the_operator(
+    fake: FakeX, engine: Engine, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = x_service(fake, engine, clock, tmp_path)
+    doomed = fake.add_tweet("anna", "@velora my Velora Pulse is not working")
+    service.poller.poll(SOURCE)
+    fake.delete_tweet(doomed)
+    raw = example_raw()
+    x_config_raw(raw, fake)
+    raw["retention"]["post_text_days"] = 0  # however long after the fake's day this runs, it is checked
+    settings = tmp_path / "social-care.toml"
+    settings.write_bytes(tomli_w.dumps(raw).encode())
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    for variable, value in x_environ(fake).items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.setattr("getpass.getuser", lambda: "marta")
+    # The command runs on the wall clock, after the fake's day: the post has stood for a day.
+
+    result = CliRunner().invoke(
+        command, ["compliance", "run", "--config", str(settings)], catch_exceptions=False
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "x-velora: 1 posts checked in 1 requests (1 deleted)" in result.output
+    assert mention(engine, doomed).removed == "deleted"
+    with Session(engine) as session:
+        [audited] = session.exec(select(AuditEvent)).all()
+    assert audited.actor == "marta (command line)"
