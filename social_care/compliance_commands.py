@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,6 +25,11 @@ from social_care.command_line import (
     open_database_or_exit,
     operator,
 )
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from social_care.compliance.person import Found
 
 compliance_app = typer.Typer(
     help="The platforms' deletion rules: check the posts kept.", no_args_is_help=True
@@ -76,16 +83,9 @@ def retention_run(config: ConfigOption = None) -> None:
     console.print(report.line().capitalize() + ".", markup=False, highlight=False)
 
 
-@person_app.command("export")
-def person_export(
-    platform: PlatformArgument,
-    handle: HandleArgument,
-    out: Annotated[
-        Path | None, typer.Option("--out", metavar="FILE", help="Write here instead of standard output")
-    ] = None,
-    config: ConfigOption = None,
-) -> None:
-    """Write everything kept about this author as JSON: profile, posts, cases, our replies, labels."""
+@contextmanager
+def _person(config: Path | None, platform: str, handle: str, doing: str) -> Iterator[tuple[Session, Found]]:
+    """A session on the configured database and the author found there; exit 1 when nobody is."""
     from sqlmodel import Session
 
     from social_care.compliance import person
@@ -97,15 +97,31 @@ def person_export(
             try:
                 found = person.find(session, platform, handle)
             except person.UnknownPerson as error:
-                errors.print(f"Nothing to export: {error}.", markup=False)
+                errors.print(f"Nothing to {doing}: {error}.", markup=False)
                 raise typer.Exit(1) from None
-            data = person.export(session, found, at=datetime.now(UTC), actor=operator())
-            document = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
-            if out is not None:
-                _write_privately(out, document)
-            session.commit()
+            yield session, found
     finally:
         engine.dispose()
+
+
+@person_app.command("export")
+def person_export(
+    platform: PlatformArgument,
+    handle: HandleArgument,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="Write here instead of standard output")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write everything kept about this author as JSON: profile, posts, cases, our replies, labels."""
+    from social_care.compliance import person
+
+    with _person(config, platform, handle, "export") as (session, found):
+        data = person.export(session, found, at=datetime.now(UTC), actor=operator())
+        document = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        if out is not None:
+            _write_privately(out, document)
+        session.commit()
     if out is None:
         typer.echo(document, nl=False)
     else:
@@ -120,28 +136,16 @@ def person_forget(
     config: ConfigOption = None,
 ) -> None:
     """Erase this author's posts, profile and what quotes them; keep the anonymised figures."""
-    from sqlmodel import Session
-
     from social_care.compliance import person
 
-    settings, _ = load_or_exit(config)
-    engine = open_database_or_exit(settings)
-    try:
-        with Session(engine) as session:
-            try:
-                found = person.find(session, platform, handle)
-            except person.UnknownPerson as error:
-                errors.print(f"Nothing to erase: {error}.", markup=False)
-                raise typer.Exit(1) from None
-            if not yes and not typer.confirm(
-                f"Erase everything kept about {handle} on {found.platform} ({found.subject})?"
-                " It cannot be undone"
-            ):
-                raise typer.Exit(1)
-            erased = person.forget(session, found, at=datetime.now(UTC), actor=operator())
-            session.commit()
-    finally:
-        engine.dispose()
+    with _person(config, platform, handle, "erase") as (session, found):
+        question = (
+            f"Erase everything kept about {handle} on {found.platform} ({found.subject})? It cannot be undone"
+        )
+        if not yes and not typer.confirm(question):
+            raise typer.Exit(1)
+        erased = person.forget(session, found, at=datetime.now(UTC), actor=operator())
+        session.commit()
     done = ", ".join(
         f"{value} {name}" for name, value in erased.counts().items() if value and name != "kept_ids"
     )
