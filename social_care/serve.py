@@ -52,6 +52,10 @@ def serve(
             if workers:
                 clear_failures(service)
                 scheduler = start_workers(service, stop_within=STOP_SECONDS)
+            # Without the inbox, Ctrl-C and SIGTERM only set an event from here on, before the greeting
+            # says Ctrl-C stops: a KeyboardInterrupt raised while a garbage collector's callback
+            # runs is swallowed ("Exception ignored in ..."), and the process would never stop.
+            stop = None if web else _stop_on_signals()
             # Before the greeting says Ctrl-C stops: an interrupt inside its transaction would leave
             # the workers waiting on its lock. A password is made only where a person reads it.
             login = first_admin_password(config, engine, generate=web and on_a_terminal(console))
@@ -62,8 +66,8 @@ def serve(
                 # Forwarded headers are believed only from the configured proxies, by the app itself:
                 # uvicorn's own default believes any client on 127.0.0.1.
                 uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
-            else:
-                _wait_for_stop()
+            elif stop is not None:
+                stop.wait()
     except KeyboardInterrupt:
         pass  # Ctrl-C (or SIGTERM) before uvicorn took over the signals: stop just as cleanly
     finally:
@@ -88,12 +92,12 @@ def _sigterm_like_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _wait_for_stop() -> None:
-    """Block until Ctrl-C or SIGTERM (uvicorn does this when it serves the inbox)."""
+def _stop_on_signals() -> threading.Event:
+    """An event Ctrl-C or SIGTERM sets, to wait on (uvicorn does this when it serves the inbox)."""
     stop = threading.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda *_: stop.set())
-    stop.wait()
+    return stop
 
 
 def _greet(console: Console, config: Config, path: Path, url: str, address: str | None) -> None:
