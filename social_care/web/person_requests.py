@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -121,14 +121,7 @@ def export_person(
         found = person.find(session, platform, handle)
     except person.UnknownPerson as error:
         return _unknown(request, employee, session, platform=platform, handle=handle, error=error)
-    data = person.export(
-        session,
-        found,
-        at=request.app.state.clock(),
-        actor=employee.email,
-        employee_id=employee.id,
-        address=client_address(request),
-    )
+    data = person.export(session, found, **_by(request, employee))
     session.commit()
     name = f"{found.platform}-{person.bare(handle)}"
     safe = "".join(char if char.isascii() and (char.isalnum() or char in "-_") else "_" for char in name)
@@ -164,16 +157,19 @@ def forget_person(
             problem="Type the handle again to confirm the erasure: nothing was erased.",
             status_code=400,
         )
-    erased = person.forget(
-        session,
-        found,
-        at=request.app.state.clock(),
-        actor=employee.email,
-        employee_id=employee.id,
-        address=client_address(request),
-    )
+    erased = person.forget(session, found, **_by(request, employee))
     session.commit()
     return _page(request, employee, session, platform=platform, handle="", erased=erased)
+
+
+def _by(request: Request, employee: Employee) -> dict[str, Any]:
+    """Who does it, when and from where, for the audit log."""
+    return {
+        "at": request.app.state.clock(),
+        "actor": employee.email,
+        "employee_id": employee.id,
+        "address": client_address(request),
+    }
 
 
 def _unknown(
