@@ -40,7 +40,7 @@ from social_care.clock import Clock
 from social_care.compliance import scrubbing
 from social_care.config.models import ComplianceSettings
 from social_care.storage.claims import claim, release
-from social_care.storage.leases import LEASE
+from social_care.storage.leases import LEASE, Heartbeat
 from social_care.storage.tables import Mention, SourceState
 
 log = logging.getLogger(__name__)
@@ -153,8 +153,12 @@ class DeletionChecks:
                 if room is not None and room < len(batch):
                     checked.stopped = "the read budget left for checks is spent"
                     break
+                heartbeat = Heartbeat(
+                    self._engine, SourceState, source_id, owner=self._owner, clock=self._clock
+                )
                 try:
-                    answer = connector.check_posts([external_id for _, external_id in batch])
+                    with heartbeat:  # a request slowed by the rate limit outlasts a lease's 15 s
+                        answer = connector.check_posts([external_id for _, external_id in batch])
                 except ConnectorError as error:
                     checked.stopped = str(error)
                     break
